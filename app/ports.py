@@ -1,0 +1,84 @@
+"""Interfaces between the counter's flow, its card/platform work and its screens.
+
+The UI and the headless CLI both drive a :class:`Tapper`; tests give them fakes or the
+real one (``app.tap.CardTapper``) over pcscd and a virtual card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from server.api.schemas import LookupResult
+
+
+class ErrorKind(StrEnum):
+    """Every way a tap can fail, one screen (and one CLI exit status) each."""
+
+    NOT_JPKI_CARD = "not_jpki_card"
+    CARD_REMOVED = "card_removed"
+    NO_READER = "no_reader"
+    WRONG_PIN = "wrong_pin"
+    PIN_BLOCKED = "pin_blocked"
+    LAST_TRY_REFUSED = "last_try_refused"
+    NOT_REGISTERED = "not_registered"
+    CERTIFICATE_REVOKED = "certificate_revoked"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+    PLATFORM_UNREACHABLE = "platform_unreachable"
+    NOT_ENROLLED = "not_enrolled"
+    CARD_ERROR = "card_error"
+    PLATFORM_ERROR = "platform_error"
+
+
+#: exit status of ``mykey-counter lookup`` per error; 0 is success, 1 is reserved for usage
+EXIT_STATUS: dict[ErrorKind, int] = {
+    ErrorKind.NO_READER: 10,
+    ErrorKind.NOT_JPKI_CARD: 11,
+    ErrorKind.CARD_REMOVED: 12,
+    ErrorKind.CARD_ERROR: 13,
+    ErrorKind.WRONG_PIN: 20,
+    ErrorKind.PIN_BLOCKED: 21,
+    ErrorKind.LAST_TRY_REFUSED: 22,
+    ErrorKind.NOT_REGISTERED: 30,
+    ErrorKind.CERTIFICATE_REVOKED: 31,
+    ErrorKind.CERTIFICATE_EXPIRED: 32,
+    ErrorKind.CERTIFICATE_UNTRUSTED: 33,
+    ErrorKind.PLATFORM_UNREACHABLE: 40,
+    ErrorKind.NOT_ENROLLED: 41,
+    ErrorKind.PLATFORM_ERROR: 42,
+}
+
+
+class TapError(Exception):
+    """A tap failed; ``kind`` says which screen to show."""
+
+    def __init__(self, kind: ErrorKind, detail: str = "", tries_left: int | None = None) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.tries_left = tries_left
+        super().__init__(detail or kind.value)
+
+
+@dataclass(frozen=True)
+class CardStatus:
+    """What the counter knows about a card before the PIN: no personal data."""
+
+    tries_left: int
+
+
+class Tapper(Protocol):
+    """One card on one reader: probe it, then authenticate and look up the service ID.
+
+    Both methods block (card I/O, HTTP) and are called off the GUI thread.
+    They raise :class:`TapError` and nothing else.
+    """
+
+    def probe(self) -> CardStatus:
+        """Select the JPKI AP and read the PIN counter (uses no PIN try)."""
+        ...
+
+    def authenticate(self, pin: str, *, allow_last_try: bool) -> LookupResult:
+        """Verify the PIN, have the card sign a platform challenge, return the lookup."""
+        ...

@@ -1,0 +1,51 @@
+"""Errors of the card stack. Each carries the data a screen needs to explain it."""
+
+from __future__ import annotations
+
+
+class CardError(Exception):
+    """Base of every error raised by ``drivers.card``."""
+
+
+class NoReader(CardError):
+    """No PC/SC reader (or pcscd itself) is available."""
+
+
+class CardRemoved(CardError):
+    """The card left the reader (or was reset) during an operation."""
+
+
+class NotJpkiCard(CardError):
+    """The card in the reader has no JPKI AP: not a My Number Card, or unreadable."""
+
+
+class ForbiddenSelect(CardError):
+    """Somebody asked the driver to select an AID or EF outside the JPKI allow-list."""
+
+
+class ApduError(CardError):
+    """The card answered with an unexpected status word."""
+
+    def __init__(self, sw: int, message: str = "") -> None:
+        self.sw = sw
+        super().__init__(message or f"card answered SW={sw:04X}")
+
+
+class PinError(CardError):
+    """Wrong PIN; ``tries_left`` tries remain before the PIN locks."""
+
+    def __init__(self, tries_left: int) -> None:
+        self.tries_left = tries_left
+        super().__init__(f"wrong PIN, {tries_left} tries left")
+
+
+class PinBlocked(CardError):
+    """The PIN is locked: only a municipal office can unlock it."""
+
+
+class LastTryRefused(CardError):
+    """Only one PIN try is left and the caller did not allow using it."""
+
+
+class PinFormatError(CardError):
+    """The PIN is not 4 ASCII digits; nothing was sent to the card."""
