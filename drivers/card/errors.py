@@ -49,3 +49,22 @@ class LastTryRefused(CardError):
 
 class PinFormatError(CardError):
     """The PIN is not 4 ASCII digits; nothing was sent to the card."""
+
+
+class NoCard(CardRemoved):
+    """No card is in the reader (or in any reader) when one was needed."""
+
+
+class ForbiddenCommand(CardError):
+    """An APDU outside the driver's command allow-list (not a SELECT) was refused."""
+
+
+class PinNotVerified(ApduError):
+    """The card refused to sign because the PIN was not verified in this session (69 82)."""
+
+    def __init__(self, sw: int = 0x6982, message: str = "") -> None:
+        super().__init__(sw, message or "the PIN must be verified before signing (SW=6982)")
+
+
+class CardDataError(CardError):
+    """The card returned data that cannot be right (bad header, absurd length, endless reply)."""
