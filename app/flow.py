@@ -196,14 +196,20 @@ class CounterFlow:
 
     # transitions -------------------------------------------------------------------------
     def _on_inserted(self) -> list[Effect]:
-        if self.state is not State.IDLE:
+        # ERROR / LOCKED_PIN too: after "card removed" the patron puts the card back, and
+        # the monitor reports no second insertion once the error screen times out.
+        # RESULT too: the next patron's card replaces the previous patron's number.
+        if self.state not in (State.IDLE, State.ERROR, State.LOCKED_PIN, State.RESULT):
             return []
+        effects: list[Effect] = [ClearScreen()] if self.state is State.RESULT else []
+        self._timer_token += 1  # cancels the previous screen's timer
         self._goto(State.CARD_PRESENT)
-        return [ProbeCard()]
+        return [*effects, ProbeCard()]
 
     def _on_removed(self) -> list[Effect]:
-        if self.state in (State.CARD_PRESENT, State.CONFIRM_LAST_TRY, State.PIN_ENTRY,
-                          State.QUERYING):
+        # QUERYING is not here: once the card has signed, the patron may lift it; if it left
+        # too early, the tapper itself reports CARD_REMOVED.
+        if self.state in (State.CARD_PRESENT, State.CONFIRM_LAST_TRY, State.PIN_ENTRY):
             return self._error(ErrorKind.CARD_REMOVED)
         if self.state in (State.ERROR, State.LOCKED_PIN):
             return self._idle()
@@ -267,6 +273,7 @@ class CounterFlow:
     def _on_retry(self) -> list[Effect]:
         if self.state is not State.ERROR or self.view.error not in RETRYABLE:
             return []
+        self._timer_token += 1  # the error screen's timer must not fire during the probe
         self._goto(State.CARD_PRESENT)
         return [ProbeCard()]
 

@@ -42,7 +42,7 @@ class CheckDigit(StrEnum):
 
     - ``mod10``: modulus 10, weights 3,1,3,1… from the rightmost digit.
     - ``mod11``: modulus 11, weights 2..7 cyclic from the rightmost digit; 10 and 11 → 0.
-    - ``mod16``: modulus 16 over every character including start/stop (JIS X 0503).
+    - ``mod16``: modulus 16 over every character including start/stop (the usual NW-7 check).
     - ``7dr``: the number modulo 7 (セブンチェック DR).
     - ``7dsr``: 7 minus the number modulo 7 (セブンチェック DSR).
     """

@@ -1,0 +1,492 @@
+"""``mykey-counter``: the kiosk (no subcommand) and the headless commands.
+
+Everything that touches hardware, the keyring or the network is built through a
+:class:`Backends` object: :mod:`app.__main__` passes the real one (``cli.main(obj=…)``),
+tests pass fakes (``CliRunner().invoke(cli, args, obj=fakes)``).  Headless commands never
+import Qt.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, Protocol
+
+import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.barcodes import barcode_text, render_barcode, validate_service_id
+from app.doctor import DoctorDeps, KeyStore, TerminalApi, failed, format_table, run_checks
+from app.ports import EXIT_STATUS, CardStatus, ErrorKind, TapError, Tapper
+from app.secrets import SecretsError
+from app.settings import (
+    HOME_ENV,
+    Settings,
+    SettingsError,
+    home_dir,
+    load_settings,
+    save_service_cache,
+    save_settings,
+)
+from server.api.schemas import (
+    BarcodeSpec,
+    CheckDigit,
+    HealthResponse,
+    LookupResult,
+    ServiceInfo,
+    Symbology,
+    TerminalInfo,
+)
+
+#: exit status for usage and configuration errors (EXIT_STATUS keeps 1 free for it)
+USAGE_STATUS = 1
+PIN_LENGTH = 4
+NOT_ENROLLED_HINT = "run `mykey-counter enroll --server URL --code CODE` first"
+
+
+class MonitorLike(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+MonitorFactory = Callable[[Callable[[str], None], Callable[[str], None]], MonitorLike]
+
+
+class KeyStoreWriter(KeyStore, Protocol):
+    def check(self) -> None: ...
+
+    def store(self, terminal_id: str, key: Ed25519PrivateKey) -> None: ...
+
+    def delete(self, terminal_id: str) -> bool: ...
+
+
+class TerminalClient(TerminalApi, Protocol):
+    def close(self) -> None: ...
+
+
+@dataclass
+class Backends:
+    """Factories of everything outside this process; see :func:`app.__main__.real_backends`."""
+
+    #: (settings, home, reader) → a Tapper; raises TapError (e.g. NOT_ENROLLED)
+    make_tapper: Callable[[Settings, Path, str | None], Tapper]
+    #: (settings, home) → a signed platform client; raises TapError(NOT_ENROLLED)
+    make_client: Callable[[Settings, Path], TerminalClient]
+    #: (reader, timeout_s) → the reader holding a card; TimeoutError, drivers' NoReader
+    wait_for_card: Callable[[str | None, float | None], str]
+    list_readers: Callable[[], list[str]]
+    #: (server_url, code, timeout_s) → (terminal id, key, TerminalInfo)
+    enroll: Callable[[str, str, float], tuple[str, Ed25519PrivateKey, TerminalInfo]]
+    key_store: Callable[[Settings, Path], KeyStoreWriter]
+    fetch_health: Callable[[str, float], HealthResponse]
+    monitor_factory: Callable[[Settings], MonitorFactory]
+    #: app.ui.kiosk.run_kiosk (imported lazily: it pulls in Qt)
+    run_kiosk: Callable[..., int]
+
+
+# --- messages ----------------------------------------------------------------------------
+
+#: one short line per error: (English, Japanese)
+MESSAGES: dict[ErrorKind, tuple[str, str]] = {
+    ErrorKind.NOT_JPKI_CARD: ("not a My Number Card", "マイナンバーカードではありません"),
+    ErrorKind.CARD_REMOVED: ("the card was removed", "カードが離れました"),
+    ErrorKind.NO_READER: ("no card reader (pcscd not running?)", "カードリーダーがありません"),
+    ErrorKind.WRONG_PIN: ("wrong PIN", "暗証番号が違います"),
+    ErrorKind.PIN_BLOCKED: (
+        "the PIN is locked: ask the municipal office",
+        "暗証番号がロックされています。市区町村の窓口で解除してください",
+    ),
+    ErrorKind.LAST_TRY_REFUSED: (
+        "only one PIN try left: not used (pass --allow-last-try)",
+        "暗証番号の残り回数が1回です。使用しませんでした",
+    ),
+    ErrorKind.NOT_REGISTERED: (
+        "this card is not registered for the service",
+        "このカードはサービスに登録されていません",
+    ),
+    ErrorKind.CERTIFICATE_REVOKED: (
+        "the card's certificate is revoked",
+        "電子証明書が失効しています",
+    ),
+    ErrorKind.CERTIFICATE_EXPIRED: (
+        "the card's certificate is expired or not yet valid",
+        "電子証明書の有効期限外です",
+    ),
+    ErrorKind.CERTIFICATE_UNTRUSTED: (
+        "the card's certificate is not trusted",
+        "電子証明書を確認できません",
+    ),
+    ErrorKind.PLATFORM_UNREACHABLE: (
+        "the MyKey Platform is unreachable",
+        "MyKeyプラットフォームに接続できません",
+    ),
+    ErrorKind.NOT_ENROLLED: (
+        "this terminal is not enrolled (mykey-counter enroll)",
+        "この端末は登録されていません",
+    ),
+    ErrorKind.CARD_ERROR: ("the card could not be read", "カードを読み取れませんでした"),
+    ErrorKind.PLATFORM_ERROR: (
+        "the MyKey Platform refused",
+        "MyKeyプラットフォームでエラーが発生しました",
+    ),
+}
+
+
+def error_line(error: TapError, language: str = "ja") -> str:
+    """One line for stderr: both languages (the configured one first) and the detail."""
+    en, ja = MESSAGES[error.kind]
+    if error.kind is ErrorKind.WRONG_PIN and error.tries_left is not None:
+        en, ja = f"{en}, {error.tries_left} tries left", f"{ja}(残り{error.tries_left}回)"
+    text = f"{ja} / {en}" if language == "ja" else f"{en} / {ja}"
+    detail = f" ({error.detail})" if error.detail else ""
+    return f"error: {text}{detail}"
+
+
+def _fail(error: TapError, language: str) -> NoReturn:
+    click.echo(error_line(error, language), err=True)
+    raise SystemExit(EXIT_STATUS[error.kind])
+
+
+def _usage(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(USAGE_STATUS)
+
+
+# --- context -----------------------------------------------------------------------------
+
+
+@dataclass
+class CliState:
+    home: Path
+    backends: Backends
+
+    def settings(self) -> Settings:
+        try:
+            return load_settings(self.home)
+        except SettingsError as e:
+            _usage(str(e))
+
+
+def _backends(obj: object) -> Backends:
+    if isinstance(obj, Backends):
+        return obj
+    from app.__main__ import real_backends  # the composition root
+
+    return real_backends()
+
+
+class RecordingTapper:
+    """Wraps a Tapper and keeps the last result, for ``--once`` to print it."""
+
+    def __init__(self, inner: Tapper) -> None:
+        self.inner = inner
+        self.last_result: LookupResult | None = None
+
+    def probe(self) -> CardStatus:
+        return self.inner.probe()
+
+    def authenticate(self, pin: str, *, allow_last_try: bool) -> LookupResult:
+        result = self.inner.authenticate(pin, allow_last_try=allow_last_try)
+        self.last_result = result
+        return result
+
+
+def result_json(result: LookupResult) -> str:
+    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
+
+
+def result_line(result: LookupResult) -> str:
+    notes = ["valid" if result.valid else "NOT VALID"]
+    if result.address_changed:
+        notes.append("address changed / 住所変更あり")
+    if result.certificate_expires_soon:
+        notes.append("certificate expires soon / 電子証明書の期限が近づいています")
+    return f"{result.service}: {result.service_id} ({'; '.join(notes)})"
+
+
+# --- the group and the kiosk -------------------------------------------------------------
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=HOME_ENV,
+    help="Directory of counter.toml and the caches (default: the user config dir).",
+)
+@click.option("--demo-pin-stdin", is_flag=True, help="Kiosk: read a PIN from stdin and type it.")
+@click.option(
+    "--screenshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Kiosk: save a screenshot of the result screen to this PNG.",
+)
+@click.option("--once", is_flag=True, help="Kiosk: exit after the first result screen.")
+@click.version_option("0.1.0", prog_name="mykey-counter")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    home: Path | None,
+    demo_pin_stdin: bool,
+    screenshot: Path | None,
+    once: bool,
+) -> None:
+    """MyKey Counter: tap a My Number Card, get the patron's service ID.
+
+    Without a command, opens the counter kiosk.
+    """
+    state = CliState(home=home or home_dir(), backends=_backends(ctx.obj))
+    ctx.obj = state
+    if ctx.invoked_subcommand is None:
+        ctx.exit(_kiosk(state, demo_pin_stdin=demo_pin_stdin, screenshot=screenshot, once=once))
+
+
+def _refresh_service(settings: Settings, home: Path, client: TerminalApi) -> ServiceInfo | None:
+    """The platform's current service description, cached; the cache when offline."""
+    try:
+        service = client.terminal_info().service
+    except TapError as e:
+        click.echo(f"warning: using the cached service description ({e.kind})", err=True)
+        return settings.service
+    if service != settings.service:
+        save_service_cache(home, service)
+    return service
+
+
+def _kiosk(state: CliState, *, demo_pin_stdin: bool, screenshot: Path | None, once: bool) -> int:
+    settings = state.settings()
+    if settings.terminal_id is None:
+        _fail(TapError(ErrorKind.NOT_ENROLLED, NOT_ENROLLED_HINT), settings.language)
+    backends = state.backends
+    try:
+        client = backends.make_client(settings, state.home)
+        try:
+            service = _refresh_service(settings, state.home, client)
+        finally:
+            client.close()
+        tapper = RecordingTapper(backends.make_tapper(settings, state.home, settings.reader))
+    except TapError as e:
+        _fail(e, settings.language)
+    if service is None:
+        _fail(TapError(ErrorKind.PLATFORM_UNREACHABLE, "no service description yet"),
+              settings.language)
+    demo_pin = None
+    if demo_pin_stdin:
+        demo_pin = sys.stdin.readline().strip()
+        if not _pin_ok(demo_pin):
+            _usage("--demo-pin-stdin: stdin must hold a 4-digit PIN")
+    status = backends.run_kiosk(
+        settings=settings,
+        service=service,
+        tapper=tapper,
+        monitor_factory=backends.monitor_factory(settings),
+        demo_pin=demo_pin,
+        screenshot_path=screenshot,
+        exit_after_result=once,
+    )
+    if once and status == 0 and tapper.last_result is not None:
+        click.echo(result_json(tapper.last_result))  # the kiosk exits non-zero on errors
+    return int(status)
+
+
+# --- enroll ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--server", "server_url", required=True, help="The platform, e.g. https://mykey.example.jp")
+@click.option("--code", required=True, help="The one-time enrollment code from the provider.")
+@click.pass_obj
+def enroll(state: CliState, server_url: str, code: str) -> None:
+    """Enroll this terminal: make its key, register it, remember the service."""
+    settings = state.settings()
+    server_url = server_url.rstrip("/")
+    if not server_url.startswith(("http://", "https://")):
+        _usage("--server must be an http:// or https:// URL")
+    backends = state.backends
+    store = backends.key_store(settings, state.home)
+    try:
+        store.check()  # before the one-time code is spent
+    except SecretsError as e:
+        _usage(str(e))
+    try:
+        terminal_id, key, info = backends.enroll(server_url, code, settings.platform_timeout_s)
+    except TapError as e:
+        _fail(e, settings.language)
+    try:
+        store.store(terminal_id, key)
+    except SecretsError as e:
+        _usage(f"enrolled as {terminal_id}, but the key could not be stored: {e} "
+               "(ask for a new enrollment code)")
+    old_id = settings.terminal_id
+    settings.terminal_id, settings.server_url, settings.service = (
+        terminal_id, server_url, info.service)
+    save_settings(state.home, settings)
+    if old_id and old_id != terminal_id:
+        try:
+            store.delete(old_id)
+        except SecretsError:
+            pass  # the old key is unreachable anyway: counter.toml names the new terminal
+    service = info.service
+    click.echo(f"terminal id: {terminal_id}")
+    click.echo(f"terminal:    {info.name}")
+    click.echo(f"service:     {service.display_name} ({service.name})")
+    click.echo(f"provider:    {service.provider}")
+    click.echo(f"settings:    {state.home}")
+
+
+# --- lookup ------------------------------------------------------------------------------
+
+
+def _pin_ok(pin: str) -> bool:
+    return len(pin) == PIN_LENGTH and pin.isascii() and pin.isdigit()
+
+
+def _read_pin(from_stdin: bool) -> str:
+    if from_stdin:
+        pin = sys.stdin.readline().rstrip("\r\n")
+    else:
+        pin = click.prompt("PIN (暗証番号)", hide_input=True, err=True, default="",
+                           show_default=False)
+    if not _pin_ok(pin):
+        _usage("the PIN must be 4 digits / 暗証番号は数字4桁です (nothing was sent to the card)")
+    return pin
+
+
+@cli.command()
+@click.option("--reader", default=None, help="PC/SC reader name (default: settings, else any).")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from the first line of stdin.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--allow-last-try", is_flag=True, help="Use the PIN even if only one try is left.")
+@click.option("--wait-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to wait for a card.")
+@click.pass_obj
+def lookup(
+    state: CliState,
+    reader: str | None,
+    pin_stdin: bool,
+    as_json: bool,
+    allow_last_try: bool,
+    wait_s: float,
+) -> None:
+    """One tap, headless: wait for a card, ask the PIN, print the service ID."""
+    settings = state.settings()
+    language = settings.language
+    if settings.terminal_id is None:
+        _fail(TapError(ErrorKind.NOT_ENROLLED, NOT_ENROLLED_HINT), language)
+    backends = state.backends
+    try:
+        card_reader = _wait(backends, reader or settings.reader, wait_s)
+        tapper = backends.make_tapper(settings, state.home, card_reader)
+        status = tapper.probe()
+        click.echo(f"PIN tries left / 暗証番号の残り回数: {status.tries_left}", err=True)
+        if status.tries_left <= 0:
+            raise TapError(ErrorKind.PIN_BLOCKED, tries_left=0)
+        if status.tries_left == 1 and not allow_last_try:
+            raise TapError(ErrorKind.LAST_TRY_REFUSED, tries_left=1)
+        pin = _read_pin(pin_stdin)
+        result = tapper.authenticate(pin, allow_last_try=allow_last_try)
+    except TapError as e:
+        _fail(e, language)
+    click.echo(result_json(result) if as_json else result_line(result))
+
+
+def _wait(backends: Backends, reader: str | None, wait_s: float) -> str:
+    from drivers.card.errors import CardError, NoReader
+
+    click.echo("waiting for a card / カードを置いてください", err=True)
+    try:
+        return backends.wait_for_card(reader, wait_s)
+    except TimeoutError:
+        raise TapError(ErrorKind.CARD_REMOVED, f"no card within {wait_s:g} s") from None
+    except NoReader as e:
+        raise TapError(ErrorKind.NO_READER, str(e)) from None
+    except CardError as e:
+        raise TapError(ErrorKind.CARD_ERROR, str(e)) from None
+
+
+# --- barcode -----------------------------------------------------------------------------
+
+
+def _spec(
+    state: CliState,
+    symbology: str | None,
+    overrides: dict[str, Any],
+) -> BarcodeSpec:
+    base: dict[str, Any] = {}
+    if symbology is None:
+        service = state.settings().service
+        if service is None:
+            _usage("--symbology is required (no enrolled service to take it from)")
+        base = service.barcode.model_dump()
+    else:
+        base = {"symbology": symbology}
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return BarcodeSpec.model_validate(base)
+    except ValueError as e:
+        _usage(f"bad barcode options: {e}")
+
+
+@cli.command()
+@click.argument("value")
+@click.option("--symbology", type=click.Choice([s.value for s in Symbology]), default=None,
+              help="Default: the enrolled service's.")
+@click.option("--nw7-start", type=click.Choice(list("ABCD")), default=None)
+@click.option("--nw7-stop", type=click.Choice(list("ABCD")), default=None)
+@click.option("--check-digit", type=click.Choice([c.value for c in CheckDigit]), default=None,
+              help="NW-7 check character scheme.")
+@click.option("--pattern", default=None, help="Regular expression the value must fullmatch.")
+@click.option("--module-px", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--height-px", type=click.IntRange(min=1), default=160, show_default=True)
+@click.option("--text/--no-text", "human_readable", default=False, show_default=True,
+              help="Print the value under 1D codes.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def barcode(
+    state: CliState,
+    value: str,
+    symbology: str | None,
+    nw7_start: str | None,
+    nw7_stop: str | None,
+    check_digit: str | None,
+    pattern: str | None,
+    module_px: int,
+    height_px: int,
+    human_readable: bool,
+    out: Path,
+) -> None:
+    """Render VALUE exactly as the counter's screen shows it, into a PNG."""
+    spec = _spec(state, symbology, {"nw7_start": nw7_start, "nw7_stop": nw7_stop,
+                                    "check_digit": check_digit, "pattern": pattern})
+    try:
+        validate_service_id(value, spec)
+        image = render_barcode(value, spec, module_px=module_px, height_px=height_px,
+                               human_readable=human_readable)
+    except ValueError as e:
+        _usage(str(e))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image.save(out, format="PNG")
+    click.echo(f"{out}: {spec.symbology.value} {barcode_text(value, spec)}")
+
+
+# --- doctor ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_obj
+def doctor(state: CliState) -> None:
+    """Check readers, pcscd, enrollment, the platform and the clock."""
+    b = state.backends
+    deps = DoctorDeps(
+        list_readers=b.list_readers,
+        key_store=b.key_store,
+        make_client=b.make_client,
+        fetch_health=b.fetch_health,
+    )
+    checks = run_checks(state.home, deps)
+    click.echo(format_table(checks))
+    if failed(checks):
+        raise SystemExit(1)

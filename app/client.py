@@ -1,0 +1,255 @@
+"""HTTP client of the MyKey Platform: every request signed with the terminal's Ed25519 key.
+
+The signing profile (RFC 9421) is the one in :mod:`server.api.schemas`: label
+``mykey``, ``alg="ed25519"``, ``keyid`` = terminal id, ``created`` and ``nonce``,
+covering ``@method``, ``@target-uri`` and, when there is a body, ``content-digest``
+(sha-256, added by ``http_message_signatures``).  No PIN ever reaches this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms
+from pydantic import BaseModel, ValidationError
+
+from app.ports import ErrorKind, TapError
+from server.api.schemas import (
+    API_PREFIX,
+    SIGNATURE_LABEL,
+    ChallengeResponse,
+    EnrollRequest,
+    ErrorBody,
+    ErrorCode,
+    HealthResponse,
+    LookupRequest,
+    LookupResult,
+    TerminalInfo,
+)
+
+PATH_HEALTH = f"{API_PREFIX}/health"
+PATH_ENROLL = f"{API_PREFIX}/terminals/enroll"
+PATH_TERMINAL = f"{API_PREFIX}/terminal"
+PATH_CHALLENGE = f"{API_PREFIX}/challenges"
+PATH_LOOKUP = f"{API_PREFIX}/lookups"
+COVERED = ("@method", "@target-uri")
+USER_AGENT = "mykey-counter/0.1"
+
+#: error codes of the platform → the counter's error screens; the rest → PLATFORM_ERROR
+ERROR_KINDS: dict[ErrorCode, ErrorKind] = {
+    ErrorCode.TERMINAL_UNKNOWN: ErrorKind.NOT_ENROLLED,
+    ErrorCode.TERMINAL_SIGNATURE_INVALID: ErrorKind.NOT_ENROLLED,
+    ErrorCode.NOT_REGISTERED: ErrorKind.NOT_REGISTERED,
+    ErrorCode.SERVICE_NOT_LINKED: ErrorKind.NOT_REGISTERED,
+    ErrorCode.CERTIFICATE_REVOKED: ErrorKind.CERTIFICATE_REVOKED,
+    ErrorCode.CERTIFICATE_EXPIRED: ErrorKind.CERTIFICATE_EXPIRED,
+    ErrorCode.CERTIFICATE_NOT_YET_VALID: ErrorKind.CERTIFICATE_EXPIRED,
+    ErrorCode.CERTIFICATE_UNTRUSTED: ErrorKind.CERTIFICATE_UNTRUSTED,
+    ErrorCode.CERTIFICATE_MALFORMED: ErrorKind.CERTIFICATE_UNTRUSTED,
+    ErrorCode.CARD_SIGNATURE_INVALID: ErrorKind.CERTIFICATE_UNTRUSTED,
+}
+#: HTTP statuses that mean "a proxy could not reach the platform" when no ErrorBody comes
+_GATEWAY_STATUSES = frozenset({502, 503, 504})
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    """The raw 32-byte public key, standard base64 (``EnrollRequest.public_key``)."""
+    raw = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return _b64(raw)
+
+
+def error_from_response(response: httpx.Response) -> TapError:
+    """Map a 4xx/5xx answer to the :class:`TapError` the counter shows."""
+    try:
+        body = ErrorBody.model_validate_json(response.content)
+    except ValidationError:
+        if response.status_code in _GATEWAY_STATUSES:
+            return TapError(
+                ErrorKind.PLATFORM_UNREACHABLE, f"HTTP {response.status_code} from a gateway"
+            )
+        return TapError(ErrorKind.PLATFORM_ERROR, f"HTTP {response.status_code}")
+    kind = ERROR_KINDS.get(body.error, ErrorKind.PLATFORM_ERROR)
+    return TapError(kind, f"{body.error.value}: {body.message}")
+
+
+def _send(http: httpx.Client, request: httpx.Request) -> httpx.Response:
+    try:
+        return http.send(request)
+    except httpx.UnsupportedProtocol as e:
+        raise TapError(ErrorKind.PLATFORM_ERROR, f"bad server_url: {e}") from None
+    except httpx.TransportError as e:  # refused, DNS, timeouts, resets, proxies
+        reason = str(e) or type(e).__name__
+        raise TapError(
+            ErrorKind.PLATFORM_UNREACHABLE, f"{request.url.host}: {reason}"
+        ) from None
+
+
+def _parse(response: httpx.Response, model: type[M]) -> M:
+    if response.status_code >= 400:
+        raise error_from_response(response)
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as e:
+        raise TapError(
+            ErrorKind.PLATFORM_ERROR,
+            f"unexpected answer from the platform ({e.error_count()} errors)",
+        ) from None
+
+
+def fetch_health(
+    base_url: str, *, timeout_s: float = 10.0, transport: httpx.BaseTransport | None = None
+) -> HealthResponse:
+    """``GET /v1/health`` without a terminal key (unsigned, as the platform allows)."""
+    with httpx.Client(
+        timeout=httpx.Timeout(timeout_s),
+        transport=transport,
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+    ) as http:
+        request = http.build_request("GET", base_url.rstrip("/") + PATH_HEALTH)
+        return _parse(_send(http, request), HealthResponse)
+
+
+class PlatformClient:
+    """Synchronous, signed client of one platform for one enrolled terminal."""
+
+    def __init__(
+        self,
+        base_url: str,
+        terminal_id: str,
+        private_key: Ed25519PrivateKey,
+        timeout_s: float = 10.0,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.terminal_id = terminal_id
+        self._signer = HTTPMessageSigner(
+            signature_algorithm=algorithms.ED25519,
+            key_resolver=MappingKeyResolver(
+                public_keys={terminal_id: private_key.public_key()},
+                private_keys={terminal_id: private_key},
+            ),
+        )
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,  # a redirect would change @target-uri
+        )
+
+    # context manager --------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # requests ---------------------------------------------------------------------------
+    def build_request(
+        self, method: str, path: str, body: BaseModel | None = None, *, signed: bool = True
+    ) -> httpx.Request:
+        """A request for ``path`` with its ``Signature-Input`` / ``Signature`` headers."""
+        content = body.model_dump_json().encode("utf-8") if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        request = self._http.build_request(
+            method, self.base_url + path, content=content, headers=headers
+        )
+        if not signed:
+            return request
+        self._signer.sign(
+            request,
+            key_id=self.terminal_id,
+            created=dt.datetime.now(dt.UTC),
+            nonce=secrets.token_urlsafe(16),
+            label=SIGNATURE_LABEL,
+            covered_component_ids=COVERED,
+            body=content,
+        )
+        return request
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        body: BaseModel | None = None,
+        *,
+        signed: bool = True,
+    ) -> M:
+        request = self.build_request(method, path, body, signed=signed)
+        return _parse(_send(self._http, request), model)
+
+    def health(self) -> HealthResponse:
+        """``GET /v1/health`` (unsigned): reachability, server clock and version."""
+        return self._call("GET", PATH_HEALTH, HealthResponse, signed=False)
+
+    def terminal_info(self) -> TerminalInfo:
+        """``GET /v1/terminal``: who the platform thinks this terminal is."""
+        return self._call("GET", PATH_TERMINAL, TerminalInfo)
+
+    def challenge(self) -> ChallengeResponse:
+        """``POST /v1/challenges``: a one-time challenge for the card to sign."""
+        return self._call("POST", PATH_CHALLENGE, ChallengeResponse)
+
+    def lookup(self, challenge_id: str, certificate_der: bytes, signature: bytes) -> LookupResult:
+        """``POST /v1/lookups``: certificate + card signature → the holder's service ID."""
+        body = LookupRequest(
+            challenge_id=challenge_id,
+            certificate=_b64(certificate_der),
+            signature=_b64(signature),
+        )
+        return self._call("POST", PATH_LOOKUP, LookupResult, body)
+
+    # enrollment (unsigned) --------------------------------------------------------------
+    @staticmethod
+    def enroll(
+        base_url: str,
+        code: str,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> tuple[str, Ed25519PrivateKey, TerminalInfo]:
+        """Make a new key and enroll it with a one-time code; return id, key, terminal info."""
+        key = Ed25519PrivateKey.generate()
+        try:
+            body = EnrollRequest(code=code, public_key=public_key_b64(key))
+        except ValidationError:
+            raise TapError(
+                ErrorKind.PLATFORM_ERROR, "the enrollment code must be 4 to 64 characters"
+            ) from None
+        with httpx.Client(
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        ) as http:
+            request = http.build_request(
+                "POST",
+                base_url.rstrip("/") + PATH_ENROLL,
+                content=body.model_dump_json().encode("utf-8"),
+                headers={"Content-Type": "application/json"},
+            )
+            info = _parse(_send(http, request), TerminalInfo)
+        return info.terminal_id, key, info
