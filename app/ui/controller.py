@@ -1,0 +1,151 @@
+"""The counter's controller: owns the flow, carries out its effects.
+
+Events come in from the card monitor, the screens (intents), the card thread and the
+flow's timer, all on the GUI thread; ``CounterFlow.handle`` turns each into effects:
+card work goes to the card thread, timers to one single-shot QTimer, deliveries to the
+configured methods, and ClearScreen wipes every screen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from app.flow import (
+    Authenticate,
+    CardInserted,
+    CardRemovedEvent,
+    ClearScreen,
+    CounterFlow,
+    Deliver,
+    Effect,
+    Event,
+    ProbeCard,
+    StartTimer,
+    State,
+    TimerFired,
+    View,
+)
+from app.ports import Tapper
+from app.ui.card_worker import CardThread
+from app.ui.delivery import Delivery, DeliveryContext, ResultDisplay, deliver_all
+from server.api.schemas import ServiceInfo
+
+log = logging.getLogger(__name__)
+
+#: states in which an answer of the card thread is awaited
+_WAITING = (State.CARD_PRESENT, State.QUERYING)
+
+
+class Renderer(Protocol):
+    """The window as the controller sees it."""
+
+    def show_state(self, state: State, view: View) -> None: ...
+
+    def clear_personal_data(self) -> None: ...
+
+    @property
+    def result_display(self) -> ResultDisplay: ...
+
+
+class CounterController(QObject):
+    """Runs one :class:`CounterFlow`; emits ``rendered(state, view)`` after each change."""
+
+    rendered = Signal(object, object)
+
+    def __init__(
+        self,
+        *,
+        flow: CounterFlow,
+        tapper: Tapper,
+        renderer: Renderer,
+        service: ServiceInfo,
+        deliveries: Sequence[Delivery],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.flow = flow
+        self._renderer = renderer
+        self._service = service
+        self._deliveries = list(deliveries)
+        self._card = CardThread(tapper, self)
+        self._card.worker.finished.connect(self._on_card_finished)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timeout)
+        self._timer_token = 0
+        self._last_job = 0
+        self._awaited_job: int | None = None
+
+    # life --------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._card.start()
+        self._renderer.show_state(self.flow.state, self.flow.view)
+        self.rendered.emit(self.flow.state, replace(self.flow.view))
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self._card.stop()
+
+    # events ------------------------------------------------------------------------------
+    @Slot(object)
+    def post(self, event: Event) -> None:
+        """Feed one event to the flow (GUI thread only) and carry out its effects."""
+        before = (self.flow.state, replace(self.flow.view))
+        effects = self.flow.handle(event)
+        state, view = self.flow.state, self.flow.view
+        if state not in _WAITING:
+            self._awaited_job = None  # a late answer of the card thread is stale now
+        changed = (state, view) != before
+        if changed:
+            log.debug("%s -> %s", before[0], state)
+            self._renderer.show_state(state, view)
+        for effect in effects:
+            self._execute(effect)
+        if changed or effects:
+            self.rendered.emit(state, replace(view))
+
+    @Slot(str)
+    def card_inserted(self, reader: str) -> None:
+        self.post(CardInserted())
+
+    @Slot(str)
+    def card_removed(self, reader: str) -> None:
+        self.post(CardRemovedEvent())
+
+    @Slot(int, object)
+    def _on_card_finished(self, job: int, event: Event) -> None:
+        if job != self._awaited_job:
+            log.debug("dropping the stale answer of card job %d", job)
+            return
+        self._awaited_job = None
+        self.post(event)
+
+    def _on_timeout(self) -> None:
+        self.post(TimerFired(self._timer_token))
+
+    # effects -----------------------------------------------------------------------------
+    def _execute(self, effect: Effect) -> None:
+        match effect:
+            case ProbeCard():
+                self._card.probe_requested.emit(self._next_job())
+            case Authenticate():
+                self._card.authenticate_requested.emit(self._next_job(), effect)
+            case StartTimer(seconds=seconds, token=token):
+                self._timer_token = token
+                self._timer.start(max(0, round(seconds * 1000)))
+            case Deliver(result=result):
+                context = DeliveryContext(self._service, self._renderer.result_display)
+                deliver_all(self._deliveries, result, context)
+            case ClearScreen():
+                self._timer.stop()
+                self._renderer.clear_personal_data()
+
+    def _next_job(self) -> int:
+        self._last_job += 1
+        self._awaited_job = self._last_job
+        return self._last_job

@@ -1,0 +1,116 @@
+"""The kiosk window: a stack of screens, one per flow state, and the screens' intents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget  # noqa: TID251
+
+from app.flow import Cancel, LastTryConfirmed, PinEntered, Retry, State, View
+from app.i18n import Catalogue
+from app.ui.delivery import ResultDisplay
+from app.ui.screens.base import Screen
+from app.ui.screens.confirm_last_try import ConfirmLastTryScreen
+from app.ui.screens.error import ErrorScreen
+from app.ui.screens.idle import IdleScreen
+from app.ui.screens.locked import LockedScreen
+from app.ui.screens.pin import PinScreen
+from app.ui.screens.querying import QUERYING, READING, QueryingScreen
+from app.ui.screens.result import ResultScreen
+from server.api.schemas import ServiceInfo
+
+DEFAULT_SIZE = (1280, 800)
+
+
+class MainWindow(QMainWindow):
+    """Renders the flow's state; every screen intent leaves as ``intent(event)``."""
+
+    intent = Signal(object)
+
+    def __init__(
+        self, texts: Catalogue, service: ServiceInfo, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.setWindowTitle(texts.tr("app.title"))
+        #: staff-PIN guard for closing the kiosk (a later issue): return False to refuse
+        self.close_guard: Callable[[], bool] | None = None
+
+        self.idle = IdleScreen(texts, service.display_name)
+        self.pin = PinScreen(texts)
+        self.confirm_last_try = ConfirmLastTryScreen(texts)
+        self.querying = QueryingScreen(texts)
+        self.result = ResultScreen(texts, service.display_name)
+        self.error = ErrorScreen(texts)
+        self.locked = LockedScreen(texts)
+        self.screens: dict[State, Screen] = {
+            State.IDLE: self.idle,
+            State.CARD_PRESENT: self.querying,
+            State.CONFIRM_LAST_TRY: self.confirm_last_try,
+            State.PIN_ENTRY: self.pin,
+            State.QUERYING: self.querying,
+            State.RESULT: self.result,
+            State.ERROR: self.error,
+            State.LOCKED_PIN: self.locked,
+        }
+        self.stack = QStackedWidget()
+        for screen in dict.fromkeys(self.screens.values()):
+            self.stack.addWidget(screen)
+        self.setCentralWidget(self.stack)
+        self._wire_intents()
+        #: staff: Ctrl+Q closes the kiosk (through ``close_guard``)
+        self.quit_shortcut = QShortcut(QKeySequence("Ctrl+Q"), self)
+        self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_shortcut.activated.connect(self.close)
+
+    def _wire_intents(self) -> None:
+        emit = self.intent.emit
+        self.pin.submitted.connect(lambda pin: emit(PinEntered(pin)))
+        self.pin.cancelled.connect(lambda: emit(Cancel()))
+        self.confirm_last_try.confirmed.connect(lambda: emit(LastTryConfirmed()))
+        self.confirm_last_try.cancelled.connect(lambda: emit(Cancel()))
+        self.result.done.connect(lambda: emit(Cancel()))
+        self.error.retry.connect(lambda: emit(Retry()))
+        self.error.dismissed.connect(lambda: emit(Cancel()))
+        self.locked.dismissed.connect(lambda: emit(Cancel()))
+
+    # Renderer ----------------------------------------------------------------------------
+    def show_state(self, state: State, view: View) -> None:
+        screen = self.screens[state]
+        if state is State.CARD_PRESENT:
+            self.querying.set_texts(READING)
+        elif state is State.QUERYING:
+            self.querying.set_texts(QUERYING)
+        screen.show_view(view)
+        self.stack.setCurrentWidget(screen)
+
+    def clear_personal_data(self) -> None:
+        for screen in dict.fromkeys(self.screens.values()):
+            screen.clear()
+
+    @property
+    def result_display(self) -> ResultDisplay:
+        return self.result
+
+    def current_screen(self) -> Screen:
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, Screen)
+        return widget
+
+    # kiosk -------------------------------------------------------------------------------
+    def show_kiosk(self, *, fullscreen: bool) -> None:
+        """Full screen and on top at the desk; a normal window for development."""
+        if fullscreen:
+            self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+            self.showFullScreen()
+        else:
+            self.resize(*DEFAULT_SIZE)
+            self.show()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.close_guard is not None and not self.close_guard():
+            event.ignore()
+            return
+        super().closeEvent(event)

@@ -1,0 +1,220 @@
+"""Fakes and fixtures for driving the real kiosk window offscreen."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget  # noqa: TID251
+from pytestqt.qtbot import QtBot
+
+from app.flow import State
+from app.ports import CardStatus
+from app.ui.kiosk import Kiosk, build_kiosk
+from app.ui.main_window import MainWindow
+from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo
+
+PIN = "4821"
+SERVICE_ID = "2100045678"
+WAIT_MS = 5000
+
+ProbeStep = CardStatus | BaseException
+AuthStep = LookupResult | BaseException
+
+
+def lookup(service_id: str = SERVICE_ID, **flags: bool) -> LookupResult:
+    values = {"valid": True, "address_changed": False, "certificate_expires_soon": False}
+    values.update(flags)
+    return LookupResult(service="library", service_id=service_id, **values)
+
+
+class FakeTapper:
+    """Scripted answers; a gate (when set) holds the next call until released."""
+
+    def __init__(self, probes: list[ProbeStep], auths: list[AuthStep] | None = None) -> None:
+        self.probes: deque[ProbeStep] = deque(probes)
+        self.auths: deque[AuthStep] = deque(auths or [])
+        self.pins: list[tuple[str, bool]] = []
+        self.gate: threading.Event | None = None
+        self.probe_gate: threading.Event | None = None
+        self.threads: set[str] = set()
+
+    def release(self) -> None:
+        for gate in (self.gate, self.probe_gate):
+            if gate is not None:
+                gate.set()
+
+    def probe(self) -> CardStatus:
+        self.threads.add(threading.current_thread().name)
+        gate, self.probe_gate = self.probe_gate, None
+        if gate is not None:
+            gate.wait(10)
+        step = self.probes.popleft() if self.probes else CardStatus(3)
+        if isinstance(step, BaseException):
+            raise step
+        return step
+
+    def authenticate(self, pin: str, *, allow_last_try: bool) -> LookupResult:
+        self.threads.add(threading.current_thread().name)
+        self.pins.append((pin, allow_last_try))
+        if self.gate is not None:
+            self.gate.wait(10)
+        step = self.auths.popleft()
+        if isinstance(step, BaseException):
+            raise step
+        return step
+
+
+class FakeMonitor:
+    """A card monitor whose callbacks the test fires from another thread."""
+
+    def __init__(
+        self,
+        on_insert: Callable[[str], None],
+        on_remove: Callable[[str], None],
+        insert_on_start: bool = False,
+    ) -> None:
+        self.on_insert = on_insert
+        self.on_remove = on_remove
+        self.insert_on_start = insert_on_start
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        if self.insert_on_start:
+            self.insert()
+
+    def stop(self) -> None:
+        self.running = False
+
+    def _fire(self, callback: Callable[[str], None]) -> None:
+        thread = threading.Thread(target=callback, args=("Fake Reader 00 00",), name="pcsc")
+        thread.start()
+        thread.join()
+
+    def insert(self) -> None:
+        self._fire(self.on_insert)
+
+    def remove(self) -> None:
+        self._fire(self.on_remove)
+
+
+@dataclass
+class FakeSettings:
+    language: str = "ja"
+    fullscreen: bool = False
+    delivery: list[str] = field(default_factory=lambda: ["show", "barcode"])
+    result_timeout_s: float = 60.0
+    error_timeout_s: float = 60.0
+    pin_entry_timeout_s: float = 60.0
+
+
+@pytest.fixture
+def service() -> ServiceInfo:
+    return ServiceInfo(
+        name="library",
+        display_name="みどり市立図書館 利用者カード",
+        provider="midori-city",
+        barcode=BarcodeSpec(symbology="nw7", pattern=r"[0-9]{10}"),
+    )
+
+
+@dataclass
+class Counter:
+    """A started kiosk plus its fakes."""
+
+    kiosk: Kiosk
+    tapper: FakeTapper
+    monitor: FakeMonitor
+    qtbot: QtBot
+
+    @property
+    def window(self) -> MainWindow:
+        return self.kiosk.window
+
+    def record_states(self) -> list[State]:
+        """From now on, every state the controller renders, in order."""
+        seen: list[State] = []
+        self.kiosk.controller.rendered.connect(lambda state, view: seen.append(state))
+        return seen
+
+    @property
+    def state(self) -> State:
+        return self.kiosk.controller.flow.state
+
+    def wait_for(self, state: State) -> None:
+        self.qtbot.waitUntil(lambda: self.state is state, timeout=WAIT_MS)
+        screen = self.window.screens[state]
+        self.qtbot.waitUntil(lambda: self.window.current_screen() is screen, timeout=WAIT_MS)
+
+    def insert(self) -> None:
+        self.monitor.insert()
+
+    def remove(self) -> None:
+        self.monitor.remove()
+
+    def press(self, *keys: str) -> None:
+        """Press pad keys: digits, then "ok" / "clear" / "backspace" / "cancel"."""
+        pin = self.window.pin
+        named = {
+            "ok": pin.ok_button,
+            "clear": pin.clear_button,
+            "backspace": pin.backspace_button,
+            "cancel": pin.cancel_button,
+        }
+        for key in keys:
+            button = named[key] if key in named else pin.digit_button(key)
+            button.click()
+
+    def type_pin(self, pin: str = PIN) -> None:
+        self.press(*pin, "ok")
+
+    def texts(self) -> list[str]:
+        return widget_texts(self.window)
+
+
+def widget_texts(root: QWidget) -> list[str]:
+    """Every text a widget tree holds: labels, buttons, names, tooltips, titles."""
+    texts = [root.windowTitle()]
+    for widget in [root, *root.findChildren(QWidget)]:
+        texts += [widget.accessibleName(), widget.accessibleDescription(), widget.toolTip()]
+        if isinstance(widget, QLabel | QAbstractButton):
+            texts.append(widget.text())
+    return [t for t in texts if t]
+
+
+@pytest.fixture
+def make_counter(
+    qtbot: QtBot, service: ServiceInfo
+) -> Iterator[Callable[..., Counter]]:
+    started: list[tuple[Kiosk, FakeTapper]] = []
+
+    def make(
+        tapper: FakeTapper, settings: FakeSettings | None = None, **service_changes: object
+    ) -> Counter:
+        monitors: list[FakeMonitor] = []
+
+        def factory(
+            on_insert: Callable[[str], None], on_remove: Callable[[str], None]
+        ) -> FakeMonitor:
+            monitors.append(FakeMonitor(on_insert, on_remove))
+            return monitors[-1]
+
+        kiosk = build_kiosk(
+            settings=settings or FakeSettings(),
+            service=service.model_copy(update=service_changes),
+            tapper=tapper,
+            monitor_factory=factory,
+        )
+        qtbot.addWidget(kiosk.window)
+        kiosk.start()
+        started.append((kiosk, tapper))
+        return Counter(kiosk, tapper, monitors[0], qtbot)
+
+    yield make
+    for kiosk, tapper in started:
+        tapper.release()  # let a held call return before the card thread joins
+        kiosk.stop()
