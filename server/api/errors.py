@@ -1,0 +1,65 @@
+"""Every error answer is an :class:`~server.api.schemas.ErrorBody`; malformed input is 400."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.api.schemas import ErrorBody, ErrorCode
+from server.errors import PlatformError
+
+log = logging.getLogger(__name__)
+
+#: OpenAPI description of the error answers of signed endpoints
+SIGNED_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "malformed request"},
+    401: {"model": ErrorBody, "description": "terminal unknown or signature invalid"},
+}
+
+
+def error_response(code: ErrorCode, message: str, status: int) -> JSONResponse:
+    body = ErrorBody(error=code, message=message)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)
+
+
+def _describe_validation(error: RequestValidationError) -> str:
+    problems = []
+    for item in error.errors()[:3]:
+        if item.get("type") == "json_invalid":
+            problems.append("the body is not valid JSON")
+            continue
+        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        problems.append(f"{where or 'body'}: {item.get('msg', 'invalid')}")
+    return "; ".join(problems) or "the request is malformed"
+
+
+async def _platform_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, PlatformError)
+    return error_response(error.code, error.message, error.status)
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return error_response(ErrorCode.MALFORMED, _describe_validation(error), 400)
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = ErrorCode.INTERNAL if error.status_code >= 500 else ErrorCode.MALFORMED
+    return error_response(code, str(error.detail), error.status_code)
+
+
+async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=error)
+    return error_response(ErrorCode.INTERNAL, "internal error", 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(PlatformError, _platform_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

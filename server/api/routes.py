@@ -1,0 +1,12 @@
+"""All /v1 routes, one module per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.api import challenges, health, lookups, terminals
+from server.api.schemas import API_PREFIX
+
+router = APIRouter(prefix=API_PREFIX)
+for module in (health, terminals, challenges, lookups):
+    router.include_router(module.router)

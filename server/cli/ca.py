@@ -1,0 +1,87 @@
+"""``mykey-platform ca …``: trust anchors (JPKI user-authentication CAs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from server.cli.context import CliContext, echo_fields, echo_table, pass_cli
+from server.identity.models import TrustAnchor
+from server.identity.trust import add_anchor, list_anchors, retire_anchor
+from server.identity.x509util import load_certificate
+
+
+def _colon_hex(fingerprint: str) -> str:
+    return ":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2)).upper()
+
+
+def _status(anchor: TrustAnchor) -> str:
+    return "trusted" if anchor.retired_at is None else f"retired {anchor.retired_at:%Y-%m-%d}"
+
+
+@click.group("ca")
+def ca_group() -> None:
+    """Trust anchors: the CA certificates card certificates must chain to."""
+
+
+@ca_group.command("add")
+@click.argument("pem", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_cli
+def ca_add(cli: CliContext, pem: Path) -> None:
+    """Trust the CA certificate in PEM (PEM or DER)."""
+    try:
+        certificate = load_certificate(pem.read_bytes())
+    except ValueError as error:
+        raise click.ClickException(f"{pem} holds no X.509 certificate: {error}") from error
+
+    def work(session: Session) -> tuple[TrustAnchor, str]:
+        return add_anchor(session, certificate)
+
+    anchor, outcome = cli.run(work)
+    echo_fields(
+        anchor=outcome,
+        subject=anchor.subject,
+        valid_from=f"{anchor.not_before:%Y-%m-%d %H:%M:%S} UTC",
+        valid_until=f"{anchor.not_after:%Y-%m-%d %H:%M:%S} UTC",
+        sha256=_colon_hex(anchor.fingerprint),
+    )
+
+
+@ca_group.command("list")
+@pass_cli
+def ca_list(cli: CliContext) -> None:
+    """List trust anchors, trusted and retired."""
+    anchors = cli.run(list_anchors)
+    echo_table(
+        ("SHA-256", "STATUS", "SOURCE", "VALID UNTIL", "SUBJECT"),
+        [
+            (
+                a.fingerprint,
+                _status(a),
+                "built-in" if a.builtin else "operator",
+                f"{a.not_after:%Y-%m-%d}",
+                a.subject,
+            )
+            for a in anchors
+        ],
+    )
+
+
+@ca_group.command("retire")
+@click.argument("fingerprint")
+@pass_cli
+def ca_retire(cli: CliContext, fingerprint: str) -> None:
+    """Stop trusting the anchor with this SHA-256 FINGERPRINT (hex, colons optional)."""
+
+    def work(session: Session) -> TrustAnchor:
+        return retire_anchor(session, fingerprint)
+
+    anchor = cli.run(work)
+    echo_fields(
+        anchor=_status(anchor), subject=anchor.subject, sha256=_colon_hex(anchor.fingerprint)
+    )
+
+
+COMMANDS = [ca_group]

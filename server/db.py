@@ -1,0 +1,194 @@
+"""Database access: engine set-up, the declarative base, and the retrying transaction.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on, and every
+transaction starts with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the busy
+timeout instead of failing when a read transaction turns into a write.  PostgreSQL (and
+PostgreSQL-wire distributed engines) may abort a transaction with a serialization
+failure; :meth:`Database.transaction` runs the whole unit of work again in that case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import platformdirs
+import uuid6
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    DateTime,
+    Engine,
+    MetaData,
+    create_engine,
+    event,
+    update,
+)
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+
+DATABASE_URL_ENV = "MYKEY_PLATFORM_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: SQLSTATEs after which the whole transaction may simply run again.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+T = TypeVar("T")
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def new_id() -> uuid.UUID:
+    """A new primary key: UUIDv7, made by the writer (time-ordered, no sequence)."""
+    return uuid.UUID(int=uuid6.uuid7().int)
+
+
+def default_database_url() -> str:
+    """The database URL from the environment, or the SQLite file in the user data dir."""
+    url = os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    directory = Path(platformdirs.user_data_dir("mykey-platform"))
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'platform.db'}"
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: use timezone-aware UTC")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table of the platform."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime}
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``, with the SQLite pragmas and transaction mode set up."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    )
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would defer it).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def claim_once(
+    session: Session, model: type[Base], *conditions: ColumnElement[bool], now: dt.datetime
+) -> bool:
+    """Set ``model.used_at`` to ``now`` where it is still NULL (and ``conditions`` hold), in
+    one atomic UPDATE; ``True`` when this call set it — the single-use primitive."""
+    used_at = model.__table__.c.used_at
+    result = session.execute(
+        update(model)
+        .where(used_at.is_(None), *conditions)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return isinstance(result, CursorResult) and result.rowcount == 1
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    """Whether running the transaction again may succeed."""
+    if getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(error.orig)
+
+
+class Database:
+    """One database: its engine, a session factory, and :meth:`transaction`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def transaction(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run ``work`` in one transaction and commit; run it again on serialization failure.
+
+        ``work`` must not have effects outside the database: it may run more than once.
+        Any exception rolls the transaction back and propagates.
+        """
+        for attempt in range(1, attempts + 1):
+            session = self.sessions()
+            try:
+                with session.begin():
+                    return work(session)
+            except DBAPIError as error:
+                if attempt == attempts or not is_retryable(error):
+                    raise
+                log.info("transaction retry %d after %s", attempt, type(error.orig).__name__)
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 (jitter)
+            finally:
+                session.close()
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,43 @@
+"""Errors that reach a terminal: each carries a :class:`~server.api.schemas.ErrorCode`."""
+
+from __future__ import annotations
+
+from server.api.schemas import ErrorBody, ErrorCode
+
+#: HTTP status of each error code.
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.MALFORMED: 400,
+    ErrorCode.ENROLLMENT_CODE_INVALID: 403,
+    ErrorCode.TERMINAL_UNKNOWN: 401,
+    ErrorCode.TERMINAL_SIGNATURE_INVALID: 401,
+    ErrorCode.CHALLENGE_UNKNOWN: 404,
+    ErrorCode.CHALLENGE_USED: 409,
+    ErrorCode.CHALLENGE_EXPIRED: 410,
+    ErrorCode.CHALLENGE_WRONG_TERMINAL: 403,
+    ErrorCode.CERTIFICATE_MALFORMED: 400,
+    ErrorCode.CERTIFICATE_UNTRUSTED: 403,
+    ErrorCode.CERTIFICATE_REVOKED: 403,
+    ErrorCode.CERTIFICATE_EXPIRED: 403,
+    ErrorCode.CERTIFICATE_NOT_YET_VALID: 403,
+    ErrorCode.CARD_SIGNATURE_INVALID: 403,
+    ErrorCode.NOT_REGISTERED: 404,
+    ErrorCode.SERVICE_NOT_LINKED: 404,
+    ErrorCode.INTERNAL: 500,
+}
+
+
+class PlatformError(Exception):
+    """A refusal with a machine-readable code and a message for people."""
+
+    def __init__(self, code: ErrorCode, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = STATUS[code] if status is None else status
+
+    def body(self) -> ErrorBody:
+        return ErrorBody(error=self.code, message=self.message)
+
+
+class OperatorError(Exception):
+    """An operator command refused its input; the message says why."""

@@ -1,0 +1,126 @@
+"""Tables of the identity domain: trust anchors, CRLs, MyKey IDs, services and links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, new_id, utcnow
+
+
+class TrustAnchor(Base):
+    """A pinned CA certificate that user-authentication certificates must chain to."""
+
+    __tablename__ = "trust_anchors"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    #: SHA-256 of the DER, lower-case hex
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    subject: Mapped[str] = mapped_column(String(1024))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    not_before: Mapped[dt.datetime]
+    not_after: Mapped[dt.datetime]
+    #: shipped with the platform (J-LIS) rather than added by an operator
+    builtin: Mapped[bool] = mapped_column(default=False)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[dt.datetime | None]
+
+
+class Crl(Base):
+    """One imported certificate revocation list (its entries are in revoked_certificates)."""
+
+    __tablename__ = "crls"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    anchor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trust_anchors.id"), index=True)
+    #: SHA-256 of the CRL's DER: importing the same CRL twice is a no-op
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    issuer: Mapped[str] = mapped_column(String(1024))
+    this_update: Mapped[dt.datetime]
+    next_update: Mapped[dt.datetime | None]
+    crl_number: Mapped[str | None] = mapped_column(String(64))
+    revoked_count: Mapped[int]
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RevokedCertificate(Base):
+    """A serial number some imported CRL of the anchor lists as revoked."""
+
+    __tablename__ = "revoked_certificates"
+    __table_args__ = (UniqueConstraint("anchor_id", "serial"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    anchor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trust_anchors.id"))
+    #: serial number, lower-case hex without leading zeros
+    serial: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[dt.datetime]
+    crl_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("crls.id"), index=True)
+
+
+class MyKey(Base):
+    """A MyKey ID: the holder's identity on the platform."""
+
+    __tablename__ = "mykeys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    #: the 8-character MyKey ID itself
+    mykey_id: Mapped[str] = mapped_column(String(8), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: the last time the holder's address changed, as municipalities report it
+    address_changed_at: Mapped[dt.datetime | None]
+
+
+class CertificateBinding(Base):
+    """A user-authentication certificate bound to a MyKey ID (several per ID over time)."""
+
+    __tablename__ = "certificate_bindings"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    mykey_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("mykeys.id"), index=True)
+    #: SHA-256 of the certificate's DER, lower-case hex
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    issuer: Mapped[str] = mapped_column(String(1024))
+    serial: Mapped[str] = mapped_column(String(64))
+    not_after: Mapped[dt.datetime]
+    bound_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    mykey: Mapped[MyKey] = relationship(lazy="joined")
+
+
+class Service(Base):
+    """A service whose IDs holders link to their MyKey ID (a library card, a shop card …)."""
+
+    __tablename__ = "services"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(256))
+    provider: Mapped[str] = mapped_column(String(256))
+    symbology: Mapped[str] = mapped_column(String(16))
+    pattern: Mapped[str] = mapped_column(String(256))
+    nw7_start: Mapped[str] = mapped_column(String(1))
+    nw7_stop: Mapped[str] = mapped_column(String(1))
+    check_digit: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ServiceLink(Base):
+    """A holder's ID at a service (e.g. a library number), linked to a MyKey ID."""
+
+    __tablename__ = "service_links"
+    __table_args__ = (
+        UniqueConstraint("mykey_pk", "service_pk"),
+        UniqueConstraint("service_pk", "external_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    mykey_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("mykeys.id"))
+    service_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id"))
+    #: the holder's ID at the service: what the terminal receives
+    external_id: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: whether the service ID is currently valid (e.g. the library card is not suspended)
+    valid: Mapped[bool] = mapped_column(default=True)
