@@ -92,7 +92,7 @@ class VirtualJpkiCard:
 
     ATR = bytes.fromhex("3BE000FF8131FE4514")
     # PC/SC part 3 ATR of a contactless FeliCa card: what a transit card looks like.
-    NO_JPKI_ATR = bytes.fromhex("3B8F8001804F0CA0000003061100" "3B0000000042")
+    NO_JPKI_ATR = bytes.fromhex("3B8F8001804F0CA00000030611003B0000000042")
 
     def __init__(
         self, holder: Holder, *, on_pin_change: Callable[[Holder], None] | None = None

@@ -27,6 +27,7 @@ CRL = "crl.pem"
 CERT = "cert.pem"
 KEY = "key.pem"
 STATE = "holder.json"
+CA_UNIT = "JPKI for user authentication (test)"
 
 
 @dataclass
@@ -92,7 +93,7 @@ def make_ca(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "JPKI for user authentication (test)"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, CA_UNIT),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, common_name),
         ]
     )
@@ -219,9 +220,7 @@ def _write_crl(
         .next_update(now + dt.timedelta(days=365))
     )
     for serial, when in revoked:
-        entry = (
-            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
-        )
+        entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
         builder = builder.add_revoked_certificate(entry)
     crl = builder.sign(ca_key, hashes.SHA256())
     _write_atomic(directory / CRL, crl.public_bytes(serialization.Encoding.PEM))
