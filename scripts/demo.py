@@ -17,7 +17,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
+
+from drivers.vcard.pcscd import MachineLock, PcscdUnavailable, private_pcscd
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -53,10 +56,6 @@ def wait_http(url: str, timeout_s: float = 30.0) -> None:
     sys.exit(f"[demo] the platform did not answer at {url}")
 
 
-def pcscd_running() -> bool:
-    return subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True).returncode == 0
-
-
 def main() -> int:
     env = dict(os.environ)
     env["MYKEY_PLATFORM_DATABASE_URL"] = f"sqlite:///{HOME / 'platform.db'}"
@@ -70,61 +69,78 @@ def main() -> int:
     shutil.rmtree(HOME, ignore_errors=True)
     (HOME / "counter").mkdir(parents=True)
     started: list[subprocess.Popen[bytes]] = []
-    try:
-        if pcscd_running():
-            say("pcscd is already running: using it (it must have the vpcd reader)")
-        else:
-            say("starting pcscd with the virtual reader (vpcd)")
-            log = (HOME / "pcscd.log").open("wb")
-            started.append(subprocess.Popen(["pcscd", "-f", "-a"], stdout=log, stderr=log))
-            time.sleep(1.0)
+    with ExitStack() as stack:
+        stack.enter_context(MachineLock()).acquire(on_wait=say)
+        try:
+            daemon = stack.enter_context(private_pcscd(HOME / "pcscd.log"))
+        except PcscdUnavailable as error:
+            sys.exit(f"[demo] {error}")
+        say("pcscd with the virtual reader: " +
+            ("started" if daemon.started_here else "already running, reused"))
+        stack.callback(stop_all, started)
+        return tap(env, headless, started)
 
-        say("making demo data (municipality, library service, test CA, demo holders)")
-        print(run("mykey-platform", "demo-data", "--dir", str(HOME / "cards"), env=env))
 
-        say(f"starting the MyKey Platform on {SERVER} (SQLite: {HOME / 'platform.db'})")
-        log = (HOME / "platform.log").open("wb")
-        started.append(subprocess.Popen(
-            [str(BIN / "mykey-platform"), "serve", "--port", str(PORT)],
-            env=env, stdout=log, stderr=log))
-        wait_http(f"{SERVER}/v1/health")
+def tap(env: dict[str, str], headless: bool, started: list[subprocess.Popen[bytes]]) -> int:
+    """Everything after pcscd: demo data, platform, enrollment, card, counter."""
+    say("making demo data (municipality, library service, test CA, demo holders)")
+    print(run("mykey-platform", "demo-data", "--dir", str(HOME / "cards"), env=env))
 
-        code = run("mykey-platform", "terminal", "add", "--service", "demo-library",
-                   "--name", "デモ貸出カウンター", env=env).strip().splitlines()[-1]
-        (HOME / "counter" / "counter.toml").write_text(
-            'secrets_backend = "file"\nlanguage = "ja"\n'
-            f'fullscreen = {"false" if headless else "true"}\n', encoding="utf-8")
-        say("enrolling this terminal")
-        print(run("mykey-counter", "enroll", "--server", SERVER, "--code", code, env=env))
+    say(f"starting the MyKey Platform on {SERVER} (SQLite: {HOME / 'platform.db'})")
+    log = (HOME / "platform.log").open("wb")
+    started.append(subprocess.Popen(
+        [str(BIN / "mykey-platform"), "serve", "--port", str(PORT)],
+        env=env, stdout=log, stderr=log))
+    wait_http(f"{SERVER}/v1/health")
 
-        holder = HOME / "cards" / "holders" / "hanako"
-        say(f"inserting the virtual card of the demo holder ({holder})")
-        started.append(subprocess.Popen([str(BIN / "mykey-vcard"), "run", str(holder)], env=env))
+    code = run("mykey-platform", "terminal", "add", "--service", "demo-library",
+               "--name", "デモ貸出カウンター", env=env).strip().splitlines()[-1]
+    (HOME / "counter" / "counter.toml").write_text(
+        'secrets_backend = "file"\nlanguage = "ja"\n'
+        f'fullscreen = {"false" if headless else "true"}\n', encoding="utf-8")
+    say("enrolling this terminal")
+    print(run("mykey-counter", "enroll", "--server", SERVER, "--code", code, env=env))
 
-        if not headless:
-            say(f"the counter opens: type the demo PIN {DEMO_PIN}. Staff: Ctrl+Q closes it.")
-            return subprocess.call([str(BIN / "mykey-counter")], env=env)
-        shot = HOME / "result.png"
-        say("no display: running the same tap headless (the script types the PIN)")
-        proc = subprocess.run(
-            [str(BIN / "mykey-counter"), "--demo-pin-stdin", "--screenshot", str(shot),
-             "--once"], env=env, input=DEMO_PIN + "\n", text=True, capture_output=True)
-        sys.stderr.write(proc.stderr)
-        if proc.returncode != 0:
-            say(f"the counter ended with status {proc.returncode}")
-            return proc.returncode
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-        say(f"screenshot of the result screen: {shot}")
-        say(f"service ID ({result['service']}): {result['service_id']}")
-        return 0
-    finally:
-        for proc in reversed(started):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+    holder = HOME / "cards" / "holders" / "hanako"
+    card = [str(BIN / "mykey-vcard"), "run", str(holder)]
+    if not headless:
+        say(f"the counter opens; the demo card ({holder}) is placed on the reader in a few "
+            f"seconds: type the demo PIN {DEMO_PIN}. Staff: Ctrl+Q closes the counter.")
+        counter = subprocess.Popen([str(BIN / "mykey-counter")], env=env)
+        time.sleep(3)
+        started.append(subprocess.Popen(card, env=env))
+        return counter.wait()
+    shot = HOME / "result.png"
+    say("no display: running the same tap headless (the script types the PIN)")
+    counter = subprocess.Popen(
+        [str(BIN / "mykey-counter"), "--demo-pin-stdin", "--screenshot", str(shot), "--once"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    time.sleep(2)
+    say(f"placing the virtual card of the demo holder on the reader ({holder})")
+    started.append(subprocess.Popen(card, env=env))
+    out, err = counter.communicate(DEMO_PIN + "\n", timeout=180)
+    sys.stderr.write(err)
+    if counter.returncode != 0:
+        say(f"the counter ended with status {counter.returncode}; screenshot: {shot}")
+        return counter.returncode
+    result = json.loads(out.strip().splitlines()[-1])
+    say(f"screenshot of the result screen: {shot}")
+    say(f"service ID ({result['service']}): {result['service_id']}")
+    return 0
+
+
+
+
+def stop_all(started: list[subprocess.Popen[bytes]]) -> None:
+    """Stop what the demo started, newest first, by PID."""
+    for proc in reversed(started):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 if __name__ == "__main__":
