@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.vcard import pcscd as launcher
 from tests.fixtures import pcscd as plugin
 
 
@@ -52,12 +53,19 @@ def test_session_lock_waits_and_says_so(tmp_path: Path) -> None:
 
 
 def test_missing_vpcd_config_fails_clearly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(plugin, "VPCD_CONFIG", tmp_path / "vpcd")
-    with pytest.raises(pytest.fail.Exception, match="vsmartcard-vpcd"):
-        plugin._pcscd_binary()
+    monkeypatch.setattr(launcher, "VPCD_CONFIG", tmp_path / "vpcd")
+    with pytest.raises(launcher.PcscdUnavailable, match="vsmartcard-vpcd"):
+        launcher.pcscd_binary()
 
 
 def test_missing_pcscd_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plugin.shutil, "which", lambda *args, **kwargs: None)
-    with pytest.raises(pytest.fail.Exception, match="pcscd is not installed"):
-        plugin._pcscd_binary()
+    monkeypatch.setattr(launcher.shutil, "which", lambda *args, **kwargs: None)
+    with pytest.raises(launcher.PcscdUnavailable, match="pcscd is not installed"):
+        launcher.pcscd_binary()
+
+
+def test_machine_lock_times_out_with_the_holder(tmp_path: Path) -> None:
+    path = tmp_path / "pcscd.lock"
+    with launcher.MachineLock(path):
+        with pytest.raises(TimeoutError, match=f"PID {os.getpid()}"):
+            launcher.MachineLock(path).acquire(timeout_s=0.2)
