@@ -26,7 +26,8 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_ca_files(vcard_ca: Path) -> None:
+def test_ca_files(tmp_path: Path) -> None:
+    vcard_ca = make_ca(tmp_path / "ca")  # a fresh CA: the session's may have revocations
     assert {p.name for p in vcard_ca.iterdir()} >= {"ca.pem", "ca.key.pem", "crl.pem"}
     assert mode(vcard_ca / "ca.key.pem") == 0o600
     ca = x509.load_pem_x509_certificate((vcard_ca / "ca.pem").read_bytes())
