@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from server.api.errors import install_error_handlers
 from server.api.limits import BodySizeLimit
 from server.api.routes import router
+from server.api.timing import ServerTiming
 from server.db import Database, default_database_url
 from server.migrate import upgrade
 from server.version import platform_version
@@ -38,6 +39,7 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
     app.state.db = db
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(ServerTiming)  # outermost: the 413s of BodySizeLimit are timed too
     app.include_router(router)
     return app
 
