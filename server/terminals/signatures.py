@@ -13,6 +13,7 @@ could no longer be accepted anyway.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from http_message_signatures import (
     HTTPSignatureKeyResolver,
     algorithms,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,6 +78,9 @@ class _TerminalKeys(HTTPSignatureKeyResolver):
         raise NotImplementedError("the platform verifies, it never signs as a terminal")
 
 
+#: expired nonces are swept on one signed request in this many
+NONCE_SWEEP_ONE_IN = 32
+
 def _invalid(reason: str) -> PlatformError:
     return PlatformError(
         ErrorCode.TERMINAL_SIGNATURE_INVALID, f"the request signature is not valid: {reason}"
@@ -123,20 +127,19 @@ def _has_field(headers: Headers, name: str) -> bool:
 def _record_nonce(
     session: Session, terminal: Terminal, nonce: str, keep_until: dt.datetime, now: dt.datetime
 ) -> None:
-    seen = session.scalar(
-        select(RequestNonce.id).where(
-            RequestNonce.terminal_pk == terminal.id, RequestNonce.nonce == nonce
+    """Spend the nonce: the unique (terminal, nonce) constraint refuses a replay.
+
+    Expired nonces of the terminal are swept now and then (one request in
+    :data:`NONCE_SWEEP_ONE_IN`), not on every request: the sweep is a write of its own.
+    """
+    if secrets.randbelow(NONCE_SWEEP_ONE_IN) == 0:
+        session.execute(
+            delete(RequestNonce)
+            .where(RequestNonce.terminal_pk == terminal.id, RequestNonce.expires_at < now)
+            .execution_options(synchronize_session=False)
         )
-    )
-    if seen is not None:
-        raise _invalid("this nonce was already used (a replayed request)")
-    session.execute(
-        delete(RequestNonce)
-        .where(RequestNonce.terminal_pk == terminal.id, RequestNonce.expires_at < now)
-        .execution_options(synchronize_session=False)
-    )
     session.add(RequestNonce(terminal_pk=terminal.id, nonce=nonce, expires_at=keep_until))
-    session.flush()
+    session.flush()  # IntegrityError on a replay; authenticate() turns it into 401
 
 
 def authenticate(db: Database, request: SignedRequest, body: bytes) -> Terminal:

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from server.api.schemas import SIGNATURE_MAX_AGE_S
 from server.terminals.enrollment import revoke_terminal
-from server.terminals.models import Challenge
+from server.terminals.models import Challenge, RequestNonce
 from tests.unit.server.conftest import Library
 from tests.unit.server.helpers import assert_error, count
 from tests.unit.server.signing import SignedClient, sign_headers
@@ -122,6 +122,24 @@ def test_a_replayed_request_is_refused(library: Library) -> None:
     assert_error(replay, 401, "terminal_signature_invalid")
     assert "nonce" in replay.json()["message"]
     assert _challenges(library) == 1
+
+
+def test_expired_nonces_are_swept_now_and_then(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from server.terminals import signatures
+
+    assert library.desk.get("/v1/terminal").status_code == 200
+    assert library.desk.get("/v1/terminal").status_code == 200
+    assert count(library.world.db, RequestNonce) == 2
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    library.world.db.transaction(
+        lambda s: s.execute(update(RequestNonce).values(expires_at=past)))
+    monkeypatch.setattr(signatures, "NONCE_SWEEP_ONE_IN", 1)  # sweep on this request
+    assert library.desk.get("/v1/terminal").status_code == 200
+    assert count(library.world.db, RequestNonce) == 1  # only this request's own nonce
 
 
 def test_the_label_must_be_mykey(library: Library) -> None:
