@@ -1,31 +1,50 @@
 """The counter's composition root: real backends in, ``mykey-counter`` out.
 
-Hardware (pyscard via ``drivers.card.pcsc``) and Qt are imported only inside the
-factories, so ``mykey-counter barcode`` and ``doctor`` start without either.
+The kiosk must paint its idle screen quickly, so this module and :mod:`app.cli` load only
+click and the settings. Hardware (pyscard via ``drivers.card.pcsc``), Qt, the keyring, the
+platform client (httpx, http-message-signatures) and the wire schema (pydantic) are
+imported inside the factories below, when a command or the running kiosk needs them:
+``mykey-counter barcode`` and ``doctor`` start without Qt or pyscard, and the kiosk loads
+the card stack and the client after its first paint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+import time
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+#: ``time.perf_counter()`` when the counter's own code began to load (``--startup-check``
+#: counts from here; the interpreter's start-up is before it)
+STARTED_AT = time.perf_counter()
 
-from app.cli import Backends, MonitorFactory, MonitorLike, cli
-from app.client import PlatformClient, fetch_health
-from app.ports import ErrorKind, TapError, Tapper
-from app.secrets import SecretsError, TerminalKeyStore
-from app.settings import Settings
-from server.api.schemas import HealthResponse, TerminalInfo
+import gc  # noqa: E402 (after the clock starts)
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from app.cli import Backends, MonitorFactory, MonitorLike, cli  # noqa: E402
+from app.ports import ErrorKind, TapError, Tapper  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from app.client import PlatformClient
+    from app.secrets import TerminalKeyStore
+    from drivers.card.pcsc import CardMonitor
+    from server.api.schemas import HealthResponse, TerminalInfo
 
 
 def key_store(settings: Settings, home: Path) -> TerminalKeyStore:
+    from app.secrets import TerminalKeyStore
+
     return TerminalKeyStore(settings.secrets_backend, home)
 
 
 def make_client(settings: Settings, home: Path) -> PlatformClient:
     """A signed client for the enrolled terminal; TapError(NOT_ENROLLED) without a key."""
+    from app.client import PlatformClient
+    from app.secrets import SecretsError
+
     if settings.terminal_id is None:
         raise TapError(ErrorKind.NOT_ENROLLED, "run `mykey-counter enroll` first")
     try:
@@ -58,26 +77,67 @@ def list_readers() -> list[str]:
 def enroll(
     server_url: str, code: str, timeout_s: float
 ) -> tuple[str, Ed25519PrivateKey, TerminalInfo]:
+    from app.client import PlatformClient
+
     return PlatformClient.enroll(server_url, code, timeout_s=timeout_s)
 
 
 def health(server_url: str, timeout_s: float) -> HealthResponse:
+    from app.client import fetch_health
+
     return fetch_health(server_url, timeout_s=timeout_s)
+
+
+class PcscMonitor:
+    """The PC/SC card monitor, loaded (pyscard) when the kiosk starts it after its first paint.
+
+    Without pcscd the monitor keeps retrying (once a second) and logs why; the kiosk stays
+    on its idle screen meanwhile.
+    """
+
+    def __init__(
+        self,
+        on_insert: Callable[[str], None],
+        on_remove: Callable[[str], None],
+        reader: str | None,
+    ) -> None:
+        self._on_insert = on_insert
+        self._on_remove = on_remove
+        self._reader = reader
+        self._monitor: CardMonitor | None = None
+
+    def start(self) -> None:
+        if self._monitor is None:
+            from drivers.card.pcsc import CardMonitor
+
+            self._monitor = CardMonitor(self._on_insert, self._on_remove, reader=self._reader)
+        self._monitor.start()
+
+    def stop(self) -> None:
+        if self._monitor is not None:
+            self._monitor.stop()
 
 
 def monitor_factory(settings: Settings) -> MonitorFactory:
     def make(on_insert: Callable[[str], None], on_remove: Callable[[str], None]) -> MonitorLike:
-        from drivers.card.pcsc import CardMonitor
-
-        return CardMonitor(on_insert, on_remove, reader=settings.reader)
+        return PcscMonitor(on_insert, on_remove, settings.reader)
 
     return make
 
 
 def run_kiosk(**kwargs: Any) -> int:
-    from app.ui.kiosk import run_kiosk as run
+    # The running kiosk collects garbage on its GUI thread only (app.ui.main_thread_gc);
+    # its start-up (Qt's import, the widgets) makes only long-lived objects, so automatic
+    # collection is off from here already: a few ms sooner to the first paint.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        from app.ui.kiosk import run_kiosk as run
 
-    return int(run(**kwargs))
+        return int(run(**kwargs))
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def real_backends() -> Backends:
@@ -91,6 +151,7 @@ def real_backends() -> Backends:
         fetch_health=health,
         monitor_factory=monitor_factory,
         run_kiosk=run_kiosk,
+        started_at=STARTED_AT,
     )
 
 

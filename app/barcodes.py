@@ -22,7 +22,6 @@ import io
 import re
 import string
 
-import segno
 from barcode.codabar import CODABAR
 from barcode.codex import Code39, Code128
 from barcode.writer import ImageWriter
@@ -239,6 +238,8 @@ def _render_1d(
 
 
 def _render_qr(service_id: str, spec: BarcodeSpec, module_px: int, height_px: int) -> Image.Image:
+    import segno  # only QR services need it
+
     validate_service_id(service_id, spec)
     qr = segno.make(service_id, error="m", micro=False, boost_error=False)
     modules = qr.symbol_size(scale=1, border=QR_BORDER_MODULES)[0]

@@ -4,24 +4,28 @@ Everything that touches hardware, the keyring or the network is built through a
 :class:`Backends` object: :mod:`app.__main__` passes the real one (``cli.main(obj=…)``),
 tests pass fakes (``CliRunner().invoke(cli, args, obj=fakes)``).  Headless commands never
 import Qt.
+
+This module is on the kiosk's path to its first paint: at import it loads click and the
+settings only. The barcode libraries, the doctor, the keyring and the wire schema
+(pydantic) are imported by the commands that use them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.barcodes import barcode_text, render_barcode, validate_service_id
-from app.doctor import DoctorDeps, KeyStore, TerminalApi, failed, format_table, run_checks
 from app.ports import EXIT_STATUS, CardStatus, ErrorKind, TapError, Tapper
-from app.secrets import SecretsError
 from app.settings import (
     HOME_ENV,
     Settings,
@@ -31,20 +35,26 @@ from app.settings import (
     save_service_cache,
     save_settings,
 )
-from server.api.schemas import (
-    BarcodeSpec,
-    CheckDigit,
-    HealthResponse,
-    LookupResult,
-    ServiceInfo,
-    Symbology,
-    TerminalInfo,
-)
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from server.api.schemas import (
+        BarcodeSpec,
+        HealthResponse,
+        LookupResult,
+        ServiceInfo,
+        TerminalInfo,
+    )
 
 #: exit status for usage and configuration errors (EXIT_STATUS keeps 1 free for it)
 USAGE_STATUS = 1
 PIN_LENGTH = 4
 NOT_ENROLLED_HINT = "run `mykey-counter enroll --server URL --code CODE` first"
+#: the wire schema's ``Symbology`` and ``CheckDigit`` values, spelt out so that building
+#: the CLI does not import pydantic (a unit test checks that they agree)
+SYMBOLOGIES = ("nw7", "code39", "code128", "qr")
+CHECK_DIGITS = ("none", "mod10", "mod11", "mod16", "7dr", "7dsr")
 
 
 class MonitorLike(Protocol):
@@ -56,7 +66,11 @@ class MonitorLike(Protocol):
 MonitorFactory = Callable[[Callable[[str], None], Callable[[str], None]], MonitorLike]
 
 
-class KeyStoreWriter(KeyStore, Protocol):
+class KeyStoreWriter(Protocol):
+    """The terminal key store (``app.secrets.TerminalKeyStore``); the doctor's KeyStore."""
+
+    def load(self, terminal_id: str) -> Ed25519PrivateKey: ...
+
     def check(self) -> None: ...
 
     def store(self, terminal_id: str, key: Ed25519PrivateKey) -> None: ...
@@ -64,7 +78,11 @@ class KeyStoreWriter(KeyStore, Protocol):
     def delete(self, terminal_id: str) -> bool: ...
 
 
-class TerminalClient(TerminalApi, Protocol):
+class TerminalClient(Protocol):
+    """The signed platform client (``app.client.PlatformClient``); the doctor's TerminalApi."""
+
+    def terminal_info(self) -> TerminalInfo: ...
+
     def close(self) -> None: ...
 
 
@@ -86,6 +104,9 @@ class Backends:
     monitor_factory: Callable[[Settings], MonitorFactory]
     #: app.ui.kiosk.run_kiosk (imported lazily: it pulls in Qt)
     run_kiosk: Callable[..., int]
+    #: ``time.perf_counter()`` when the process began to load the counter (app.__main__);
+    #: ``--startup-check`` counts from it
+    started_at: float = field(default_factory=time.perf_counter)
 
 
 # --- messages ----------------------------------------------------------------------------
@@ -179,6 +200,32 @@ def _backends(obj: object) -> Backends:
     return real_backends()
 
 
+class DeferredTapper:
+    """A Tapper built on first use, or by :meth:`prepare` once the kiosk is on screen.
+
+    Building the real one loads the terminal key (keyring), the signed client (httpx,
+    http-message-signatures) and the card stack: none of it is needed to paint the idle
+    screen. A build that fails with a TapError is tried again at the next call.
+    """
+
+    def __init__(self, build: Callable[[], Tapper]) -> None:
+        self._build = build
+        self._lock = threading.Lock()  # the start-up thread and the card thread
+        self._tapper: Tapper | None = None
+
+    def prepare(self) -> Tapper:
+        with self._lock:
+            if self._tapper is None:
+                self._tapper = self._build()
+            return self._tapper
+
+    def probe(self) -> CardStatus:
+        return self.prepare().probe()
+
+    def authenticate(self, pin: str, *, allow_last_try: bool) -> LookupResult:
+        return self.prepare().authenticate(pin, allow_last_try=allow_last_try)
+
+
 class RecordingTapper:
     """Wraps a Tapper and keeps the last result, for ``--once`` to print it."""
 
@@ -225,6 +272,13 @@ def result_line(result: LookupResult) -> str:
     help="Kiosk: save a screenshot of the result screen to this PNG.",
 )
 @click.option("--once", is_flag=True, help="Kiosk: exit after the first result screen.")
+@click.option(
+    "--startup-check",
+    is_flag=True,
+    help="Kiosk: open as usual, wait until the idle screen is painted, print "
+    '{"idle_painted_s": …} as JSON and exit 0. Checks the display, fonts and Qt plugins; '
+    "works before enrollment too.",
+)
 @click.version_option("0.1.0", prog_name="mykey-counter")
 @click.pass_context
 def cli(
@@ -233,6 +287,7 @@ def cli(
     demo_pin_stdin: bool,
     screenshot: Path | None,
     once: bool,
+    startup_check: bool,
 ) -> None:
     """MyKey Counter: tap a My Number Card, get the patron's service ID.
 
@@ -241,10 +296,17 @@ def cli(
     state = CliState(home=home or home_dir(), backends=_backends(ctx.obj))
     ctx.obj = state
     if ctx.invoked_subcommand is None:
+        if startup_check:
+            if demo_pin_stdin or screenshot or once:
+                _usage("--startup-check goes alone (not with --demo-pin-stdin, --screenshot, "
+                       "--once)")
+            ctx.exit(_kiosk(state, startup_check=True))
         ctx.exit(_kiosk(state, demo_pin_stdin=demo_pin_stdin, screenshot=screenshot, once=once))
 
 
-def _refresh_service(settings: Settings, home: Path, client: TerminalApi) -> ServiceInfo | None:
+def _refresh_service(
+    settings: Settings, home: Path, client: TerminalClient
+) -> ServiceInfo | None:
     """The platform's current service description, cached; the cache when offline."""
     try:
         service = client.terminal_info().service
@@ -256,28 +318,92 @@ def _refresh_service(settings: Settings, home: Path, client: TerminalApi) -> Ser
     return service
 
 
-def _kiosk(state: CliState, *, demo_pin_stdin: bool, screenshot: Path | None, once: bool) -> int:
-    settings = state.settings()
-    if settings.terminal_id is None:
-        _fail(TapError(ErrorKind.NOT_ENROLLED, NOT_ENROLLED_HINT), settings.language)
-    backends = state.backends
+def _fetch_service(state: CliState, settings: Settings) -> ServiceInfo | None:
+    """The platform's current service description (cached), or the cache when offline.
+
+    Raises TapError when there is no client (no terminal key: not enrolled).
+    """
+    client = state.backends.make_client(settings, state.home)
     try:
-        client = backends.make_client(settings, state.home)
-        try:
-            service = _refresh_service(settings, state.home, client)
-        finally:
-            client.close()
-        tapper = RecordingTapper(backends.make_tapper(settings, state.home, settings.reader))
+        return _refresh_service(settings, state.home, client)
+    finally:
+        client.close()
+
+
+def _start_up(
+    state: CliState,
+    settings: Settings,
+    tapper: DeferredTapper,
+    shown: ServiceInfo,
+    *,
+    refresh: bool,
+) -> ServiceInfo | None:
+    """The kiosk's start-up work once its idle screen is painted (off the GUI thread).
+
+    The platform's current service description (returned when it differs from the one
+    shown), then the tapper: terminal key, signed client, card stack. A TapError (no key:
+    not enrolled) is reported here and ends the kiosk with its exit status, as it did
+    before the window opened.
+    """
+    service: ServiceInfo | None = shown
+    try:
+        if refresh:
+            service = _fetch_service(state, settings)
+        tapper.prepare()
     except TapError as e:
-        _fail(e, settings.language)
-    if service is None:
-        _fail(TapError(ErrorKind.PLATFORM_UNREACHABLE, "no service description yet"),
-              settings.language)
+        click.echo(error_line(e, settings.language), err=True)
+        raise
+    return service if service is not None and service != shown else None
+
+
+def _not_enrolled() -> Tapper:
+    raise TapError(ErrorKind.NOT_ENROLLED, NOT_ENROLLED_HINT)
+
+
+def _kiosk(
+    state: CliState,
+    *,
+    demo_pin_stdin: bool = False,
+    screenshot: Path | None = None,
+    once: bool = False,
+    startup_check: bool = False,
+) -> int:
+    """Run the kiosk. Its idle screen paints before anything slow starts: the cached service
+    description is shown at once and refreshed afterwards, and the tapper (keyring, client,
+    card stack) is built after the first paint too (see :func:`_start_up`)."""
+    settings = state.settings()
+    language = settings.language
+    enrolled = settings.terminal_id is not None
+    if not enrolled and not startup_check:
+        _fail(TapError(ErrorKind.NOT_ENROLLED, NOT_ENROLLED_HINT), language)
+    backends = state.backends
+    service = settings.service
+    refresh_later = service is not None
+    if enrolled and service is None:  # service.json lost: the window needs a service name
+        try:
+            service = _fetch_service(state, settings)
+        except TapError as e:
+            _fail(e, language)
+        if service is None:
+            _fail(TapError(ErrorKind.PLATFORM_UNREACHABLE, "no service description yet"),
+                  language)
     demo_pin = None
     if demo_pin_stdin:
         demo_pin = sys.stdin.readline().strip()
         if not _pin_ok(demo_pin):
             _usage("--demo-pin-stdin: stdin must hold a 4-digit PIN")
+    work = None
+    if service is not None:  # enrolled
+        deferred = DeferredTapper(
+            partial(backends.make_tapper, settings, state.home, settings.reader))
+        work = partial(_start_up, state, settings, deferred, service, refresh=refresh_later)
+    else:  # the startup check of a counter not enrolled yet
+        deferred = DeferredTapper(_not_enrolled)
+    tapper = RecordingTapper(deferred)
+    check: dict[str, Any] = {}
+    if startup_check:
+        check = {"on_idle_painted": _idle_report(backends.started_at, enrolled),
+                 "exit_after_idle_painted": True}
     status = backends.run_kiosk(
         settings=settings,
         service=service,
@@ -286,10 +412,52 @@ def _kiosk(state: CliState, *, demo_pin_stdin: bool, screenshot: Path | None, on
         demo_pin=demo_pin,
         screenshot_path=screenshot,
         exit_after_result=once,
+        after_first_paint=work,
+        **check,
     )
+    if startup_check and status != 0:
+        click.echo("error: the kiosk did not paint its idle screen (is there a display?)",
+                   err=True)
     if once and status == 0 and tapper.last_result is not None:
         click.echo(result_json(tapper.last_result))  # the kiosk exits non-zero on errors
     return int(status)
+
+
+# --- the startup check -------------------------------------------------------------------
+
+
+def process_age_s() -> float | None:
+    """Seconds since the OS started this process (interpreter start included), or None.
+
+    Linux: the start time in /proc/self/stat against the boot-time clock (to 1/CLK_TCK,
+    10 ms). Elsewhere psutil, when installed (a dev dependency), whose wall-clock start
+    time is coarser still.
+    """
+    try:
+        stat = Path("/proc/self/stat").read_text(encoding="ascii")
+        start_ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return float(time.time() - psutil.Process().create_time())
+
+
+def _idle_report(started_at: float, enrolled: bool) -> Callable[[float], None]:
+    def report(painted_at: float) -> None:
+        age = process_age_s()
+        if age is not None:
+            age -= time.perf_counter() - painted_at  # the age at the paint, not now
+        click.echo(json.dumps({
+            "idle_painted_s": round(painted_at - started_at, 4),
+            "process_age_s": None if age is None else round(age, 3),
+            "enrolled": enrolled,
+        }))
+
+    return report
 
 
 # --- enroll ------------------------------------------------------------------------------
@@ -301,6 +469,8 @@ def _kiosk(state: CliState, *, demo_pin_stdin: bool, screenshot: Path | None, on
 @click.pass_obj
 def enroll(state: CliState, server_url: str, code: str) -> None:
     """Enroll this terminal: make its key, register it, remember the service."""
+    from app.secrets import SecretsError
+
     settings = state.settings()
     server_url = server_url.rstrip("/")
     if not server_url.startswith(("http://", "https://")):
@@ -415,6 +585,8 @@ def _spec(
     symbology: str | None,
     overrides: dict[str, Any],
 ) -> BarcodeSpec:
+    from server.api.schemas import BarcodeSpec
+
     base: dict[str, Any] = {}
     if symbology is None:
         service = state.settings().service
@@ -432,11 +604,11 @@ def _spec(
 
 @cli.command()
 @click.argument("value")
-@click.option("--symbology", type=click.Choice([s.value for s in Symbology]), default=None,
+@click.option("--symbology", type=click.Choice(SYMBOLOGIES), default=None,
               help="Default: the enrolled service's.")
 @click.option("--nw7-start", type=click.Choice(list("ABCD")), default=None)
 @click.option("--nw7-stop", type=click.Choice(list("ABCD")), default=None)
-@click.option("--check-digit", type=click.Choice([c.value for c in CheckDigit]), default=None,
+@click.option("--check-digit", type=click.Choice(CHECK_DIGITS), default=None,
               help="NW-7 check character scheme.")
 @click.option("--pattern", default=None, help="Regular expression the value must fullmatch.")
 @click.option("--module-px", type=click.IntRange(min=1), default=3, show_default=True)
@@ -459,6 +631,8 @@ def barcode(
     out: Path,
 ) -> None:
     """Render VALUE exactly as the counter's screen shows it, into a PNG."""
+    from app.barcodes import barcode_text, render_barcode, validate_service_id
+
     spec = _spec(state, symbology, {"nw7_start": nw7_start, "nw7_stop": nw7_stop,
                                     "check_digit": check_digit, "pattern": pattern})
     try:
@@ -479,6 +653,8 @@ def barcode(
 @click.pass_obj
 def doctor(state: CliState) -> None:
     """Check readers, pcscd, enrollment, the platform and the clock."""
+    from app.doctor import DoctorDeps, failed, format_table, run_checks
+
     b = state.backends
     deps = DoctorDeps(
         list_readers=b.list_readers,

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from app.ports import CardStatus, ErrorKind
-from server.api.schemas import LookupResult
+
+if TYPE_CHECKING:  # the wire schema (pydantic) stays out of the kiosk's start-up
+    from server.api.schemas import LookupResult
 
 
 class State(StrEnum):

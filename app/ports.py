@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from server.api.schemas import LookupResult
+if TYPE_CHECKING:  # the wire schema (pydantic) stays out of the kiosk's start-up
+    from server.api.schemas import LookupResult
 
 
 class ErrorKind(StrEnum):

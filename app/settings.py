@@ -10,24 +10,26 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
-
-import platformdirs
-import tomli_w
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from app.flow import Timeouts
-from server.api.schemas import DEFAULT_PORT, ServiceInfo
+
+if TYPE_CHECKING:
+    from server.api.schemas import ServiceInfo
+
+# Reading the settings is on the kiosk's path to its first paint: pydantic (the service
+# cache), platformdirs, tomli_w and tempfile are imported only where they are used.
 
 SETTINGS_FILE = "counter.toml"
 SERVICE_CACHE_FILE = "service.json"
 HOME_ENV = "MYKEY_COUNTER_HOME"
-DEFAULT_SERVER_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+#: the platform on this machine: ``server.api.schemas.DEFAULT_PORT``, spelt out so that
+#: importing the settings does not import the wire schema (a unit test checks they agree)
+DEFAULT_SERVER_URL = "http://127.0.0.1:8421"
 LANGUAGES = ("ja", "en")
 DELIVERY_METHODS = ("show", "barcode")
 SECRETS_BACKENDS = ("system", "file")
@@ -72,6 +74,8 @@ def home_dir() -> Path:
     env = os.environ.get(HOME_ENV)
     if env:
         return Path(env).expanduser()
+    import platformdirs
+
     return Path(platformdirs.user_config_dir("mykey-counter"))
 
 
@@ -194,6 +198,8 @@ def settings_to_mapping(settings: Settings) -> dict[str, Any]:
 
 def save_settings(home: Path, settings: Settings) -> Path:
     """Write ``home/counter.toml`` atomically (comments are not kept); return its path."""
+    import tomli_w
+
     path = Path(home) / SETTINGS_FILE
     text = tomli_w.dumps(settings_to_mapping(settings))
     header = "# MyKey Counter settings; every key is explained in counter.example.toml\n"
@@ -208,6 +214,10 @@ def load_service_cache(home: Path) -> ServiceInfo | None:
     path = Path(home) / SERVICE_CACHE_FILE
     if not path.exists():
         return None
+    from pydantic import ValidationError
+
+    from server.api.schemas import ServiceInfo
+
     try:
         return ServiceInfo.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, ValidationError) as e:
@@ -225,6 +235,8 @@ def save_service_cache(home: Path, service: ServiceInfo) -> Path:
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -33,7 +33,9 @@ from app.flow import (
 from app.ports import Tapper
 from app.ui.card_worker import CardThread
 from app.ui.delivery import Delivery, DeliveryContext, ResultDisplay, deliver_all
-from server.api.schemas import ServiceInfo
+
+if TYPE_CHECKING:
+    from server.api.schemas import ServiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class CounterController(QObject):
         flow: CounterFlow,
         tapper: Tapper,
         renderer: Renderer,
-        service: ServiceInfo,
+        service: ServiceInfo | None,
         deliveries: Sequence[Delivery],
         parent: QObject | None = None,
     ) -> None:
@@ -90,6 +92,10 @@ class CounterController(QObject):
     def shutdown(self) -> None:
         self._timer.stop()
         self._card.stop()
+
+    def set_service(self, service: ServiceInfo | None) -> None:
+        """The service the next deliveries use (its barcode format)."""
+        self._service = service
 
     # events ------------------------------------------------------------------------------
     @Slot(object)
@@ -139,8 +145,12 @@ class CounterController(QObject):
                 self._timer_token = token
                 self._timer.start(max(0, round(seconds * 1000)))
             case Deliver(result=result):
-                context = DeliveryContext(self._service, self._renderer.result_display)
-                deliver_all(self._deliveries, result, context)
+                display = self._renderer.result_display
+                if self._service is None:  # not enrolled: no tapper can get this far
+                    log.error("a result without a service description; not delivered")
+                    display.show_delivery_failed()
+                    return
+                deliver_all(self._deliveries, result, DeliveryContext(self._service, display))
             case ClearScreen():
                 self._timer.stop()
                 self._renderer.clear_personal_data()

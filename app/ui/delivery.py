@@ -2,21 +2,24 @@
 
 "show" (A) and "barcode" (B) write to the result screen; "keyboard" (C) and "label" (D)
 come later and will find their backends in :class:`DeliveryContext`.
+
+The barcode libraries and Pillow are imported on first use (or by :func:`warm_up` after
+the kiosk's first paint), never on the way to the idle screen.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from PIL import Image
-from PySide6.QtGui import QImage
+if TYPE_CHECKING:
+    from PIL import Image
+    from PySide6.QtGui import QImage
 
-from app.barcodes import render_barcode
-from app.ui.images import pil_to_qimage
-from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo, Symbology
+    from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,9 @@ QR_SIZE_PX = 200
 
 def barcode_image(service_id: str, spec: BarcodeSpec) -> Image.Image:
     """The barcode with the widest whole-pixel module that fits the result screen."""
+    from app.barcodes import render_barcode
+    from server.api.schemas import Symbology
+
     if spec.symbology is Symbology.QR:
         return render_barcode(service_id, spec, height_px=QR_SIZE_PX)
     modules = render_barcode(service_id, spec, module_px=1, height_px=1).width
@@ -56,6 +62,8 @@ class DeliveryContext:
 
 class Delivery(Protocol):
     name: str
+    #: modules ``deliver`` imports on first use; :func:`warm_up` loads them ahead of time
+    modules: tuple[str, ...]
 
     def deliver(self, result: LookupResult, context: DeliveryContext) -> None:
         """Hand ``result.service_id`` over; raise on failure."""
@@ -66,6 +74,7 @@ class ShowDelivery:
     """A. the number in large digits, for the librarian to read and type."""
 
     name = "show"
+    modules: tuple[str, ...] = ()
 
     def deliver(self, result: LookupResult, context: DeliveryContext) -> None:
         context.display.show_number(result.service_id)
@@ -75,8 +84,11 @@ class BarcodeDelivery:
     """B. the number as the service's barcode, for the desk's scanner."""
 
     name = "barcode"
+    modules: tuple[str, ...] = ("app.barcodes", "app.ui.images")
 
     def deliver(self, result: LookupResult, context: DeliveryContext) -> None:
+        from app.ui.images import pil_to_qimage
+
         image = barcode_image(result.service_id, context.service.barcode)
         context.display.show_barcode(pil_to_qimage(image))
 
@@ -97,6 +109,14 @@ def deliveries_for(names: Sequence[str]) -> list[Delivery]:
             continue
         methods.append(factory())
     return methods
+
+
+def warm_up(methods: Sequence[Delivery]) -> None:
+    """Import what the methods need for their first result (any thread; the kiosk calls it
+    off the GUI thread once the idle screen is painted)."""
+    for method in methods:
+        for module in method.modules:
+            importlib.import_module(module)
 
 
 def deliver_all(methods: Sequence[Delivery], result: LookupResult, ctx: DeliveryContext) -> bool:

@@ -1,7 +1,13 @@
-"""Compose and run the counter kiosk: the one place where the GUI is wired together."""
+"""Compose and run the counter kiosk: the one place where the GUI is wired together.
+
+Start-up is split at the first paint (:mod:`app.ui.startup`): the window and its screens
+are built and shown first; the card monitor, the caller's start-up work (platform client,
+service refresh) and the barcode libraries follow once the idle screen is on screen.
+"""
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -9,25 +15,36 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PySide6.QtWidgets import QApplication  # noqa: TID251
 
 from app.flow import CounterFlow, Timeouts
 from app.i18n import Catalogue
-from app.ports import Tapper
+from app.ports import EXIT_STATUS, TapError, Tapper
 from app.ui.controller import CounterController
 from app.ui.delivery import deliveries_for
 from app.ui.demo import KioskAutomation, check_demo_pin
 from app.ui.main_thread_gc import MainThreadGarbageCollector
 from app.ui.main_window import MainWindow
 from app.ui.monitor_bridge import MonitorBridge
+from app.ui.startup import KioskStartup
 from app.ui.style import apply_style
-from server.api.schemas import ServiceInfo
+
+if TYPE_CHECKING:
+    from server.api.schemas import ServiceInfo
+
+log = logging.getLogger(__name__)
 
 #: ``monitor_factory(on_insert, on_remove)`` → an object with ``start()`` / ``stop()``;
-#: the callbacks get the reader name and may be called from any thread
+#: the callbacks get the reader name and may be called from any thread. The kiosk calls
+#: ``start()`` only after its first paint: a factory should import its driver there.
 MonitorFactory = Callable[[Callable[[str], None], Callable[[str], None]], Any]
+#: blocking start-up work run off the GUI thread after the first paint; a ServiceInfo it
+#: returns replaces the kiosk's service, a TapError it raises ends the kiosk
+StartupWork = Callable[[], "ServiceInfo | None"]
+#: exit status of a startup check whose window was never painted
+NOT_PAINTED_STATUS = 1
 
 
 class KioskSettings(Protocol):
@@ -71,20 +88,58 @@ class Kiosk:
     bridge: MonitorBridge
     monitor: Any
     garbage_collector: MainThreadGarbageCollector
+    startup: KioskStartup
     automation: KioskAutomation | None = None
+    #: called with ``time.perf_counter()`` once the idle screen is painted
+    on_idle_painted: Callable[[float], object] | None = None
+    #: the startup check: close as soon as the idle screen is painted (exit status 0)
+    exit_after_idle_painted: bool = False
+
+    def __post_init__(self) -> None:
+        self.startup.idle_painted.connect(self._idle_painted)
+        self.startup.paint_overdue.connect(self._paint_overdue)
+        self.startup.work_done.connect(self._work_done)
+        self.startup.refused.connect(self._refused)
 
     def start(self) -> None:
+        """Show the idle screen; the monitor and the start-up work follow its first paint."""
         self.garbage_collector.start()
         self.controller.start()
+        self.startup.begin()
         self.window.show_kiosk(fullscreen=self.settings.fullscreen)
-        self.monitor.start()
 
     def stop(self) -> None:
+        self.startup.stop()
         self.monitor.stop()
         self.controller.shutdown()
         self.window.close_guard = None
         self.window.close()
         self.garbage_collector.stop()
+
+    def set_service(self, service: ServiceInfo | None) -> None:
+        """A new service description: the screens' service name and the next deliveries."""
+        self.window.set_service(service)
+        self.controller.set_service(service)
+
+    def _idle_painted(self, painted_at: float) -> None:
+        if self.on_idle_painted is not None:
+            self.on_idle_painted(painted_at)
+        if self.exit_after_idle_painted:
+            self.startup.stop()  # nothing more starts: the check is done
+            self.app.exit(0)
+
+    def _paint_overdue(self) -> None:
+        if self.exit_after_idle_painted:
+            self.startup.stop()
+            self.app.exit(NOT_PAINTED_STATUS)
+
+    def _work_done(self, service: object) -> None:
+        if service is not None:
+            self.set_service(cast("ServiceInfo", service))
+
+    def _refused(self, error: TapError) -> None:
+        log.error("the counter cannot start: %s", error)
+        self.app.exit(EXIT_STATUS[error.kind])
 
 
 def application() -> QApplication:
@@ -120,25 +175,35 @@ def quit_on_signals(app: QApplication) -> Iterator[None]:
 def build_kiosk(
     *,
     settings: KioskSettings,
-    service: ServiceInfo,
+    service: ServiceInfo | None,
     tapper: Tapper,
     monitor_factory: MonitorFactory,
     demo_pin: str | None = None,
     screenshot_path: Path | None = None,
     exit_after_result: bool = False,
+    after_first_paint: StartupWork | None = None,
+    on_idle_painted: Callable[[float], object] | None = None,
+    exit_after_idle_painted: bool = False,
 ) -> Kiosk:
-    """Build the window, controller and monitor; nothing runs until ``Kiosk.start``."""
+    """Build the window, controller and monitor; nothing runs until ``Kiosk.start``.
+
+    ``service`` is None only before enrollment (the idle screen then says so).
+    ``after_first_paint`` runs off the GUI thread once the idle screen is painted (see
+    :data:`StartupWork`); ``on_idle_painted`` gets the ``perf_counter()`` of that paint,
+    and ``exit_after_idle_painted`` closes the kiosk right then (the startup check).
+    """
     check_demo_pin(demo_pin)
     app = application()
     apply_style(app)
     texts = Catalogue(settings.language)
     window = MainWindow(texts, service)
+    deliveries = deliveries_for(settings.delivery)
     controller = CounterController(
         flow=CounterFlow(timeouts_of(settings)),
         tapper=tapper,
         renderer=window,
         service=service,
-        deliveries=deliveries_for(settings.delivery),
+        deliveries=deliveries,
         parent=window,
     )
     window.intent.connect(controller.post)
@@ -157,20 +222,28 @@ def build_kiosk(
             exit_after_result=exit_after_result,
         )
     collector = MainThreadGarbageCollector(parent=window)
-    return Kiosk(app, settings, window, controller, bridge, monitor, collector, automation)
+    startup = KioskStartup(window, monitor=monitor, deliveries=deliveries, work=after_first_paint)
+    return Kiosk(
+        app, settings, window, controller, bridge, monitor, collector, startup, automation,
+        on_idle_painted=on_idle_painted, exit_after_idle_painted=exit_after_idle_painted,
+    )
 
 
 def run_kiosk(
     *,
     settings: KioskSettings,
-    service: ServiceInfo,
+    service: ServiceInfo | None,
     tapper: Tapper,
     monitor_factory: MonitorFactory,
     demo_pin: str | None = None,
     screenshot_path: Path | None = None,
     exit_after_result: bool = False,
+    after_first_paint: StartupWork | None = None,
+    on_idle_painted: Callable[[float], object] | None = None,
+    exit_after_idle_painted: bool = False,
 ) -> int:
-    """Run the counter until the window closes (or the result, with exit_after_result)."""
+    """Run the counter until the window closes (or the result, with exit_after_result;
+    or the first paint, with exit_after_idle_painted). See :func:`build_kiosk`."""
     kiosk = build_kiosk(
         settings=settings,
         service=service,
@@ -179,6 +252,9 @@ def run_kiosk(
         demo_pin=demo_pin,
         screenshot_path=screenshot_path,
         exit_after_result=exit_after_result,
+        after_first_paint=after_first_paint,
+        on_idle_painted=on_idle_painted,
+        exit_after_idle_painted=exit_after_idle_painted,
     )
     with quit_on_signals(kiosk.app):
         kiosk.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -19,30 +20,39 @@ from app.ui.screens.locked import LockedScreen
 from app.ui.screens.pin import PinScreen
 from app.ui.screens.querying import QUERYING, READING, QueryingScreen
 from app.ui.screens.result import ResultScreen
-from server.api.schemas import ServiceInfo
+
+if TYPE_CHECKING:
+    from server.api.schemas import ServiceInfo
 
 DEFAULT_SIZE = (1280, 800)
 
 
 class MainWindow(QMainWindow):
-    """Renders the flow's state; every screen intent leaves as ``intent(event)``."""
+    """Renders the flow's state; every screen intent leaves as ``intent(event)``.
+
+    ``service`` is the desk's service; ``None`` before enrollment (the startup check of a
+    new counter), when the idle screen names no service but says the terminal is not
+    enrolled.
+    """
 
     intent = Signal(object)
 
     def __init__(
-        self, texts: Catalogue, service: ServiceInfo, parent: QWidget | None = None
+        self, texts: Catalogue, service: ServiceInfo | None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
         self.setWindowTitle(texts.tr("app.title"))
+        self._texts = texts
         #: staff-PIN guard for closing the kiosk (a later issue): return False to refuse
         self.close_guard: Callable[[], bool] | None = None
 
-        self.idle = IdleScreen(texts, service.display_name)
+        name = self._service_name(service)
+        self.idle = IdleScreen(texts, name)
         self.pin = PinScreen(texts)
         self.confirm_last_try = ConfirmLastTryScreen(texts)
         self.querying = QueryingScreen(texts)
-        self.result = ResultScreen(texts, service.display_name)
+        self.result = ResultScreen(texts, name)
         self.error = ErrorScreen(texts)
         self.locked = LockedScreen(texts)
         self.screens: dict[State, Screen] = {
@@ -64,6 +74,17 @@ class MainWindow(QMainWindow):
         self.quit_shortcut = QShortcut(QKeySequence("Ctrl+Q"), self)
         self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_shortcut.activated.connect(self.close)
+
+    def _service_name(self, service: ServiceInfo | None) -> str:
+        if service is None:
+            return self._texts.tr("error.not_enrolled.title")
+        return service.display_name
+
+    def set_service(self, service: ServiceInfo | None) -> None:
+        """Show another service's name (the platform's description arrived after start-up)."""
+        name = self._service_name(service)
+        self.idle.set_service_name(name)
+        self.result.set_service_name(name)
 
     def _wire_intents(self) -> None:
         emit = self.intent.emit

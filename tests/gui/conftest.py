@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget  # noqa: TID251
 from pytestqt.qtbot import QtBot
 
@@ -20,6 +22,26 @@ from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo
 PIN = "4821"
 SERVICE_ID = "2100045678"
 WAIT_MS = 5000
+
+
+class _Probe(QObject):
+    ping = Signal()
+
+
+def signal_emit_leaks_true() -> bool:
+    """Whether each Python-side ``Signal.emit()`` takes a reference from ``True``.
+
+    PySide6 6.12.0 does (emit returns True without a new reference). Before Python 3.12,
+    where True became immortal, a process that emitted about as many signals as True has
+    references aborts with "Fatal Python error: bool_dealloc" (a kiosk after ~80 taps);
+    pyproject.toml excludes that release.
+    """
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for _ in range(10):
+        probe.ping.emit()
+    return sys.getrefcount(True) < before
+
 
 ProbeStep = CardStatus | BaseException
 AuthStep = LookupResult | BaseException

@@ -24,5 +24,10 @@ class IdleScreen(Screen):
         layout.addWidget(label(texts.tr("idle.title"), "title"))
         layout.addWidget(label(texts.tr("idle.subtitle"), "subtitle"))
         layout.addStretch(3)
-        layout.addWidget(label(service_name, "service"))
+        self.service_name = label(service_name, "service")
+        layout.addWidget(self.service_name)
         layout.addWidget(label(texts.tr("idle.privacy"), "footnote"))
+
+    def set_service_name(self, name: str) -> None:
+        """The desk's service changed (the platform's description arrived)."""
+        self.service_name.setText(name)

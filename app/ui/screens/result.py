@@ -32,7 +32,8 @@ class ResultScreen(Screen):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 24, 48, 24)
         layout.setSpacing(8)
-        layout.addWidget(label(service_name, "caption"))
+        self.caption = label(service_name, "caption")
+        layout.addWidget(self.caption)
         self.invalid = self._notice(N_("result.invalid"), "danger")
         layout.addWidget(self.invalid)
         self.number = label("", "number", wrap=False)
@@ -63,6 +64,9 @@ class ResultScreen(Screen):
         bottom.addWidget(self.done_button)
         layout.addLayout(bottom)
         self.clear()
+
+    def set_service_name(self, name: str) -> None:
+        self.caption.setText(name)
 
     def _notice(self, key: str, kind: str) -> QLabel:
         widget = label(self.texts.tr(key), "notice")

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
 from app.barcodes import encode_nw7, render_barcode
-from app.cli import MESSAGES, Backends, cli, error_line
+from app.cli import (
+    CHECK_DIGITS,
+    MESSAGES,
+    SYMBOLOGIES,
+    Backends,
+    cli,
+    error_line,
+    process_age_s,
+)
 from app.ports import EXIT_STATUS, CardStatus, ErrorKind, TapError
 from app.secrets import TerminalKeyStore
-from app.settings import Settings, load_settings, save_settings
+from app.settings import DEFAULT_SERVER_URL, Settings, load_settings, save_settings
 from drivers.card.errors import NoReader
 from server.api.schemas import (
+    DEFAULT_PORT,
     BarcodeSpec,
     CheckDigit,
     HealthResponse,
@@ -83,6 +93,9 @@ class Fakes:
     readers: list[str] = field(default_factory=lambda: ["Reader 0"])
     enroll_error: TapError | None = None
     kiosk_calls: list[dict[str, Any]] = field(default_factory=list)
+    #: what the kiosk's after-first-paint work returned (the fake kiosk runs it at once)
+    after_paint: list[ServiceInfo | None] = field(default_factory=list)
+    client_error: TapError | None = None
     tapper_readers: list[str | None] = field(default_factory=list)
     waited: list[tuple[str | None, float | None]] = field(default_factory=list)
 
@@ -106,16 +119,32 @@ class Fakes:
             return "term-new", Ed25519PrivateKey.generate(), info
 
         def run_kiosk(**kwargs: Any) -> int:
+            """As app.ui.kiosk.run_kiosk does, minus the window: the first paint, then the
+            start-up work, then the demo tap."""
             self.kiosk_calls.append(kwargs)
+            if kwargs.get("on_idle_painted"):
+                kwargs["on_idle_painted"](time.perf_counter())
+            if kwargs.get("exit_after_idle_painted"):
+                return 0
+            if kwargs.get("after_first_paint"):
+                try:
+                    self.after_paint.append(kwargs["after_first_paint"]())
+                except TapError as e:
+                    return EXIT_STATUS[e.kind]
             tapper = kwargs["tapper"]
             if kwargs["demo_pin"]:
                 tapper.probe()
                 tapper.authenticate(kwargs["demo_pin"], allow_last_try=False)
             return 0
 
+        def make_client(settings: Settings, home: Path) -> FakeClient:
+            if self.client_error:
+                raise self.client_error
+            return self.client
+
         return Backends(
             make_tapper=make_tapper,
-            make_client=lambda settings, home: self.client,
+            make_client=make_client,
             wait_for_card=wait,
             list_readers=lambda: self.readers,
             enroll=enroll,
@@ -397,19 +426,63 @@ def test_kiosk_demo_pin_and_once_print_the_result(tmp_path: Path) -> None:
     assert json.loads(result.stdout.splitlines()[-1])["service_id"] == "0012345678"
 
 
-def test_kiosk_refreshes_the_service_cache(tmp_path: Path) -> None:
+def test_kiosk_shows_the_cache_then_refreshes_it_after_the_first_paint(tmp_path: Path) -> None:
     changed = SERVICE.model_copy(update={"display_name": "新図書館"})
     fakes = Fakes(client=FakeClient(service=changed))
     home = enrolled_home(tmp_path)
     assert run(home, fakes).exit_code == 0
-    assert fakes.kiosk_calls[0]["service"] == changed
+    assert fakes.kiosk_calls[0]["service"] == SERVICE  # painted at once, from the cache
+    assert fakes.after_paint == [changed]  # then the platform's, for the kiosk to show
     assert load_settings(home).service == changed
+
+
+def test_kiosk_refresh_without_change_updates_nothing(tmp_path: Path) -> None:
+    fakes = Fakes()
+    assert run(enrolled_home(tmp_path), fakes).exit_code == 0
+    assert fakes.after_paint == [None]
+    assert fakes.client.closed
 
 
 def test_kiosk_offline_uses_the_cache(tmp_path: Path) -> None:
     fakes = Fakes(client=FakeClient(error=TapError(ErrorKind.PLATFORM_UNREACHABLE)))
-    assert run(enrolled_home(tmp_path), fakes).exit_code == 0
+    result = run(enrolled_home(tmp_path), fakes)
+    assert result.exit_code == 0
     assert fakes.kiosk_calls[0]["service"] == SERVICE
+    assert fakes.after_paint == [None]
+    assert "cached service description" in result.stderr
+
+
+def test_kiosk_without_a_cache_asks_the_platform_before_the_window(tmp_path: Path) -> None:
+    home = enrolled_home(tmp_path)
+    (home / "service.json").unlink()
+    fakes = Fakes()
+    assert run(home, fakes).exit_code == 0
+    assert fakes.kiosk_calls[0]["service"] == SERVICE
+    assert fakes.after_paint == [None]  # no second refresh after the paint
+
+
+def test_kiosk_without_a_cache_or_platform(tmp_path: Path) -> None:
+    home = enrolled_home(tmp_path)
+    (home / "service.json").unlink()
+    fakes = Fakes(client=FakeClient(error=TapError(ErrorKind.PLATFORM_UNREACHABLE)))
+    result = run(home, fakes)
+    assert result.exit_code == EXIT_STATUS[ErrorKind.PLATFORM_UNREACHABLE]
+    assert fakes.kiosk_calls == []
+
+
+def test_kiosk_builds_the_tapper_after_the_first_paint(tmp_path: Path) -> None:
+    fakes = Fakes()
+    assert run(enrolled_home(tmp_path), fakes).exit_code == 0
+    assert fakes.tapper_readers == [None]  # built once, by the start-up work
+    assert fakes.kiosk_calls[0]["tapper"].probe() == CardStatus(3)
+    assert fakes.tapper_readers == [None]
+
+
+def test_kiosk_without_a_key_ends_as_not_enrolled(tmp_path: Path) -> None:
+    fakes = Fakes(client_error=TapError(ErrorKind.NOT_ENROLLED, "no key for terminal"))
+    result = run(enrolled_home(tmp_path), fakes)
+    assert result.exit_code == EXIT_STATUS[ErrorKind.NOT_ENROLLED]
+    assert "no key for terminal" in result.stderr
 
 
 def test_kiosk_not_enrolled(tmp_path: Path) -> None:
@@ -422,6 +495,54 @@ def test_kiosk_not_enrolled(tmp_path: Path) -> None:
 def test_kiosk_bad_demo_pin(tmp_path: Path) -> None:
     result = run(enrolled_home(tmp_path), Fakes(), "--demo-pin-stdin", stdin="12\n")
     assert result.exit_code == 1
+
+
+# --- the startup check -------------------------------------------------------------------
+
+
+def test_startup_check_before_enrollment(tmp_path: Path) -> None:
+    fakes = Fakes()
+    result = run(tmp_path, fakes, "--startup-check")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report) == {"idle_painted_s", "process_age_s", "enrolled"}
+    assert report["enrolled"] is False
+    assert isinstance(report["idle_painted_s"], float)
+    (call,) = fakes.kiosk_calls
+    assert call["service"] is None and call["exit_after_idle_painted"] is True
+    assert call["after_first_paint"] is None
+    with pytest.raises(TapError) as caught:  # a tap would say so
+        call["tapper"].probe()
+    assert caught.value.kind is ErrorKind.NOT_ENROLLED
+
+
+def test_startup_check_of_an_enrolled_counter_touches_no_key(tmp_path: Path) -> None:
+    fakes = Fakes(client_error=TapError(ErrorKind.NOT_ENROLLED, "must not be asked"))
+    result = run(enrolled_home(tmp_path), fakes, "--startup-check")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["enrolled"] is True
+    assert fakes.kiosk_calls[0]["service"] == SERVICE
+    assert fakes.after_paint == [] and fakes.tapper_readers == []
+
+
+def test_startup_check_goes_alone(tmp_path: Path) -> None:
+    result = run(tmp_path, Fakes(), "--startup-check", "--once")
+    assert result.exit_code == 1
+    assert "--startup-check" in result.stderr
+
+
+def test_startup_check_reports_a_window_never_painted(tmp_path: Path) -> None:
+    fakes = Fakes()
+    backends = fakes.backends()
+    backends.run_kiosk = lambda **kwargs: 1
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "--startup-check"], obj=backends)
+    assert result.exit_code == 1
+    assert "did not paint" in result.stderr
+
+
+def test_process_age_counts_from_the_process_start() -> None:
+    age = process_age_s()
+    assert age is not None and 0 < age < 24 * 3600
 
 
 # --- doctor ------------------------------------------------------------------------------
@@ -462,6 +583,27 @@ def test_real_backends_build_without_hardware_or_qt() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[3])
+
+
+def test_the_kiosk_path_imports_no_heavy_library() -> None:
+    """Importing the composition root and the kiosk loads neither the wire schema (pydantic)
+    nor the client, keyring, barcode or card libraries: they load after the first paint."""
+    code = (
+        "import sys\n"
+        "import app.__main__, app.ui.kiosk\n"
+        "heavy = ('pydantic', 'httpx', 'http_message_signatures', 'keyring', 'PIL', 'barcode',"
+        " 'segno', 'smartcard', 'cryptography', 'platformdirs', 'tomli_w', 'server',"
+        " 'app.client', 'app.secrets', 'app.doctor', 'app.barcodes', 'app.tap')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[3])
+
+
+def test_spelt_out_constants_agree_with_the_wire_schema() -> None:
+    assert SYMBOLOGIES == tuple(s.value for s in Symbology)
+    assert CHECK_DIGITS == tuple(c.value for c in CheckDigit)
+    assert DEFAULT_SERVER_URL == f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
