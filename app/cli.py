@@ -31,6 +31,8 @@ from app.settings import (
     Settings,
     SettingsError,
     home_dir,
+    load_service_cache,
+    load_service_name,
     load_settings,
     save_service_cache,
     save_settings,
@@ -185,9 +187,10 @@ class CliState:
     home: Path
     backends: Backends
 
-    def settings(self) -> Settings:
+    def settings(self, *, service_cache: bool = True) -> Settings:
+        """``counter.toml`` and the validated service cache (see :func:`load_settings`)."""
         try:
-            return load_settings(self.home)
+            return load_settings(self.home, service_cache=service_cache)
         except SettingsError as e:
             _usage(str(e))
 
@@ -330,30 +333,40 @@ def _fetch_service(state: CliState, settings: Settings) -> ServiceInfo | None:
         client.close()
 
 
-def _start_up(
-    state: CliState,
-    settings: Settings,
-    tapper: DeferredTapper,
-    shown: ServiceInfo,
-    *,
-    refresh: bool,
-) -> ServiceInfo | None:
+def _start_up(state: CliState, settings: Settings, tapper: DeferredTapper) -> ServiceInfo | None:
     """The kiosk's start-up work once its idle screen is painted (off the GUI thread).
 
-    The platform's current service description (returned when it differs from the one
-    shown), then the tapper: terminal key, signed client, card stack. A TapError (no key:
-    not enrolled) is reported here and ends the kiosk with its exit status, as it did
-    before the window opened.
+    The service cache, of which only the display name was read before the paint, is
+    validated into ``settings.service``, and the tapper is built (terminal key, signed
+    client, card stack). Returns the service for the kiosk's screens and deliveries. A
+    TapError (no key: not enrolled; a broken cache) is reported here and ends the kiosk
+    with its exit status, as it did before the window opened.
     """
-    service: ServiceInfo | None = shown
     try:
-        if refresh:
-            service = _fetch_service(state, settings)
+        if settings.service is None:
+            settings.service = _cached_service(state.home)
         tapper.prepare()
     except TapError as e:
         click.echo(error_line(e, settings.language), err=True)
         raise
-    return service if service is not None and service != shown else None
+    return settings.service
+
+
+def _refresh_later(state: CliState, settings: Settings) -> ServiceInfo | None:
+    """Then, the platform's current service description (the cache while it is away):
+    a tap in the meantime already has the cached one. No terminal key ends the kiosk."""
+    try:
+        return _fetch_service(state, settings)
+    except TapError as e:
+        click.echo(error_line(e, settings.language), err=True)
+        raise
+
+
+def _cached_service(home: Path) -> ServiceInfo | None:
+    try:
+        return load_service_cache(home)
+    except SettingsError as e:  # its display name was readable: the rest is not
+        raise TapError(ErrorKind.NOT_ENROLLED, str(e)) from None
 
 
 def _not_enrolled() -> Tapper:
@@ -369,34 +382,41 @@ def _kiosk(
     startup_check: bool = False,
 ) -> int:
     """Run the kiosk. Its idle screen paints before anything slow starts: the cached service
-    description is shown at once and refreshed afterwards, and the tapper (keyring, client,
-    card stack) is built after the first paint too (see :func:`_start_up`)."""
-    settings = state.settings()
+    name is shown at once (plain json); the cache is validated (pydantic) and refreshed
+    afterwards, and the tapper (keyring, client, card stack) is built after the first paint
+    too (see :func:`_start_up`)."""
+    settings = state.settings(service_cache=False)
     language = settings.language
     enrolled = settings.terminal_id is not None
     if not enrolled and not startup_check:
         _fail(TapError(ErrorKind.NOT_ENROLLED, NOT_ENROLLED_HINT), language)
     backends = state.backends
-    service = settings.service
-    refresh_later = service is not None
-    if enrolled and service is None:  # service.json lost: the window needs a service name
+    try:
+        service_name = load_service_name(state.home)
+    except SettingsError as e:
+        _usage(str(e))
+    refresh_later = service_name is not None
+    if enrolled and service_name is None:  # service.json lost: the window needs a name
         try:
-            service = _fetch_service(state, settings)
+            settings.service = _fetch_service(state, settings)
         except TapError as e:
             _fail(e, language)
-        if service is None:
+        if settings.service is None:
             _fail(TapError(ErrorKind.PLATFORM_UNREACHABLE, "no service description yet"),
                   language)
+        service_name = settings.service.display_name
     demo_pin = None
     if demo_pin_stdin:
         demo_pin = sys.stdin.readline().strip()
         if not _pin_ok(demo_pin):
             _usage("--demo-pin-stdin: stdin must hold a 4-digit PIN")
-    work = None
-    if service is not None:  # enrolled
+    work: list[Callable[[], ServiceInfo | None]] | None = None
+    if service_name is not None:  # enrolled
         deferred = DeferredTapper(
             partial(backends.make_tapper, settings, state.home, settings.reader))
-        work = partial(_start_up, state, settings, deferred, service, refresh=refresh_later)
+        work = [partial(_start_up, state, settings, deferred)]
+        if refresh_later:
+            work.append(partial(_refresh_later, state, settings))
     else:  # the startup check of a counter not enrolled yet
         deferred = DeferredTapper(_not_enrolled)
     tapper = RecordingTapper(deferred)
@@ -406,7 +426,8 @@ def _kiosk(
                  "exit_after_idle_painted": True}
     status = backends.run_kiosk(
         settings=settings,
-        service=service,
+        service=settings.service,
+        service_name=service_name,
         tapper=tapper,
         monitor_factory=backends.monitor_factory(settings),
         demo_pin=demo_pin,

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from server.api.schemas import ServiceInfo
 
 # Reading the settings is on the kiosk's path to its first paint: pydantic (the service
-# cache), platformdirs, tomli_w and tempfile are imported only where they are used.
+# cache), platformdirs, tomli_w and tempfile are imported only where they are used. The
+# kiosk reads only the service's display name before that paint (load_service_name, plain
+# json) and validates the whole cache after it.
 
 SETTINGS_FILE = "counter.toml"
 SERVICE_CACHE_FILE = "service.json"
@@ -166,8 +168,13 @@ def settings_from_mapping(data: dict[str, Any], *, source: str = SETTINGS_FILE) 
 # --- files -------------------------------------------------------------------------------
 
 
-def load_settings(home: Path) -> Settings:
-    """Read ``home/counter.toml`` (missing → defaults) and ``home/service.json``."""
+def load_settings(home: Path, *, service_cache: bool = True) -> Settings:
+    """Read ``home/counter.toml`` (missing → defaults) and ``home/service.json``.
+
+    With ``service_cache=False`` the service cache is not read (``service`` stays None):
+    the kiosk paints with :func:`load_service_name` and calls :func:`load_service_cache`
+    after its first paint, as validating it imports pydantic.
+    """
     path = Path(home) / SETTINGS_FILE
     data: dict[str, Any] = {}
     if path.exists():
@@ -178,7 +185,8 @@ def load_settings(home: Path) -> Settings:
         except OSError as e:
             raise SettingsError(f"{path}: cannot read: {e}") from None
     settings = settings_from_mapping(data, source=str(path))
-    settings.service = load_service_cache(home)
+    if service_cache:
+        settings.service = load_service_cache(home)
     return settings
 
 
@@ -221,9 +229,32 @@ def load_service_cache(home: Path) -> ServiceInfo | None:
     try:
         return ServiceInfo.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, ValidationError) as e:
-        raise SettingsError(
-            f"{path}: unreadable service cache ({e}); run `mykey-counter enroll` again"
-        ) from None
+        raise _broken_cache(path, e) from None
+
+
+def load_service_name(home: Path) -> str | None:
+    """The cached service's display name, or ``None`` before enrollment.
+
+    Plain json, no pydantic: enough for the kiosk's first paint. The rest of the cache is
+    checked by :func:`load_service_cache`.
+    """
+    path = Path(home) / SERVICE_CACHE_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise _broken_cache(path, e) from None
+    name = data.get("display_name") if isinstance(data, dict) else None
+    if not isinstance(name, str):
+        raise _broken_cache(path, "no display_name")
+    return name
+
+
+def _broken_cache(path: Path, reason: object) -> SettingsError:
+    return SettingsError(
+        f"{path}: unreadable service cache ({reason}); run `mykey-counter enroll` again"
+    )
 
 
 def save_service_cache(home: Path, service: ServiceInfo) -> Path:

@@ -8,10 +8,11 @@ refresh) begin: pcscd and the platform are never contacted, whether they run or 
 
 Two homes (``fullscreen = false``, ``secrets_backend = "file"``):
 
-- ``not_enrolled`` (the headline, as an installer runs the check before enrollment): the
-  idle screen says "この端末は登録されていません" where the service name goes.
-- ``enrolled``: a terminal id, a key in the file keyring and the cached service
-  description (``service.json``), which is validated before the first paint (pydantic).
+- ``enrolled`` (the headline: the production case): a terminal id, a key in the file
+  keyring and the cached service description (``service.json``), of which only the display
+  name is read before the first paint (plain json; pydantic validates it after the paint).
+- ``not_enrolled`` (as an installer runs the check before enrollment): the idle screen
+  says "この端末は登録されていません" where the service name goes.
 
 The bare side is a QMainWindow with one label; both sides detect their first paint the
 same way (the window's first Paint event, then a zero-timer) and count from their first
@@ -36,6 +37,8 @@ from typing import Any
 from benchmarks.common import run_child, write_result
 
 TARGET_RATIO = 1.5
+#: the home whose ratios decide ``target_met``: an enrolled counter, as it runs at a desk
+HEADLINE = "enrolled"
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 COUNTER = Path(sys.executable).parent / "mykey-counter"
 
@@ -84,7 +87,7 @@ def make_homes(root: Path) -> dict[str, Path]:
     from app.settings import Settings, save_settings
     from server.api.schemas import BarcodeSpec, CheckDigit, ServiceInfo, Symbology
 
-    homes = {"not_enrolled": root / "not_enrolled", "enrolled": root / "enrolled"}
+    homes = {"enrolled": root / "enrolled", "not_enrolled": root / "not_enrolled"}
     save_settings(homes["not_enrolled"], Settings(fullscreen=False, secrets_backend="file"))
     service = ServiceInfo(
         name="demo-library", display_name="α市立図書館", provider="α市",
@@ -179,6 +182,8 @@ def main(rounds: int = 20) -> dict[str, Any]:
 
     bare = side(walls["bare"], paints["bare"], ages["bare"], rss["bare"])
     result: dict[str, Any] = {
+        "headline": HEADLINE,
+        "target_met": None,  # the headline's, filled in below
         "rounds": rounds,
         "command": "mykey-counter --home HOME --startup-check",
         "bytecode": "cached (private PYTHONPYCACHEPREFIX, one warm-up run per side)",
@@ -194,8 +199,9 @@ def main(rounds: int = 20) -> dict[str, Any]:
         result[f"counter_{name}"] = {**counter, "last_report": reports[name]}
         result[f"ratio_{name}"] = ratios(counter, bare)
         result[f"imports_{name}"] = imports[name]
+    result["target_met"] = result[f"ratio_{HEADLINE}"]["target_met"]
     result["target"] = (f"counter / bare_window <= {TARGET_RATIO} for first paint, wall time "
-                        "and peak RSS (headline: counter_not_enrolled)")
+                        f"and peak RSS (headline: counter_{HEADLINE}, the production case)")
     path = write_result("cold_start", result)
     print(summary(result))
     print(f"→ {path}")
@@ -212,14 +218,15 @@ def summary(result: dict[str, Any]) -> str:
         f"{bare['process_age_at_paint_s_median']:>9.3f}s"
         f"{bare['wall_s_median']:>8.3f}s{bare['max_rss_mib_median']:>8.1f} MiB",
     ]
-    for name in ("not_enrolled", "enrolled"):
+    for name in (HEADLINE, "not_enrolled"):
         c, r = result[f"counter_{name}"], result[f"ratio_{name}"]
         lines.append(
             f"  {'counter, ' + name.replace('_', ' '):<22}{c['first_paint_s_median']:>11.3f}s"
             f"{c['process_age_at_paint_s_median']:>9.3f}s"
             f"{c['wall_s_median']:>8.3f}s{c['max_rss_mib_median']:>8.1f} MiB"
             f"   ×{r['first_paint']} (×{r['process_age_at_paint']}) ×{r['wall']} ×{r['rss']}"
-            f"  target {'met' if r['target_met'] else 'NOT met'}")
+            f"  target {'met' if r['target_met'] else 'NOT met'}"
+            f"{' (headline)' if name == HEADLINE else ''}")
     return "\n".join(lines)
 
 

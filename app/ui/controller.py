@@ -146,7 +146,9 @@ class CounterController(QObject):
                 self._timer.start(max(0, round(seconds * 1000)))
             case Deliver(result=result):
                 display = self._renderer.result_display
-                if self._service is None:  # not enrolled: no tapper can get this far
+                # not enrolled (no tapper gets this far), or a tap ended before the start-up
+                # work brought the validated service (only while the refresh hangs)
+                if self._service is None:
                     log.error("a result without a service description; not delivered")
                     display.show_delivery_failed()
                     return

@@ -118,7 +118,7 @@ class Kiosk:
 
     def set_service(self, service: ServiceInfo | None) -> None:
         """A new service description: the screens' service name and the next deliveries."""
-        self.window.set_service(service)
+        self.window.set_service_name(None if service is None else service.display_name)
         self.controller.set_service(service)
 
     def _idle_painted(self, painted_at: float) -> None:
@@ -178,16 +178,19 @@ def build_kiosk(
     service: ServiceInfo | None,
     tapper: Tapper,
     monitor_factory: MonitorFactory,
+    service_name: str | None = None,
     demo_pin: str | None = None,
     screenshot_path: Path | None = None,
     exit_after_result: bool = False,
-    after_first_paint: StartupWork | None = None,
+    after_first_paint: StartupWork | Sequence[StartupWork] | None = None,
     on_idle_painted: Callable[[float], object] | None = None,
     exit_after_idle_painted: bool = False,
 ) -> Kiosk:
     """Build the window, controller and monitor; nothing runs until ``Kiosk.start``.
 
-    ``service`` is None only before enrollment (the idle screen then says so).
+    ``service`` is None before enrollment (the idle screen then says so), or when only
+    ``service_name`` is known yet: the screens show that name, and the service for the
+    deliveries comes from ``after_first_paint`` (validating the cache imports pydantic).
     ``after_first_paint`` runs off the GUI thread once the idle screen is painted (see
     :data:`StartupWork`); ``on_idle_painted`` gets the ``perf_counter()`` of that paint,
     and ``exit_after_idle_painted`` closes the kiosk right then (the startup check).
@@ -196,7 +199,9 @@ def build_kiosk(
     app = application()
     apply_style(app)
     texts = Catalogue(settings.language)
-    window = MainWindow(texts, service)
+    if service_name is None and service is not None:
+        service_name = service.display_name
+    window = MainWindow(texts, service_name)
     deliveries = deliveries_for(settings.delivery)
     controller = CounterController(
         flow=CounterFlow(timeouts_of(settings)),
@@ -235,10 +240,11 @@ def run_kiosk(
     service: ServiceInfo | None,
     tapper: Tapper,
     monitor_factory: MonitorFactory,
+    service_name: str | None = None,
     demo_pin: str | None = None,
     screenshot_path: Path | None = None,
     exit_after_result: bool = False,
-    after_first_paint: StartupWork | None = None,
+    after_first_paint: StartupWork | Sequence[StartupWork] | None = None,
     on_idle_painted: Callable[[float], object] | None = None,
     exit_after_idle_painted: bool = False,
 ) -> int:
@@ -249,6 +255,7 @@ def run_kiosk(
         service=service,
         tapper=tapper,
         monitor_factory=monitor_factory,
+        service_name=service_name,
         demo_pin=demo_pin,
         screenshot_path=screenshot_path,
         exit_after_result=exit_after_result,

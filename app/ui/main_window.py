@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -21,24 +20,21 @@ from app.ui.screens.pin import PinScreen
 from app.ui.screens.querying import QUERYING, READING, QueryingScreen
 from app.ui.screens.result import ResultScreen
 
-if TYPE_CHECKING:
-    from server.api.schemas import ServiceInfo
-
 DEFAULT_SIZE = (1280, 800)
 
 
 class MainWindow(QMainWindow):
     """Renders the flow's state; every screen intent leaves as ``intent(event)``.
 
-    ``service`` is the desk's service; ``None`` before enrollment (the startup check of a
-    new counter), when the idle screen names no service but says the terminal is not
-    enrolled.
+    ``service_name`` is the display name of the desk's service; ``None`` before enrollment
+    (the startup check of a new counter), when the idle screen names no service but says
+    the terminal is not enrolled.
     """
 
     intent = Signal(object)
 
     def __init__(
-        self, texts: Catalogue, service: ServiceInfo | None, parent: QWidget | None = None
+        self, texts: Catalogue, service_name: str | None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
@@ -47,7 +43,7 @@ class MainWindow(QMainWindow):
         #: staff-PIN guard for closing the kiosk (a later issue): return False to refuse
         self.close_guard: Callable[[], bool] | None = None
 
-        name = self._service_name(service)
+        name = self._shown_name(service_name)
         self.idle = IdleScreen(texts, name)
         self.pin = PinScreen(texts)
         self.confirm_last_try = ConfirmLastTryScreen(texts)
@@ -75,14 +71,14 @@ class MainWindow(QMainWindow):
         self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_shortcut.activated.connect(self.close)
 
-    def _service_name(self, service: ServiceInfo | None) -> str:
-        if service is None:
+    def _shown_name(self, service_name: str | None) -> str:
+        if service_name is None:
             return self._texts.tr("error.not_enrolled.title")
-        return service.display_name
+        return service_name
 
-    def set_service(self, service: ServiceInfo | None) -> None:
-        """Show another service's name (the platform's description arrived after start-up)."""
-        name = self._service_name(service)
+    def set_service_name(self, service_name: str | None) -> None:
+        """Show another service's name (its description arrived after start-up)."""
+        name = self._shown_name(service_name)
         self.idle.set_service_name(name)
         self.result.set_service_name(name)
 

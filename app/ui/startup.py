@@ -122,13 +122,17 @@ class KioskStartup(QObject):
         *,
         monitor: Startable,
         deliveries: Sequence[Delivery],
-        work: Callable[[], object] | None = None,
+        work: Callable[[], object] | Sequence[Callable[[], object]] | None = None,
         fallback_ms: int = PAINT_FALLBACK_MS,
     ) -> None:
         super().__init__(window)
         self._monitor = monitor
         self._deliveries = list(deliveries)
-        self._work = work
+        #: run one after the other on a background thread; each result is reported by
+        #: ``work_done`` as soon as it is there (the cached service before the refresh)
+        self._works: list[Callable[[], object]] = (
+            [] if work is None else [work] if callable(work) else list(work))
+        self._warmed_up = False
         self.job: BackgroundJob | None = None
         self._continued = False
         self._stopped = False
@@ -174,22 +178,29 @@ class KioskStartup(QObject):
             return
         self._continued = True
         self._monitor.start()
-        if self._work is not None:
-            self.job = BackgroundJob(self._background, "kiosk-startup")
-            self.job.finished.connect(self._on_finished)
-            self.job.failed.connect(self._on_failed)
-            self.job.start()
+        self._next_job()
 
-    def _background(self) -> object:
-        assert self._work is not None
-        value = self._work()
-        warm_up(self._deliveries)  # the first result then renders without imports
+    def _next_job(self) -> None:
+        if not self._works or self._stopped:
+            return
+        work = self._works.pop(0)
+        self.job = BackgroundJob(lambda: self._background(work), "kiosk-startup")
+        self.job.finished.connect(self._on_finished)
+        self.job.failed.connect(self._on_failed)
+        self.job.start()
+
+    def _background(self, work: Callable[[], object]) -> object:
+        value = work()
+        if not self._warmed_up:
+            self._warmed_up = True
+            warm_up(self._deliveries)  # the first result then renders without imports
         return value
 
     @Slot(object)
     def _on_finished(self, value: object) -> None:
         if not self._stopped:
             self.work_done.emit(value)
+            self._next_job()
 
     @Slot(object)
     def _on_failed(self, exc: object) -> None:

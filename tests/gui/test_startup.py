@@ -27,10 +27,12 @@ pytestmark = pytest.mark.gui
 
 COUNTER = str(Path(sys.executable).parent / "mykey-counter")
 ROOT = Path(__file__).parents[2]
-#: what the idle screen must not wait for (the wire schema is allowed when enrolled)
+#: what the idle screen must not wait for, enrolled or not: an enrolled counter paints
+#: its service's name from service.json read as plain json, and validates it (pydantic,
+#: the wire schema) after the paint
 HEAVY = ("httpx", "http_message_signatures", "keyring", "keyrings", "PIL", "barcode", "segno",
-         "smartcard", "app.client", "app.secrets", "app.doctor", "app.barcodes", "app.tap",
-         "drivers")
+         "smartcard", "pydantic", "pydantic_core", "server", "app.client", "app.secrets",
+         "app.doctor", "app.barcodes", "app.tap", "drivers")
 
 
 def home_of(tmp_path: Path, service: ServiceInfo | None = None) -> Path:
@@ -84,6 +86,7 @@ def run_kiosk(**kwargs):
         heavy = {HEAVY!r}
         loaded = sorted(m for m in sys.modules if m in heavy or m.split(".")[0] in heavy)
         print("LOADED", loaded)
+        print("NAME", kwargs["service_name"])
     kwargs["on_idle_painted"] = at_paint
     return run(**kwargs)
 
@@ -94,6 +97,7 @@ cli.main(["--home", {str(home)!r}, "--startup-check"], obj=backends)
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "LOADED []" in proc.stdout, proc.stdout
+    assert f"NAME {service.display_name if enrolled else None}" in proc.stdout, proc.stdout
 
 
 # --- the kiosk's two halves --------------------------------------------------------------
@@ -145,6 +149,51 @@ def test_start_up_work_runs_off_the_gui_thread_and_brings_the_service(
         assert kiosk.window.result.caption.text() == changed.display_name
         assert kiosk.controller._service == changed
         assert threads == ["kiosk-startup"]
+    finally:
+        kiosk.stop()
+
+
+def test_start_up_works_run_in_order_and_each_result_arrives_at_once(
+    qtbot: QtBot, service: ServiceInfo
+) -> None:
+    refreshed = service.model_copy(update={"display_name": "みどり市立中央図書館"})
+    release_refresh = threading.Event()
+    order: list[str] = []
+
+    def cached() -> ServiceInfo:
+        order.append("cached")
+        return service
+
+    def refresh() -> ServiceInfo:
+        order.append("refresh")
+        release_refresh.wait(5)  # a slow platform
+        return refreshed
+
+    kiosk = started_kiosk(qtbot, None, service_name=service.display_name,
+                          after_first_paint=[cached, refresh])
+    try:
+        # the cached service is there while the refresh still hangs
+        qtbot.waitUntil(lambda: kiosk.controller._service == service, timeout=5000)
+        assert order == ["cached", "refresh"] or order == ["cached"]
+        release_refresh.set()
+        qtbot.waitUntil(lambda: kiosk.controller._service == refreshed, timeout=5000)
+        assert order == ["cached", "refresh"]
+    finally:
+        release_refresh.set()
+        kiosk.stop()
+
+
+def test_a_kiosk_painted_from_the_service_name_gets_the_service_after_the_paint(
+    qtbot: QtBot, service: ServiceInfo
+) -> None:
+    kiosk = started_kiosk(qtbot, None, service_name=service.display_name,
+                          after_first_paint=lambda: service)
+    try:
+        assert kiosk.window.idle.service_name.text() == service.display_name
+        assert kiosk.controller._service is None  # not validated before the paint
+        qtbot.waitUntil(lambda: kiosk.controller._service == service, timeout=5000)
+        assert kiosk.window.idle.service_name.text() == service.display_name
+        assert kiosk.window.result.caption.text() == service.display_name
     finally:
         kiosk.stop()
 

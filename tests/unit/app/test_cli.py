@@ -126,9 +126,9 @@ class Fakes:
                 kwargs["on_idle_painted"](time.perf_counter())
             if kwargs.get("exit_after_idle_painted"):
                 return 0
-            if kwargs.get("after_first_paint"):
+            for work in kwargs.get("after_first_paint") or []:  # in order, as KioskStartup
                 try:
-                    self.after_paint.append(kwargs["after_first_paint"]())
+                    self.after_paint.append(work())
                 except TapError as e:
                     return EXIT_STATUS[e.kind]
             tapper = kwargs["tapper"]
@@ -408,7 +408,9 @@ def test_kiosk_gets_settings_service_and_tapper(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (call,) = fakes.kiosk_calls
     assert call["settings"].terminal_id == "term-1"
-    assert call["service"] == SERVICE
+    assert call["service"] is None  # validated after the first paint …
+    assert call["service_name"] == SERVICE.display_name  # … painted from its name
+    assert fakes.after_paint == [SERVICE, SERVICE]  # the cache, then the refresh
     assert call["demo_pin"] is None
     assert call["screenshot_path"] == shot
     assert call["exit_after_result"] is False
@@ -431,15 +433,19 @@ def test_kiosk_shows_the_cache_then_refreshes_it_after_the_first_paint(tmp_path:
     fakes = Fakes(client=FakeClient(service=changed))
     home = enrolled_home(tmp_path)
     assert run(home, fakes).exit_code == 0
-    assert fakes.kiosk_calls[0]["service"] == SERVICE  # painted at once, from the cache
-    assert fakes.after_paint == [changed]  # then the platform's, for the kiosk to show
+    call = fakes.kiosk_calls[0]
+    assert call["service_name"] == SERVICE.display_name  # painted at once, from the cache
+    assert fakes.after_paint == [SERVICE, changed]  # the cache first, then the platform's
     assert load_settings(home).service == changed
 
 
-def test_kiosk_refresh_without_change_updates_nothing(tmp_path: Path) -> None:
+def test_kiosk_refresh_without_change_keeps_the_cache(tmp_path: Path) -> None:
     fakes = Fakes()
-    assert run(enrolled_home(tmp_path), fakes).exit_code == 0
-    assert fakes.after_paint == [None]
+    home = enrolled_home(tmp_path)
+    before = (home / "service.json").stat().st_mtime_ns
+    assert run(home, fakes).exit_code == 0
+    assert fakes.after_paint == [SERVICE, SERVICE]  # validated cache, then the refresh
+    assert (home / "service.json").stat().st_mtime_ns == before  # not rewritten
     assert fakes.client.closed
 
 
@@ -447,9 +453,35 @@ def test_kiosk_offline_uses_the_cache(tmp_path: Path) -> None:
     fakes = Fakes(client=FakeClient(error=TapError(ErrorKind.PLATFORM_UNREACHABLE)))
     result = run(enrolled_home(tmp_path), fakes)
     assert result.exit_code == 0
-    assert fakes.kiosk_calls[0]["service"] == SERVICE
-    assert fakes.after_paint == [None]
+    assert fakes.kiosk_calls[0]["service_name"] == SERVICE.display_name
+    assert fakes.after_paint == [SERVICE, SERVICE]  # the refresh falls back to the cache
     assert "cached service description" in result.stderr
+
+
+def test_kiosk_with_an_invalid_cache_says_enroll_again_after_the_paint(tmp_path: Path) -> None:
+    home = enrolled_home(tmp_path)
+    data = json.loads((home / "service.json").read_text(encoding="utf-8"))
+    data["barcode"] = {"symbology": "ean13"}  # a name to paint, but not a ServiceInfo
+    (home / "service.json").write_text(json.dumps(data), encoding="utf-8")
+    fakes = Fakes()
+    result = run(home, fakes)
+    assert fakes.kiosk_calls[0]["service_name"] == SERVICE.display_name
+    assert result.exit_code == EXIT_STATUS[ErrorKind.NOT_ENROLLED]
+    assert "unreadable service cache" in result.stderr and "enroll" in result.stderr
+    assert fakes.tapper_readers == []  # nothing more started
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"name": "lib"}'])
+def test_kiosk_with_an_unreadable_cache_says_enroll_again_before_the_window(
+    tmp_path: Path, text: str
+) -> None:
+    home = enrolled_home(tmp_path)
+    (home / "service.json").write_text(text, encoding="utf-8")
+    fakes = Fakes()
+    result = run(home, fakes)
+    assert result.exit_code == 1
+    assert "unreadable service cache" in result.stderr and "enroll" in result.stderr
+    assert fakes.kiosk_calls == []
 
 
 def test_kiosk_without_a_cache_asks_the_platform_before_the_window(tmp_path: Path) -> None:
@@ -457,8 +489,9 @@ def test_kiosk_without_a_cache_asks_the_platform_before_the_window(tmp_path: Pat
     (home / "service.json").unlink()
     fakes = Fakes()
     assert run(home, fakes).exit_code == 0
-    assert fakes.kiosk_calls[0]["service"] == SERVICE
-    assert fakes.after_paint == [None]  # no second refresh after the paint
+    call = fakes.kiosk_calls[0]
+    assert call["service"] == SERVICE and call["service_name"] == SERVICE.display_name
+    assert fakes.after_paint == [SERVICE]  # no second refresh after the paint
 
 
 def test_kiosk_without_a_cache_or_platform(tmp_path: Path) -> None:
@@ -509,7 +542,8 @@ def test_startup_check_before_enrollment(tmp_path: Path) -> None:
     assert report["enrolled"] is False
     assert isinstance(report["idle_painted_s"], float)
     (call,) = fakes.kiosk_calls
-    assert call["service"] is None and call["exit_after_idle_painted"] is True
+    assert call["service"] is None and call["service_name"] is None
+    assert call["exit_after_idle_painted"] is True
     assert call["after_first_paint"] is None
     with pytest.raises(TapError) as caught:  # a tap would say so
         call["tapper"].probe()
@@ -521,7 +555,8 @@ def test_startup_check_of_an_enrolled_counter_touches_no_key(tmp_path: Path) -> 
     result = run(enrolled_home(tmp_path), fakes, "--startup-check")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["enrolled"] is True
-    assert fakes.kiosk_calls[0]["service"] == SERVICE
+    call = fakes.kiosk_calls[0]
+    assert call["service"] is None and call["service_name"] == SERVICE.display_name
     assert fakes.after_paint == [] and fakes.tapper_readers == []
 
 

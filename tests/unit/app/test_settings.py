@@ -15,6 +15,7 @@ from app.settings import (
     SettingsError,
     home_dir,
     load_service_cache,
+    load_service_name,
     load_settings,
     save_service_cache,
     save_settings,
@@ -154,6 +155,29 @@ def test_broken_service_cache_says_enroll_again(tmp_path: Path) -> None:
     (tmp_path / SERVICE_CACHE_FILE).write_text("{}", encoding="utf-8")
     with pytest.raises(SettingsError, match="enroll"):
         load_settings(tmp_path)
+
+
+def test_service_name_is_read_without_validating_the_cache(tmp_path: Path) -> None:
+    assert load_service_name(tmp_path) is None
+    save_service_cache(tmp_path, SERVICE)
+    assert load_service_name(tmp_path) == SERVICE.display_name
+    settings = load_settings(tmp_path, service_cache=False)
+    assert settings.service is None  # left for after the kiosk's first paint
+    assert load_settings(tmp_path).service == SERVICE
+
+
+def test_service_name_of_an_otherwise_invalid_cache(tmp_path: Path) -> None:
+    (tmp_path / SERVICE_CACHE_FILE).write_text('{"display_name": "館"}', encoding="utf-8")
+    assert load_service_name(tmp_path) == "館"  # enough to paint; the rest fails later
+    with pytest.raises(SettingsError, match="enroll"):
+        load_service_cache(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["{", "[]", "{}", '{"display_name": 3}'])
+def test_unreadable_service_name_says_enroll_again(tmp_path: Path, text: str) -> None:
+    (tmp_path / SERVICE_CACHE_FILE).write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsError, match="unreadable service cache.*enroll"):
+        load_service_name(tmp_path)
 
 
 def test_home_dir_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
