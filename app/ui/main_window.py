@@ -121,6 +121,11 @@ class MainWindow(QMainWindow):
         """Full screen and on top at the desk; a normal window for development."""
         if fullscreen:
             self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+            # without a window manager (a bare X kiosk session) the full-screen request
+            # has nobody to honour it: cover the screen ourselves as well
+            screen = self.screen()
+            if screen is not None:
+                self.setGeometry(screen.geometry())
             self.showFullScreen()
         else:
             self.resize(*DEFAULT_SIZE)
