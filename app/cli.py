@@ -467,6 +467,21 @@ def process_age_s() -> float | None:
     return float(time.time() - psutil.Process().create_time())
 
 
+def peak_rss_kib() -> int | None:
+    """This process's peak resident memory since it started its program, in KiB.
+
+    Linux: VmHWM from /proc/self/status, which (unlike getrusage's ru_maxrss) does not
+    carry over the memory of the process that forked us. None elsewhere.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _idle_report(started_at: float, enrolled: bool) -> Callable[[float], None]:
     def report(painted_at: float) -> None:
         age = process_age_s()
@@ -475,6 +490,7 @@ def _idle_report(started_at: float, enrolled: bool) -> Callable[[float], None]:
         click.echo(json.dumps({
             "idle_painted_s": round(painted_at - started_at, 4),
             "process_age_s": None if age is None else round(age, 3),
+            "peak_rss_kib": peak_rss_kib(),
             "enrolled": enrolled,
         }))
 

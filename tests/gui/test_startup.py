@@ -66,6 +66,8 @@ def test_startup_check_prints_json_and_exits_0(
     assert report["enrolled"] is enrolled
     assert report["idle_painted_s"] > 0
     assert report["process_age_s"] is None or report["process_age_s"] > 0
+    # a Qt process holds tens of MiB at its first paint (VmHWM, Linux)
+    assert report["peak_rss_kib"] is None or report["peak_rss_kib"] > 20 * 1024
 
 
 @pytest.mark.parametrize("enrolled", [False, True])

@@ -538,7 +538,7 @@ def test_startup_check_before_enrollment(tmp_path: Path) -> None:
     result = run(tmp_path, fakes, "--startup-check")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert set(report) == {"idle_painted_s", "process_age_s", "enrolled"}
+    assert set(report) == {"idle_painted_s", "process_age_s", "peak_rss_kib", "enrolled"}
     assert report["enrolled"] is False
     assert isinstance(report["idle_painted_s"], float)
     (call,) = fakes.kiosk_calls
