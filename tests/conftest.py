@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.pcscd",
     "tests.fixtures.postgres",
     "tests.fixtures.platform",
+    "tests.fixtures.cups",
 ]
 
 

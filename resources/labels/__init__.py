@@ -1,0 +1,1 @@
+"""Label templates, one TOML per label size (read by ``app.labels``)."""
