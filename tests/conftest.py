@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.platform",
     "tests.fixtures.cups",
+    "tests.fixtures.xvfb",
 ]
 
 
