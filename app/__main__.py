@@ -52,7 +52,11 @@ def make_client(settings: Settings, home: Path) -> PlatformClient:
     except SecretsError as e:
         raise TapError(ErrorKind.NOT_ENROLLED, str(e)) from None
     return PlatformClient(
-        settings.server_url, settings.terminal_id, key, settings.platform_timeout_s
+        settings.server_url,
+        settings.terminal_id,
+        key,
+        settings.platform_timeout_s,
+        label="label" in settings.delivery,  # the platform counts the labels issued
     )
 
 

@@ -18,16 +18,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import click
 
+from app.outputs import make_printer
 from app.ports import EXIT_STATUS, CardStatus, ErrorKind, TapError, Tapper
 from app.settings import (
     HOME_ENV,
+    LABEL_SIZES,
+    LabelSettings,
     Settings,
     SettingsError,
     home_dir,
@@ -41,6 +44,7 @@ from app.settings import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from drivers.printers import LabelPrinter
     from server.api.schemas import (
         BarcodeSpec,
         HealthResponse,
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
 
 #: exit status for usage and configuration errors (EXIT_STATUS keeps 1 free for it)
 USAGE_STATUS = 1
+#: exit status of ``print-test-label`` when the configured printer cannot print
+PRINTER_STATUS = 50
 PIN_LENGTH = 4
 NOT_ENROLLED_HINT = "run `mykey-counter enroll --server URL --code CODE` first"
 #: the wire schema's ``Symbology`` and ``CheckDigit`` values, spelt out so that building
@@ -109,6 +115,8 @@ class Backends:
     #: ``time.perf_counter()`` when the process began to load the counter (app.__main__);
     #: ``--startup-check`` counts from it
     started_at: float = field(default_factory=time.perf_counter)
+    #: the ``[label]`` settings → the label printer (``print-test-label``)
+    make_printer: Callable[[LabelSettings], LabelPrinter] = make_printer
 
 
 # --- messages ----------------------------------------------------------------------------
@@ -155,6 +163,10 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
     ErrorKind.PLATFORM_ERROR: (
         "the MyKey Platform refused",
         "MyKeyプラットフォームでエラーが発生しました",
+    ),
+    ErrorKind.LABEL_LIMIT_REACHED: (
+        "today's label limit for this card is reached: ask at the counter",
+        "本日のラベル発行数の上限に達しました。カウンターでお尋ねください",
     ),
 }
 
@@ -586,7 +598,9 @@ def lookup(
     backends = state.backends
     try:
         card_reader = _wait(backends, reader or settings.reader, wait_s)
-        tapper = backends.make_tapper(settings, state.home, card_reader)
+        # no label is printed here: the platform must not count one against the patron
+        headless = replace(settings, delivery=[d for d in settings.delivery if d != "label"])
+        tapper = backends.make_tapper(headless, state.home, card_reader)
         status = tapper.probe()
         click.echo(f"PIN tries left / 暗証番号の残り回数: {status.tries_left}", err=True)
         if status.tries_left <= 0:
@@ -681,6 +695,123 @@ def barcode(
     out.parent.mkdir(parents=True, exist_ok=True)
     image.save(out, format="PNG")
     click.echo(f"{out}: {spec.symbology.value} {barcode_text(value, spec)}")
+
+
+# --- labels ------------------------------------------------------------------------------
+
+
+def _label_service(
+    state: CliState, service_name: str | None, provider: str | None, spec: BarcodeSpec
+) -> ServiceInfo:
+    """The enrolled service (names overridable), or one made of the options."""
+    from server.api.schemas import ServiceInfo
+
+    enrolled = state.settings().service
+    return ServiceInfo(
+        name=enrolled.name if enrolled else "preview",
+        display_name=service_name or (enrolled.display_name if enrolled else "MyKey"),
+        provider=provider if provider is not None else (enrolled.provider if enrolled else ""),
+        barcode=spec,
+    )
+
+
+@cli.command()
+@click.option("--service-id", required=True, help="The number to print on the label.")
+@click.option("--service", "service_name", default=None,
+              help="The service name on the label (default: the enrolled service's).")
+@click.option("--provider", default=None, help="The provider on the label.")
+@click.option("--size", type=click.Choice(LABEL_SIZES), default=None,
+              help="Label stock (default: [label] size in counter.toml).")
+@click.option("--symbology", type=click.Choice(SYMBOLOGIES), default=None,
+              help="Default: the enrolled service's.")
+@click.option("--nw7-start", type=click.Choice(list("ABCD")), default=None)
+@click.option("--nw7-stop", type=click.Choice(list("ABCD")), default=None)
+@click.option("--check-digit", type=click.Choice(CHECK_DIGITS), default=None,
+              help="NW-7 check character scheme.")
+@click.option("--pattern", default=None, help="Regular expression the ID must fullmatch.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="FILE.png or FILE.pdf (by extension).")
+@click.pass_obj
+def label(
+    state: CliState,
+    service_id: str,
+    service_name: str | None,
+    provider: str | None,
+    size: str | None,
+    symbology: str | None,
+    nw7_start: str | None,
+    nw7_stop: str | None,
+    check_digit: str | None,
+    pattern: str | None,
+    out: Path,
+) -> None:
+    """Preview the same-day label for SERVICE_ID as a PNG or PDF."""
+    from dataclasses import replace
+
+    from app.barcodes import validate_service_id
+    from app.labels import FontNotFound, render_label, render_label_pdf
+    from app.outputs import label_content, label_size
+
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".pdf"):
+        _usage("--out must end in .png or .pdf")
+    settings = state.settings()
+    label_settings = settings.label if size is None else replace(settings.label, size=size)
+    spec = _spec(state, symbology, {"nw7_start": nw7_start, "nw7_stop": nw7_stop,
+                                    "check_digit": check_digit, "pattern": pattern})
+    service = _label_service(state, service_name, provider, spec)
+    content = label_content(service, service_id, label_settings,
+                            terminal_id=settings.terminal_id)
+    stock = label_size(label_settings)
+    try:
+        validate_service_id(service_id, spec)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".pdf":
+            render_label_pdf(content, stock, out)
+        else:
+            render_label(content, stock).save(out, format="PNG", dpi=(stock.dpi, stock.dpi))
+    except (ValueError, FontNotFound) as e:
+        _usage(str(e))
+    click.echo(f"{out}: {stock.description}, {spec.symbology.value}")
+
+
+@cli.command("print-test-label")
+@click.option("--size", type=click.Choice(LABEL_SIZES), default=None,
+              help="Label stock (default: [label] size in counter.toml).")
+@click.pass_obj
+def print_test_label(state: CliState, size: str | None) -> None:
+    """Print a label with a test number (TEST / テスト) on the configured printer."""
+    from dataclasses import replace
+
+    from app.labels import FontNotFound, render_label
+    from app.outputs import NoPrinterConfigured, label_content, label_size, sample_number
+    from drivers.printers import PrinterError
+    from server.api.schemas import BarcodeSpec, ServiceInfo, Symbology
+
+    settings = state.settings()
+    label_settings = settings.label if size is None else replace(settings.label, size=size)
+    service = settings.service or ServiceInfo(
+        name="test", display_name="MyKey", provider="",
+        barcode=BarcodeSpec(symbology=Symbology.NW7, pattern="[0-9]{10}"))
+    try:
+        number = sample_number(service.barcode)
+        image = render_label(
+            label_content(service, number, label_settings, terminal_id=settings.terminal_id,
+                          test=True),
+            label_size(label_settings),
+        )
+        printer = state.backends.make_printer(label_settings)
+        printer.print_image(image, copies=1, job_name="MyKey test label")
+    except NoPrinterConfigured as e:
+        _usage(str(e))
+    except PrinterError as e:
+        click.echo(f"error: the label printer is not available / ラベルプリンターを使えません: "
+                   f"{e.reason}", err=True)
+        raise SystemExit(PRINTER_STATUS) from None
+    except (ValueError, FontNotFound) as e:
+        _usage(str(e))
+    click.echo(f"printed a test label ({number}) on {label_settings.printer} "
+               f"/ テストラベルを印刷しました")
 
 
 # --- doctor ------------------------------------------------------------------------------

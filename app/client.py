@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import secrets
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -54,6 +55,15 @@ ERROR_KINDS: dict[ErrorCode, ErrorKind] = {
     ErrorCode.CERTIFICATE_UNTRUSTED: ErrorKind.CERTIFICATE_UNTRUSTED,
     ErrorCode.CERTIFICATE_MALFORMED: ErrorKind.CERTIFICATE_UNTRUSTED,
     ErrorCode.CARD_SIGNATURE_INVALID: ErrorKind.CERTIFICATE_UNTRUSTED,
+    ErrorCode.LABEL_LIMIT_REACHED: ErrorKind.LABEL_LIMIT_REACHED,
+}
+#: the platform's ``ErrorCode.LABEL_LIMIT_REACHED``, by value: it is matched even where
+#: the wire schema in use does not know it yet
+LABEL_LIMIT_REACHED_CODE = "label_limit_reached"
+#: error codes by value (the label limit included)
+ERROR_KINDS_BY_VALUE: dict[str, ErrorKind] = {
+    **{code.value: kind for code, kind in ERROR_KINDS.items()},
+    LABEL_LIMIT_REACHED_CODE: ErrorKind.LABEL_LIMIT_REACHED,
 }
 #: HTTP statuses that mean "a proxy could not reach the platform" when no ErrorBody comes
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
@@ -78,13 +88,27 @@ def error_from_response(response: httpx.Response) -> TapError:
     try:
         body = ErrorBody.model_validate_json(response.content)
     except ValidationError:
+        code, message = _raw_error(response)
+        if code == LABEL_LIMIT_REACHED_CODE:
+            return TapError(ErrorKind.LABEL_LIMIT_REACHED, f"{code}: {message}")
         if response.status_code in _GATEWAY_STATUSES:
             return TapError(
                 ErrorKind.PLATFORM_UNREACHABLE, f"HTTP {response.status_code} from a gateway"
             )
         return TapError(ErrorKind.PLATFORM_ERROR, f"HTTP {response.status_code}")
-    kind = ERROR_KINDS.get(body.error, ErrorKind.PLATFORM_ERROR)
+    kind = ERROR_KINDS_BY_VALUE.get(str(body.error.value), ErrorKind.PLATFORM_ERROR)
     return TapError(kind, f"{body.error.value}: {body.message}")
+
+
+def _raw_error(response: httpx.Response) -> tuple[str | None, str]:
+    """``(error, message)`` of a JSON error body the schema did not accept, if any."""
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        return None, ""
+    if not isinstance(data, dict) or not isinstance(data.get("error"), str):
+        return None, ""
+    return data["error"], str(data.get("message", ""))
 
 
 def _send(http: httpx.Client, request: httpx.Request) -> httpx.Response:
@@ -135,8 +159,12 @@ class PlatformClient:
         timeout_s: float = 10.0,
         *,
         transport: httpx.BaseTransport | None = None,
+        label: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: lookups ask for a same-day label (the terminal's delivery includes "label"):
+        #: the platform records it and enforces the service's per-card daily limit
+        self.label = label
         self.terminal_id = terminal_id
         self._signer = HTTPMessageSigner(
             signature_algorithm=algorithms.ED25519,
@@ -169,10 +197,19 @@ class PlatformClient:
 
     # requests ---------------------------------------------------------------------------
     def build_request(
-        self, method: str, path: str, body: BaseModel | None = None, *, signed: bool = True
+        self,
+        method: str,
+        path: str,
+        body: BaseModel | dict[str, Any] | None = None,
+        *,
+        signed: bool = True,
     ) -> httpx.Request:
         """A request for ``path`` with its ``Signature-Input`` / ``Signature`` headers."""
-        content = body.model_dump_json().encode("utf-8") if body is not None else None
+        content: bytes | None = None
+        if isinstance(body, BaseModel):
+            content = body.model_dump_json().encode("utf-8")
+        elif body is not None:
+            content = json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json"} if content is not None else {}
         request = self._http.build_request(
             method, self.base_url + path, content=content, headers=headers
@@ -195,7 +232,7 @@ class PlatformClient:
         method: str,
         path: str,
         model: type[M],
-        body: BaseModel | None = None,
+        body: BaseModel | dict[str, Any] | None = None,
         *,
         signed: bool = True,
     ) -> M:
@@ -216,12 +253,26 @@ class PlatformClient:
 
     def lookup(self, challenge_id: str, certificate_der: bytes, signature: bytes) -> LookupResult:
         """``POST /v1/lookups``: certificate + card signature → the holder's service ID."""
-        body = LookupRequest(
-            challenge_id=challenge_id,
-            certificate=_b64(certificate_der),
-            signature=_b64(signature),
-        )
-        return self._call("POST", PATH_LOOKUP, LookupResult, body)
+        return self._call("POST", PATH_LOOKUP, LookupResult, self.lookup_body(
+            challenge_id, certificate_der, signature))
+
+    def lookup_body(
+        self, challenge_id: str, certificate_der: bytes, signature: bytes
+    ) -> dict[str, Any]:
+        """The lookup request as JSON; ``label: true`` only when the terminal prints labels
+        (a terminal without labels sends what it always sent). Checked by the schema, which
+        may or may not know ``label`` yet."""
+        fields: dict[str, Any] = {
+            "challenge_id": challenge_id,
+            "certificate": _b64(certificate_der),
+            "signature": _b64(signature),
+        }
+        if "label" in LookupRequest.model_fields:
+            fields["label"] = self.label
+        body = LookupRequest(**fields).model_dump(mode="json", exclude_defaults=True)
+        if self.label:
+            body["label"] = True
+        return body
 
     # enrollment (unsigned) --------------------------------------------------------------
     @staticmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -33,12 +34,49 @@ HOME_ENV = "MYKEY_COUNTER_HOME"
 #: importing the settings does not import the wire schema (a unit test checks they agree)
 DEFAULT_SERVER_URL = "http://127.0.0.1:8421"
 LANGUAGES = ("ja", "en")
-DELIVERY_METHODS = ("show", "barcode")
+DELIVERY_METHODS = ("show", "barcode", "keyboard", "label")
+DEFAULT_DELIVERY = ("show", "barcode")
 SECRETS_BACKENDS = ("system", "file")
+#: ``drivers.keyboard.BACKENDS`` plus the recording backend (tests, demo mode)
+KEYBOARD_BACKENDS = ("auto", "x11", "uinput", "windows", "macos", "recording")
+PRINTERS = ("spooler", "brother", "escpos", "recording")
+#: ``app.labels.LABEL_SIZES``, spelt out so that reading the settings does not import Pillow
+LABEL_SIZES = ("62mm", "29x90", "58mm", "80mm")
+#: label sizes that the Brother QL backend can print
+BROTHER_SIZES = ("62mm", "29x90")
 
 
 class SettingsError(Exception):
     """``counter.toml`` (or the service cache) is unreadable or holds a bad value."""
+
+
+@dataclass
+class KeyboardSettings:
+    """``[keyboard]``: how the keyboard wedge types the service ID."""
+
+    backend: str = "auto"
+    #: keys before / after the number, as ``drivers.keyboard.parse_affix`` reads them
+    prefix: str = "none"
+    suffix: str = "enter"
+    per_key_delay_s: float = 0.0
+    #: regex searched in the focused window's title and class; None types into any window
+    target_window: str | None = None
+
+
+@dataclass
+class LabelSettings:
+    """``[label]``: the printer and stock of same-day labels."""
+
+    #: None: no printer configured
+    printer: str | None = None
+    #: spooler queue name; None: the system's default printer
+    queue: str | None = None
+    #: brother / escpos device: a file path, tcp://host:port, usb://…
+    target: str | None = None
+    model: str = "QL-820NWB"
+    size: str = "62mm"
+    #: printed on the label; None: the terminal id
+    terminal_name: str | None = None
 
 
 @dataclass
@@ -54,11 +92,15 @@ class Settings:
     pin_entry_timeout_s: float = 60.0
     #: seconds for one HTTP call to the platform
     platform_timeout_s: float = 10.0
-    delivery: list[str] = field(default_factory=lambda: list(DELIVERY_METHODS))
+    delivery: list[str] = field(default_factory=lambda: list(DEFAULT_DELIVERY))
     fullscreen: bool = True
     secrets_backend: str = "system"
     #: written by ``mykey-counter enroll``
     terminal_id: str | None = None
+    #: the ``[keyboard]`` table: delivery "keyboard" (C)
+    keyboard: KeyboardSettings = field(default_factory=lambda: KeyboardSettings())
+    #: the ``[label]`` table: delivery "label" (D)
+    label: LabelSettings = field(default_factory=lambda: LabelSettings())
     #: the service this terminal serves, from ``service.json`` (never in the TOML)
     service: ServiceInfo | None = field(default=None, compare=False)
 
@@ -126,6 +168,31 @@ def _delivery(value: Any) -> list[str]:
     return list(value)
 
 
+def _affix(value: Any) -> str:
+    from drivers.keyboard import format_affix, parse_affix
+
+    if not isinstance(value, str):
+        raise ValueError('must be a string such as "none", "enter", "tab" or "tab,enter"')
+    return format_affix(parse_affix(value))
+
+
+def _key_delay(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number of seconds")
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise ValueError("must be between 0 and 1 second")
+    return float(value)
+
+
+def _regex(value: Any) -> str:
+    text = _optional_text(value)
+    try:
+        re.compile(text)
+    except re.error as e:
+        raise ValueError(f"is not a valid regular expression: {e}") from None
+    return text
+
+
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -145,24 +212,88 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "secrets_backend": _choice(SECRETS_BACKENDS),
     "terminal_id": _optional_text,
 }
-#: keys of counter.toml, in the order they are written
+_KEYBOARD_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "backend": _choice(KEYBOARD_BACKENDS),
+    "prefix": _affix,
+    "suffix": _affix,
+    "per_key_delay_s": _key_delay,
+    "target_window": _regex,
+}
+_LABEL_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "printer": _choice(PRINTERS),
+    "queue": _optional_text,
+    "target": _optional_text,
+    "model": _optional_text,
+    "size": _choice(LABEL_SIZES),
+    "terminal_name": _optional_text,
+}
+#: the tables of counter.toml: name → (key checks, dataclass)
+_TABLES: dict[str, tuple[dict[str, Callable[[Any], Any]], type[Any]]] = {
+    "keyboard": (_KEYBOARD_CHECKS, KeyboardSettings),
+    "label": (_LABEL_CHECKS, LabelSettings),
+}
+#: keys of counter.toml, in the order they are written (tables last, as TOML wants)
 TOML_KEYS = tuple(_CHECKS)
+#: keys of the tables, as ``table.key``
+TABLE_KEYS = tuple(f"{table}.{key}" for table, (checks, _) in _TABLES.items() for key in checks)
 
 
 def settings_from_mapping(data: dict[str, Any], *, source: str = SETTINGS_FILE) -> Settings:
     """Check every key and value; raise :class:`SettingsError` naming the first bad key."""
     values: dict[str, Any] = {}
     for key, value in data.items():
+        if key in _TABLES:
+            values[key] = _table(key, value, source)
+            continue
         check = _CHECKS.get(key)
         if check is None:
-            raise SettingsError(
-                f"{source}: unknown key {key!r} (known keys: {', '.join(TOML_KEYS)})"
-            )
+            known = ", ".join([*TOML_KEYS, *(f"[{t}]" for t in _TABLES)])
+            raise SettingsError(f"{source}: unknown key {key!r} (known keys: {known})")
         try:
             values[key] = check(value)
         except ValueError as e:
             raise SettingsError(f"{source}: {key} {e} (got {value!r})") from None
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_together(settings, source)
+    return settings
+
+
+def _table(name: str, data: Any, source: str) -> Any:
+    checks, cls = _TABLES[name]
+    if not isinstance(data, dict):
+        raise SettingsError(f"{source}: {name} must be a table ([{name}]), got {data!r}")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        check = checks.get(key)
+        if check is None:
+            raise SettingsError(
+                f"{source}: unknown key {name}.{key} (known keys of [{name}]: "
+                f"{', '.join(checks)})"
+            )
+        try:
+            values[key] = check(value)
+        except ValueError as e:
+            raise SettingsError(f"{source}: {name}.{key} {e} (got {value!r})") from None
+    return cls(**values)
+
+
+def _check_together(settings: Settings, source: str) -> None:
+    """Values that are fine alone but not together."""
+    label = settings.label
+    if "label" in settings.delivery and label.printer is None:
+        raise SettingsError(
+            f"{source}: label.printer must be set when delivery includes 'label'"
+        )
+    if label.printer in ("brother", "escpos") and label.target is None:
+        raise SettingsError(
+            f"{source}: label.target must name the {label.printer} printer "
+            "(a file path, tcp://host:port or usb://…)"
+        )
+    if label.printer == "brother" and label.size not in BROTHER_SIZES:
+        raise SettingsError(
+            f"{source}: label.size must be one of {', '.join(map(repr, BROTHER_SIZES))} "
+            f"for a Brother QL printer (got {label.size!r})"
+        )
 
 
 # --- files -------------------------------------------------------------------------------
@@ -201,6 +332,15 @@ def settings_to_mapping(settings: Settings) -> dict[str, Any]:
         if value is None or value == getattr(defaults, f.name):
             continue
         out[f.name] = _CHECKS[f.name](value)  # never write what we could not read back
+    for name, (checks, cls) in _TABLES.items():
+        table, default = getattr(settings, name), cls()
+        written = {
+            key: checks[key](getattr(table, key))
+            for key in checks
+            if getattr(table, key) is not None and getattr(table, key) != getattr(default, key)
+        }
+        if written:
+            out[name] = written
     return out
 
 

@@ -93,6 +93,11 @@ class CounterController(QObject):
         self._timer.stop()
         self._card.stop()
 
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """The configured delivery methods, in order."""
+        return list(self._deliveries)
+
     def set_service(self, service: ServiceInfo | None) -> None:
         """The service the next deliveries use (its barcode format)."""
         self._service = service

@@ -1,7 +1,10 @@
 """How a service ID reaches the desk: one interface, one class per method.
 
-"show" (A) and "barcode" (B) write to the result screen; "keyboard" (C) and "label" (D)
-come later and will find their backends in :class:`DeliveryContext`.
+"show" (A) and "barcode" (B) write to the result screen. "keyboard" (C) types the number
+into the desk's system and "label" (D) prints a same-day label: both block (per-key
+delays, printers), so they run off the GUI thread (:mod:`app.ui.delivery_jobs`) and report
+on the result screen; a number that was not typed or printed is shown there (A) instead.
+Their backends are built on first use from the settings (:mod:`app.outputs`).
 
 The barcode libraries and Pillow are imported on first use (or by :func:`warm_up` after
 the kiosk's first paint), never on the way to the idle screen.
@@ -11,14 +14,21 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
+
+from app.i18n import N_
+from app.settings import KeyboardSettings, LabelSettings
 
 if TYPE_CHECKING:
     from PIL import Image
     from PySide6.QtGui import QImage
 
+    from app.ui.delivery_jobs import DeliveryJobs
+    from drivers.keyboard import KeyboardWedge, WedgeOutcome
+    from drivers.printers import LabelPrinter
     from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo
 
 log = logging.getLogger(__name__)
@@ -50,6 +60,15 @@ class ResultDisplay(Protocol):
     def show_barcode(self, image: QImage) -> None: ...
 
     def show_delivery_failed(self) -> None: ...
+
+    def result_token(self) -> int:
+        """Changes whenever the screen is cleared: a late report checks it is still current."""
+        ...
+
+    def show_delivery_notice(self, channel: str, key: str, kind: str, **fields: object) -> None:
+        """One line per ``channel`` ("keyboard", "label"): catalogue text ``key`` with
+        ``fields``, styled as ``kind`` ("staff", "caution", "danger")."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -93,21 +112,195 @@ class BarcodeDelivery:
         context.display.show_barcode(pil_to_qimage(image))
 
 
-METHODS: dict[str, Callable[[], Delivery]] = {
-    ShowDelivery.name: ShowDelivery,
-    BarcodeDelivery.name: BarcodeDelivery,
+KEYBOARD_NOTICES: dict[str, str] = {
+    "wrong_window": N_("result.keyboard.wrong_window"),
+    "no_window": N_("result.keyboard.wrong_window"),
+    "refused": N_("result.keyboard.refused"),
+    "unavailable": N_("result.keyboard.unavailable"),
 }
 
 
-def deliveries_for(names: Sequence[str]) -> list[Delivery]:
+def _jobs() -> DeliveryJobs:
+    from app.ui.delivery_jobs import DeliveryJobs
+
+    return DeliveryJobs()
+
+
+class KeyboardDelivery:
+    """C. the number typed into the desk's system, while the result shows.
+
+    Typing runs off the GUI thread, one number at a time. When it was not typed (another
+    window has the focus, characters refused, no keyboard backend), the number is shown
+    with a notice saying why.
+    """
+
+    name = "keyboard"
+    modules: tuple[str, ...] = ("app.outputs", "drivers.keyboard", "app.ui.delivery_jobs")
+
+    def __init__(
+        self,
+        settings: KeyboardSettings,
+        make_wedge: Callable[[KeyboardSettings], KeyboardWedge] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._make_wedge = make_wedge
+        self._wedge: KeyboardWedge | None = None
+        self._lock = threading.Lock()
+        self._jobs: DeliveryJobs | None = None
+
+    def wedge(self) -> KeyboardWedge:
+        """The wedge, built on first use (its backend imports platform libraries)."""
+        if self._wedge is None:
+            from app.outputs import make_wedge
+
+            self._wedge = (self._make_wedge or make_wedge)(self.settings)
+        return self._wedge
+
+    @property
+    def pending(self) -> int:
+        return 0 if self._jobs is None else self._jobs.pending
+
+    def deliver(self, result: LookupResult, context: DeliveryContext) -> None:
+        display = context.display
+        token = display.result_token()
+        service_id, allowed = result.service_id, context.service.barcode.pattern
+
+        def work() -> WedgeOutcome:
+            with self._lock:
+                return self.wedge().deliver(service_id, allowed)
+
+        def done(value: object) -> None:
+            outcome = cast("WedgeOutcome", value)
+            if outcome.typed:
+                if display.result_token() == token:
+                    display.show_delivery_notice("keyboard", N_("result.keyboard.typed"), "staff")
+                return
+            log.warning("the number was not typed: %s", outcome.status.value)
+            self._not_typed(display, token, service_id, KEYBOARD_NOTICES[outcome.status.value])
+
+        def failed(exc: BaseException) -> None:
+            log.error("keyboard wedge failed: %s", type(exc).__name__)
+            self._not_typed(display, token, service_id, N_("result.keyboard.unavailable"))
+
+        if self._jobs is None:
+            self._jobs = _jobs()
+        self._jobs.run(work, done, failed, "keyboard-wedge")
+
+    @staticmethod
+    def _not_typed(display: ResultDisplay, token: int, service_id: str, key: str) -> None:
+        if display.result_token() != token:
+            return  # the screen was cleared meanwhile: never bring the number back
+        display.show_number(service_id)
+        display.show_delivery_notice("keyboard", key, "caution")
+
+
+def failure_detail(exc: BaseException) -> str:
+    """A short reason for the staff, without the service ID."""
+    from drivers.printers import PrinterError
+
+    if isinstance(exc, PrinterError):
+        return exc.reason
+    from app.labels import FontNotFound
+    from app.outputs import NoPrinterConfigured
+
+    if isinstance(exc, NoPrinterConfigured | FontNotFound):
+        return str(exc)
+    return type(exc).__name__
+
+
+class LabelDelivery:
+    """D. a same-day label: drawn and printed off the GUI thread, progress on the screen.
+
+    If it cannot be printed, the screen says why and shows the number.
+    """
+
+    name = "label"
+    modules: tuple[str, ...] = ("app.labels", "app.outputs", "app.ui.delivery_jobs")
+
+    def __init__(
+        self,
+        settings: LabelSettings,
+        *,
+        terminal_id: str | None = None,
+        make_printer: Callable[[LabelSettings], LabelPrinter] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.terminal_id = terminal_id
+        self._make_printer = make_printer
+        self._printer: LabelPrinter | None = None
+        self._lock = threading.Lock()
+        self._jobs: DeliveryJobs | None = None
+
+    def printer(self) -> LabelPrinter:
+        """The printer, built on first use."""
+        if self._printer is None:
+            from app.outputs import make_printer
+
+            self._printer = (self._make_printer or make_printer)(self.settings)
+        return self._printer
+
+    @property
+    def pending(self) -> int:
+        return 0 if self._jobs is None else self._jobs.pending
+
+    def deliver(self, result: LookupResult, context: DeliveryContext) -> None:
+        from app.outputs import label_content, label_size
+
+        display = context.display
+        token = display.result_token()
+        service_id = result.service_id
+        content = label_content(
+            context.service, service_id, self.settings, terminal_id=self.terminal_id
+        )
+        size = label_size(self.settings)
+        job_name = f"MyKey label {context.service.name}"  # never the ID: spool logs keep it
+        display.show_delivery_notice("label", N_("result.label.printing"), "staff")
+
+        def work() -> None:
+            from app.labels import render_label
+
+            with self._lock:
+                self.printer().print_image(render_label(content, size), copies=1,
+                                           job_name=job_name)
+
+        def done(value: object) -> None:
+            if display.result_token() == token:
+                display.show_delivery_notice("label", N_("result.label.printed"), "staff")
+
+        def failed(exc: BaseException) -> None:
+            log.error("label printing failed: %s", type(exc).__name__)
+            if display.result_token() != token:
+                return
+            display.show_number(service_id)
+            display.show_delivery_notice(
+                "label", N_("result.label.failed"), "danger", detail=failure_detail(exc)
+            )
+
+        if self._jobs is None:
+            self._jobs = _jobs()
+        self._jobs.run(work, done, failed, "label-printer")
+
+
+def deliveries_for(
+    names: Sequence[str],
+    *,
+    keyboard: KeyboardSettings | None = None,
+    label: LabelSettings | None = None,
+    terminal_id: str | None = None,
+) -> list[Delivery]:
     """The delivery methods named in the settings, in order; unknown ones are skipped."""
     methods: list[Delivery] = []
     for name in names:
-        factory = METHODS.get(name)
-        if factory is None:
+        if name == ShowDelivery.name:
+            methods.append(ShowDelivery())
+        elif name == BarcodeDelivery.name:
+            methods.append(BarcodeDelivery())
+        elif name == KeyboardDelivery.name:
+            methods.append(KeyboardDelivery(keyboard or KeyboardSettings()))
+        elif name == LabelDelivery.name:
+            methods.append(LabelDelivery(label or LabelSettings(), terminal_id=terminal_id))
+        else:
             log.warning("delivery method %r is not available in this build; skipped", name)
-            continue
-        methods.append(factory())
     return methods
 
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication  # noqa: TID251
 from app.flow import CounterFlow, Timeouts
 from app.i18n import Catalogue
 from app.ports import EXIT_STATUS, TapError, Tapper
+from app.settings import KeyboardSettings, LabelSettings
 from app.ui.controller import CounterController
 from app.ui.delivery import deliveries_for
 from app.ui.demo import KioskAutomation, check_demo_pin
@@ -68,6 +69,15 @@ class KioskSettings(Protocol):
     @property
     def pin_entry_timeout_s(self) -> float: ...
 
+    @property
+    def keyboard(self) -> KeyboardSettings: ...
+
+    @property
+    def label(self) -> LabelSettings: ...
+
+    @property
+    def terminal_id(self) -> str | None: ...
+
 
 def timeouts_of(settings: KioskSettings) -> Timeouts:
     return Timeouts(
@@ -106,7 +116,8 @@ class Kiosk:
         self.garbage_collector.start()
         self.controller.start()
         self.startup.begin()
-        self.window.show_kiosk(fullscreen=self.settings.fullscreen)
+        self.window.show_kiosk(fullscreen=self.settings.fullscreen,
+                               take_focus="keyboard" not in self.settings.delivery)
 
     def stop(self) -> None:
         self.startup.stop()
@@ -202,7 +213,12 @@ def build_kiosk(
     if service_name is None and service is not None:
         service_name = service.display_name
     window = MainWindow(texts, service_name)
-    deliveries = deliveries_for(settings.delivery)
+    deliveries = deliveries_for(
+        settings.delivery,
+        keyboard=settings.keyboard,
+        label=settings.label,
+        terminal_id=settings.terminal_id,
+    )
     controller = CounterController(
         flow=CounterFlow(timeouts_of(settings)),
         tapper=tapper,

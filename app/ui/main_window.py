@@ -117,8 +117,15 @@ class MainWindow(QMainWindow):
         return widget
 
     # kiosk -------------------------------------------------------------------------------
-    def show_kiosk(self, *, fullscreen: bool) -> None:
-        """Full screen and on top at the desk; a normal window for development."""
+    def show_kiosk(self, *, fullscreen: bool, take_focus: bool = True) -> None:
+        """Full screen and on top at the desk; a normal window for development.
+
+        ``take_focus=False`` (the keyboard wedge types into the library system's window):
+        the counter never takes the keyboard focus; its PIN pad works by touch or mouse.
+        """
+        if not take_focus:
+            self.setWindowFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
+            self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         if fullscreen:
             self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
             # without a window manager (a bare X kiosk session) the full-screen request

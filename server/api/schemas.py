@@ -94,6 +94,7 @@ class ErrorCode(StrEnum):
     CARD_SIGNATURE_INVALID = "card_signature_invalid"
     NOT_REGISTERED = "not_registered"
     SERVICE_NOT_LINKED = "service_not_linked"
+    LABEL_LIMIT_REACHED = "label_limit_reached"
     INTERNAL = "internal"
 
 
@@ -136,6 +137,9 @@ class LookupRequest(BaseModel):
     certificate: str = Field(max_length=16384)
     #: the card's RSA signature over DigestInfo(SHA-256(challenge)), base64
     signature: str = Field(max_length=2048)
+    #: the terminal will print a same-day label with the service ID: the platform records
+    #: it and applies the service's daily limit
+    label: bool = False
 
 
 class LookupResult(BaseModel):

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.flow import State
 from app.ports import CardStatus
+from app.settings import KeyboardSettings, LabelSettings
 from app.ui.kiosk import Kiosk, build_kiosk
 from app.ui.main_window import MainWindow
 from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo
@@ -132,6 +133,9 @@ class FakeSettings:
     result_timeout_s: float = 60.0
     error_timeout_s: float = 60.0
     pin_entry_timeout_s: float = 60.0
+    keyboard: KeyboardSettings = field(default_factory=KeyboardSettings)
+    label: LabelSettings = field(default_factory=LabelSettings)
+    terminal_id: str | None = "term-1"
 
 
 @pytest.fixture

@@ -48,6 +48,10 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.platform_error.title"),
         N_("error.platform_error.message"),
     ),
+    ErrorKind.LABEL_LIMIT_REACHED: (
+        N_("error.label_limit_reached.title"),
+        N_("error.label_limit_reached.message"),
+    ),
 }
 
 

@@ -54,8 +54,15 @@ class ResultScreen(Screen):
         self.expires_soon = self._notice(N_("result.expires_soon"), "caution")
         self.address_changed = self._notice(N_("result.address_changed"), "staff")
         self.delivery_failed = self._notice(N_("result.delivery_failed"), "danger")
-        for notice in (self.expires_soon, self.address_changed, self.delivery_failed):
+        #: what the keyboard wedge and the label printer report, one line each
+        self.delivery_notices = {
+            "keyboard": label("", "notice"),
+            "label": label("", "notice"),
+        }
+        for notice in (self.expires_soon, self.address_changed, self.delivery_failed,
+                       *self.delivery_notices.values()):
             layout.addWidget(notice)
+        self._token = 0
 
         bottom = QHBoxLayout()
         bottom.addWidget(label(texts.tr("result.take_card"), "take_card"), 1)
@@ -81,14 +88,17 @@ class ResultScreen(Screen):
         self.address_changed.setVisible(result is not None and result.address_changed)
 
     def clear(self) -> None:
+        self._token = getattr(self, "_token", 0) + 1
         self.number.setText("")
         self.number.setVisible(False)
         self.barcode.setPixmap(QPixmap())
         self.barcode.clear()
         self.barcode_frame.setVisible(False)
         for notice in (self.invalid, self.expires_soon, self.address_changed,
-                       self.delivery_failed):
+                       self.delivery_failed, *self.delivery_notices.values()):
             notice.setVisible(False)
+        for notice in self.delivery_notices.values():
+            notice.setText("")
 
     # ResultDisplay -----------------------------------------------------------------------
     def show_number(self, service_id: str) -> None:
@@ -107,3 +117,14 @@ class ResultScreen(Screen):
 
     def show_delivery_failed(self) -> None:
         self.delivery_failed.setVisible(True)
+
+    def result_token(self) -> int:
+        return self._token
+
+    def show_delivery_notice(self, channel: str, key: str, kind: str, **fields: object) -> None:
+        notice = self.delivery_notices[channel]
+        notice.setText(self.texts.tr(key, **fields))
+        notice.setProperty("kind", kind)
+        notice.style().unpolish(notice)
+        notice.style().polish(notice)
+        notice.setVisible(True)

@@ -97,11 +97,13 @@ class Fakes:
     after_paint: list[ServiceInfo | None] = field(default_factory=list)
     client_error: TapError | None = None
     tapper_readers: list[str | None] = field(default_factory=list)
+    tapper_deliveries: list[list[str]] = field(default_factory=list)
     waited: list[tuple[str | None, float | None]] = field(default_factory=list)
 
     def backends(self) -> Backends:
         def make_tapper(settings: Settings, home: Path, reader: str | None) -> FakeTapper:
             self.tapper_readers.append(reader)
+            self.tapper_deliveries.append(list(settings.delivery))
             return self.tapper
 
         def wait(reader: str | None, timeout_s: float | None) -> str:
@@ -206,6 +208,19 @@ def test_lookup_uses_the_reader_option_then_the_settings(tmp_path: Path) -> None
     run(home, fakes, "lookup", "--pin-stdin", "--reader", "Other", stdin="1234\n")
     assert fakes.waited == [("Configured", 5.0), ("Other", 30.0)]
     assert fakes.tapper_readers == ["Configured", "Other"]
+
+
+def test_headless_lookup_asks_for_no_label(tmp_path: Path) -> None:
+    """A label terminal's `lookup` prints nothing: the platform must not count a label."""
+    fakes = Fakes()
+    home = enrolled_home(tmp_path)
+    toml = (home / "counter.toml").read_text(encoding="utf-8")
+    (home / "counter.toml").write_text(
+        'delivery = ["show", "label"]\n' + toml + '\n[label]\nprinter = "recording"\n',
+        encoding="utf-8")
+    result = run(home, fakes, "lookup", "--pin-stdin", stdin="1234\n")
+    assert result.exit_code == 0, result.output
+    assert fakes.tapper_deliveries == [["show"]]
 
 
 @pytest.mark.parametrize("kind", list(ErrorKind))

@@ -22,7 +22,7 @@ from app.client import (
     PlatformClient,
     fetch_health,
 )
-from app.ports import ErrorKind, TapError
+from app.ports import EXIT_STATUS, ErrorKind, TapError
 from server.api.schemas import (
     SIGNATURE_LABEL,
     SIGNATURE_MAX_AGE_S,
@@ -253,6 +253,7 @@ def test_enroll_with_a_bad_code() -> None:
         ("challenge_used", ErrorKind.PLATFORM_ERROR),
         ("malformed", ErrorKind.PLATFORM_ERROR),
         ("internal", ErrorKind.PLATFORM_ERROR),
+        ("label_limit_reached", ErrorKind.LABEL_LIMIT_REACHED),
     ],
 )
 def test_error_bodies_map_to_screens(code: str, kind: ErrorKind) -> None:
@@ -262,6 +263,35 @@ def test_error_bodies_map_to_screens(code: str, kind: ErrorKind) -> None:
         client.lookup("c", b"cert", b"sig")
     assert info.value.kind is kind
     assert "server says why" in info.value.detail
+
+
+def test_label_limit_is_recognised_by_its_value_alone() -> None:
+    # a body the wire schema does not accept (a schema without the code, or no message)
+    client = client_with(lambda r: httpx.Response(429, json={"error": "label_limit_reached"}))
+    with pytest.raises(TapError) as info:
+        client.lookup("c", b"cert", b"sig")
+    assert info.value.kind is ErrorKind.LABEL_LIMIT_REACHED
+    assert EXIT_STATUS[ErrorKind.LABEL_LIMIT_REACHED] == 34
+
+
+@pytest.mark.parametrize("label", [False, True])
+def test_lookup_asks_for_a_label_only_when_the_terminal_prints_them(label: bool) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        seen.append(request)
+        return httpx.Response(200, json=LOOKUP)
+
+    key = Ed25519PrivateKey.generate()
+    client = PlatformClient(BASE, "term-1", key,
+                            transport=httpx.MockTransport(handler), label=label)
+    client.lookup("c1", b"cert", b"sig")
+    body = json.loads(seen[0].content)
+    assert ("label" in body) is label
+    if label:
+        assert body["label"] is True
+    verify(seen[0], key)
 
 
 def test_every_error_code_has_a_screen() -> None:
