@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   python3 python3-venv python3-dev gcc make swig libpcsclite-dev
   pcscd vsmartcard-vpcd opensc pcsc-tools
-  xvfb xdotool x11-utils zbar-tools fonts-noto-cjk python3-tk
+  xvfb xdotool x11-utils zbar-tools fonts-noto-cjk python3-tk chromium
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0 libglib2.0-0
