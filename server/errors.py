@@ -22,6 +22,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.CARD_SIGNATURE_INVALID: 403,
     ErrorCode.NOT_REGISTERED: 404,
     ErrorCode.SERVICE_NOT_LINKED: 404,
+    ErrorCode.LABEL_LIMIT_REACHED: 403,
     ErrorCode.INTERNAL: 500,
 }
 

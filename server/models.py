@@ -4,6 +4,7 @@ from server.db import Base
 from server.identity.models import (
     CertificateBinding,
     Crl,
+    IssuedLabel,
     MyKey,
     RevokedCertificate,
     Service,
@@ -19,6 +20,7 @@ __all__ = [
     "Challenge",
     "Crl",
     "EnrollmentCode",
+    "IssuedLabel",
     "Municipality",
     "MyKey",
     "RequestNonce",

@@ -13,7 +13,7 @@ router = APIRouter(tags=["lookups"])
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     **SIGNED_ERRORS,
-    403: {"model": ErrorBody, "description": "certificate or card signature refused"},
+    403: {"model": ErrorBody, "description": "certificate or card refused; label limit reached"},
     404: {"model": ErrorBody, "description": "challenge unknown, not registered, not linked"},
     409: {"model": ErrorBody, "description": "challenge already used"},
     410: {"model": ErrorBody, "description": "challenge expired"},

@@ -7,10 +7,16 @@ from sqlalchemy.orm import Session
 
 from server.api.schemas import BarcodeSpec, CheckDigit, Symbology
 from server.cli.context import CliContext, echo_fields, echo_table, pass_cli
+from server.identity.labels import MAX_LABELS_PER_DAY, set_label_limit
 from server.identity.models import Service, ServiceLink
 from server.identity.services import add_service, link, list_services, set_link_valid
 
 _DEFAULT_PATTERN = BarcodeSpec.model_fields["pattern"].default
+_PER_DAY = click.IntRange(0, MAX_LABELS_PER_DAY)
+
+
+def _limit_text(per_day: int | None) -> str:
+    return "no limit" if per_day is None else f"{per_day} per card per day (Japan time)"
 
 
 @click.group("service")
@@ -40,6 +46,12 @@ def service_group() -> None:
     show_default=True,
     type=click.Choice([c.value for c in CheckDigit]),
 )
+@click.option(
+    "--labels-per-day",
+    type=_PER_DAY,
+    default=None,
+    help="same-day labels one card may get per day, Japan time (default: no limit)",
+)
 @pass_cli
 def service_add(
     cli: CliContext,
@@ -51,6 +63,7 @@ def service_add(
     nw7_start: str,
     nw7_stop: str,
     check_digit: str,
+    labels_per_day: int | None,
 ) -> None:
     """Create the service NAME (lower-case letters, digits, '-', '_')."""
     barcode = BarcodeSpec(
@@ -62,9 +75,11 @@ def service_add(
     )
 
     def work(session: Session) -> Service:
-        return add_service(
+        service = add_service(
             session, name, display_name=display_name or name, provider=provider, barcode=barcode
         )
+        service.labels_per_day = labels_per_day
+        return service
 
     service = cli.run(work)
     echo_fields(
@@ -75,6 +90,7 @@ def service_add(
         format=service.pattern,
         nw7_start_stop=f"{service.nw7_start}/{service.nw7_stop}",
         check_digit=service.check_digit,
+        labels=_limit_text(service.labels_per_day),
     )
 
 
@@ -83,9 +99,16 @@ def service_add(
 def service_list(cli: CliContext) -> None:
     """List services."""
     echo_table(
-        ("NAME", "BARCODE", "FORMAT", "PROVIDER", "DISPLAY NAME"),
+        ("NAME", "BARCODE", "FORMAT", "LABELS/DAY", "PROVIDER", "DISPLAY NAME"),
         [
-            (s.name, s.symbology, s.pattern, s.provider, s.display_name)
+            (
+                s.name,
+                s.symbology,
+                s.pattern,
+                "-" if s.labels_per_day is None else s.labels_per_day,
+                s.provider,
+                s.display_name,
+            )
             for s in cli.run(list_services)
         ],
     )
@@ -130,6 +153,25 @@ def service_set_valid(cli: CliContext, mykey_id: str, service_name: str, valid: 
         service_id=changed.external_id,
         valid="yes" if changed.valid else "no",
     )
+
+
+@service_group.command("set-label-limit")
+@click.argument("name")
+@click.option("--per-day", type=_PER_DAY, help="same-day labels one card may get per day")
+@click.option("--none", "no_limit", is_flag=True, help="no limit")
+@pass_cli
+def service_set_label_limit(
+    cli: CliContext, name: str, per_day: int | None, no_limit: bool
+) -> None:
+    """Limit the same-day labels one card gets at service NAME per day (Japan time)."""
+    if (per_day is None) == (not no_limit):
+        raise click.UsageError("give exactly one of --per-day N and --none")
+
+    def work(session: Session) -> Service:
+        return set_label_limit(session, name, None if no_limit else per_day)
+
+    service = cli.run(work)
+    echo_fields(service=service.name, labels=_limit_text(service.labels_per_day))
 
 
 COMMANDS = [service_group]

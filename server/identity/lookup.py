@@ -3,7 +3,9 @@
 Checks run in a fixed order, each with its own error code (see :func:`lookup`).  A
 challenge allows exactly one attempt: once the request is known to come from the
 challenge's own terminal within its lifetime, the challenge is spent — by a success or
-by any failure — in the same transaction that decides the answer.
+by any failure — in the same transaction that decides the answer.  A lookup for a
+same-day label (``label``) also records the label, or is refused at the service's daily
+limit, in that same transaction (see :mod:`server.identity.labels`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from server.api.schemas import ErrorCode, LookupRequest, LookupResult
 from server.db import Database, utcnow
 from server.errors import PlatformError
 from server.identity.certificates import verify_card_signature, verify_certificate
+from server.identity.labels import issue_label
 from server.identity.models import ServiceLink
 from server.identity.mykey import binding_of
 from server.terminals.challenges import consume
@@ -46,7 +49,7 @@ def lookup(db: Database, terminal: Terminal, request: LookupRequest) -> LookupRe
     Order: challenge exists → belongs to this terminal → not expired → certificate
     parses → chains to a pinned anchor → valid now → not revoked → card signature →
     challenge not used before (spent now) → certificate registered → linked to the
-    terminal's service.
+    terminal's service → (for a label) under the service's daily limit, recorded.
     """
     certificate = _b64("certificate", request.certificate)
     signature = _b64("signature", request.signature)
@@ -54,7 +57,9 @@ def lookup(db: Database, terminal: Terminal, request: LookupRequest) -> LookupRe
 
     def work(session: Session) -> LookupResult | PlatformError:
         try:
-            return _decide(session, terminal, challenge_id, certificate, signature, utcnow())
+            return _decide(
+                session, terminal, challenge_id, certificate, signature, request.label, utcnow()
+            )
         except PlatformError as error:
             return error  # committed: a spent challenge stays spent
 
@@ -70,6 +75,7 @@ def _decide(
     challenge_id: uuid.UUID | None,
     certificate_der: bytes,
     signature: bytes,
+    label: bool,
     now: dt.datetime,
 ) -> LookupResult:
     challenge = session.get(Challenge, challenge_id) if challenge_id is not None else None
@@ -96,16 +102,21 @@ def _decide(
         raise PlatformError(
             ErrorCode.NOT_REGISTERED, "this card's certificate is not registered to a MyKey ID"
         )
-    link = session.scalar(
-        select(ServiceLink).where(
-            ServiceLink.mykey_pk == binding.mykey_pk, ServiceLink.service_pk == terminal.service_pk
-        )
+    query = select(ServiceLink).where(
+        ServiceLink.mykey_pk == binding.mykey_pk, ServiceLink.service_pk == terminal.service_pk
     )
+    if label:
+        # one label decision per holder and service at a time (no-op on SQLite, whose
+        # BEGIN IMMEDIATE already lets one writer in at a time)
+        query = query.with_for_update()
+    link = session.scalar(query)
     if link is None:
         raise PlatformError(
             ErrorCode.SERVICE_NOT_LINKED,
             f"the holder has no {terminal.service.display_name} ID linked to the MyKey ID",
         )
+    if label:
+        issue_label(session, terminal, link, now)
     changed_at = binding.mykey.address_changed_at
     return LookupResult(
         service=terminal.service.name,

@@ -1,11 +1,11 @@
-"""Tables of the identity domain: trust anchors, CRLs, MyKey IDs, services and links."""
+"""Tables of the identity domain: trust anchors, CRLs, MyKey IDs, services, links, labels."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, new_id, utcnow
@@ -105,6 +105,8 @@ class Service(Base):
     nw7_stop: Mapped[str] = mapped_column(String(1))
     check_digit: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: same-day labels a holder may get per day (Japan time); ``None``: no limit
+    labels_per_day: Mapped[int | None]
 
 
 class ServiceLink(Base):
@@ -124,3 +126,25 @@ class ServiceLink(Base):
     linked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: whether the service ID is currently valid (e.g. the library card is not suspended)
     valid: Mapped[bool] = mapped_column(default=True)
+
+
+class IssuedLabel(Base):
+    """A same-day label a terminal printed: which terminal, service, service ID and when.
+
+    ``mykey_pk`` is kept only to apply the service's per-card daily limit (the MyKey ID's
+    key, not the certificate's, so a renewed card counts as the same card); operators'
+    listings never show it.
+    """
+
+    __tablename__ = "issued_labels"
+    __table_args__ = (
+        Index("ix_issued_labels_mykey_service_issued_at", "mykey_pk", "service_pk", "issued_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    terminal_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
+    service_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id"))
+    #: the service ID printed on the label
+    service_id: Mapped[str] = mapped_column(String(64))
+    mykey_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("mykeys.id"))
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

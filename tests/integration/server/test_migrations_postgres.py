@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -46,5 +48,42 @@ def test_downgrade_and_upgrade_again(postgres_database_url: str) -> None:
                 config.attributes["connection"] = connection
                 (command.upgrade if target == "head" else command.downgrade)(config, target)
         assert current(db.engine) == head()
+    finally:
+        db.dispose()
+
+
+def test_labels_migration_upgrades_a_database_in_use(postgres_database_url: str) -> None:
+    """0002 → 0003 keeps services and their data; new services start without a limit."""
+    db = Database(postgres_database_url)
+    try:
+        config = alembic_config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO services (id, name, display_name, provider, symbology, pattern,"
+                    " nw7_start, nw7_stop, check_digit, created_at) VALUES (:id, 'library',"
+                    " 'α市立図書館', 'α市', 'nw7', '[0-9]{10}', 'A', 'A', 'none', now())"
+                ),
+                {"id": uuid.uuid4()},
+            )
+        out = run_platform_cli(postgres_database_url, "db", "upgrade").stdout
+        assert f"schema revision: {head()} (was 0002)" in out
+        assert head() == "0003"
+        with db.engine.connect() as connection:
+            limit = connection.execute(
+                text("SELECT labels_per_day FROM services WHERE name = 'library'")
+            ).one()
+            indexes = {i["name"] for i in inspect(connection).get_indexes("issued_labels")}
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert limit == (None,)
+        assert "ix_issued_labels_mykey_service_issued_at" in indexes
+        assert diff == []
+        set_limit = run_platform_cli(
+            postgres_database_url, "service", "set-label-limit", "library", "--per-day", "2"
+        ).stdout
+        assert "2 per card per day" in set_limit
     finally:
         db.dispose()

@@ -34,8 +34,8 @@ def cli(platform_database_url: str) -> Cli:
 
 def test_db_upgrade_reports_the_revision(cli: Cli) -> None:
     first = cli("db", "upgrade")
-    assert "schema revision: 0002 (was None)" in first
-    assert cli("db", "upgrade").splitlines()[-1] == "schema revision: 0002"
+    assert "schema revision: 0003 (was None)" in first
+    assert cli("db", "upgrade").splitlines()[-1] == "schema revision: 0003"
 
 
 def test_ca_add_list_retire(cli: Cli, tmp_path: Path) -> None:
