@@ -20,6 +20,8 @@ from app.ui.screens.pin import PIN_LENGTH
 #: pause between two key presses of the demo, and before a screenshot
 KEY_INTERVAL_MS = 300
 SETTLE_MS = 300
+#: unattended runs wait this long at most for typing or printing to report
+DELIVERY_WAIT_MS = 60_000
 
 
 def check_demo_pin(pin: str | None) -> None:
@@ -87,9 +89,14 @@ class KioskAutomation(QObject):
     def _finish_later(self, state: State, code: int) -> None:
         QTimer.singleShot(SETTLE_MS, self, lambda: self._finish(state, code))
 
-    def _finish(self, state: State, code: int) -> None:
+    def _finish(self, state: State, code: int, waited_ms: int = 0) -> None:
         if self._controller.flow.state is not state:
             return  # the screen changed meanwhile (e.g. a very short timeout)
+        pending = sum(getattr(m, "pending", 0) for m in self._controller.deliveries)
+        if pending and waited_ms < DELIVERY_WAIT_MS:  # typing or printing still under way
+            QTimer.singleShot(SETTLE_MS, self,
+                              lambda: self._finish(state, code, waited_ms + SETTLE_MS))
+            return
         if self._screenshot_path is not None:
             self._window.grab().save(str(self._screenshot_path), "PNG")
         if self._exit:
