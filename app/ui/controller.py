@@ -102,6 +102,16 @@ class CounterController(QObject):
         """The service the next deliveries use (its barcode format)."""
         self._service = service
 
+    @property
+    def service(self) -> ServiceInfo | None:
+        """The service the next deliveries use; None before it is known."""
+        return self._service
+
+    def set_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        """The delivery methods of the next results (the settings screen saved new ones);
+        a delivery already running finishes with the old ones."""
+        self._deliveries = list(deliveries)
+
     # events ------------------------------------------------------------------------------
     @Slot(object)
     def post(self, event: Event) -> None:

@@ -22,13 +22,14 @@ from PySide6.QtWidgets import QApplication  # noqa: TID251
 from app.flow import CounterFlow, Timeouts
 from app.i18n import Catalogue
 from app.ports import EXIT_STATUS, TapError, Tapper
-from app.settings import KeyboardSettings, LabelSettings
+from app.settings import KeyboardSettings, LabelSettings, home_dir
 from app.ui.controller import CounterController
 from app.ui.delivery import deliveries_for
 from app.ui.demo import KioskAutomation, check_demo_pin
 from app.ui.main_thread_gc import MainThreadGarbageCollector
 from app.ui.main_window import MainWindow
 from app.ui.monitor_bridge import MonitorBridge
+from app.ui.staff_access import StaffAccess
 from app.ui.startup import KioskStartup
 from app.ui.style import apply_style
 
@@ -104,6 +105,8 @@ class Kiosk:
     on_idle_painted: Callable[[float], object] | None = None
     #: the startup check: close as soon as the idle screen is painted (exit status 0)
     exit_after_idle_painted: bool = False
+    #: the staff's way into the settings screen
+    staff: StaffAccess | None = None
 
     def __post_init__(self) -> None:
         self.startup.idle_painted.connect(self._idle_painted)
@@ -196,6 +199,7 @@ def build_kiosk(
     after_first_paint: StartupWork | Sequence[StartupWork] | None = None,
     on_idle_painted: Callable[[float], object] | None = None,
     exit_after_idle_painted: bool = False,
+    home: Path | None = None,
 ) -> Kiosk:
     """Build the window, controller and monitor; nothing runs until ``Kiosk.start``.
 
@@ -205,6 +209,7 @@ def build_kiosk(
     ``after_first_paint`` runs off the GUI thread once the idle screen is painted (see
     :data:`StartupWork`); ``on_idle_painted`` gets the ``perf_counter()`` of that paint,
     and ``exit_after_idle_painted`` closes the kiosk right then (the startup check).
+    ``home`` holds the counter.toml the settings screen edits (default: ``home_dir()``).
     """
     check_demo_pin(demo_pin)
     app = application()
@@ -228,6 +233,8 @@ def build_kiosk(
         parent=window,
     )
     window.intent.connect(controller.post)
+    staff = StaffAccess(window=window, controller=controller, texts=texts,
+                        home=home if home is not None else home_dir())
     bridge = MonitorBridge(window)
     bridge.inserted.connect(controller.card_inserted)
     bridge.removed.connect(controller.card_removed)
@@ -247,6 +254,7 @@ def build_kiosk(
     return Kiosk(
         app, settings, window, controller, bridge, monitor, collector, startup, automation,
         on_idle_painted=on_idle_painted, exit_after_idle_painted=exit_after_idle_painted,
+        staff=staff,
     )
 
 
@@ -263,6 +271,7 @@ def run_kiosk(
     after_first_paint: StartupWork | Sequence[StartupWork] | None = None,
     on_idle_painted: Callable[[float], object] | None = None,
     exit_after_idle_painted: bool = False,
+    home: Path | None = None,
 ) -> int:
     """Run the counter until the window closes (or the result, with exit_after_result;
     or the first paint, with exit_after_idle_painted). See :func:`build_kiosk`."""
@@ -278,6 +287,7 @@ def run_kiosk(
         after_first_paint=after_first_paint,
         on_idle_painted=on_idle_painted,
         exit_after_idle_painted=exit_after_idle_painted,
+        home=home,
     )
     with quit_on_signals(kiosk.app):
         kiosk.start()

@@ -32,6 +32,8 @@ class MainWindow(QMainWindow):
     """
 
     intent = Signal(object)
+    #: staff: Ctrl+Alt+S, or a long press on the idle screen's top-left corner
+    staff_requested = Signal()
 
     def __init__(
         self, texts: Catalogue, service_name: str | None, parent: QWidget | None = None
@@ -70,6 +72,12 @@ class MainWindow(QMainWindow):
         self.quit_shortcut = QShortcut(QKeySequence("Ctrl+Q"), self)
         self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_shortcut.activated.connect(self.close)
+        #: staff: Ctrl+Alt+S asks for the staff PIN (the settings); only the idle screen
+        #: lets it through (:mod:`app.ui.staff_access`)
+        self.staff_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), self)
+        self.staff_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.staff_shortcut.activated.connect(self.staff_requested)
+        self.idle.staff_requested.connect(self.staff_requested)
 
     def _shown_name(self, service_name: str | None) -> str:
         if service_name is None:
@@ -92,6 +100,21 @@ class MainWindow(QMainWindow):
         self.error.retry.connect(lambda: emit(Retry()))
         self.error.dismissed.connect(lambda: emit(Cancel()))
         self.locked.dismissed.connect(lambda: emit(Cancel()))
+
+    # staff screens ---------------------------------------------------------------------
+    def show_staff_screen(self, screen: Screen) -> None:
+        """Show a staff screen (staff PIN, settings) over the idle screen; the next flow
+        change (a patron's card) replaces it."""
+        if self.stack.indexOf(screen) < 0:
+            self.stack.addWidget(screen)
+        self.stack.setCurrentWidget(screen)
+
+    def showing_staff_screen(self) -> bool:
+        return self.current_screen() not in self.screens.values()
+
+    def show_idle(self) -> None:
+        """Back from a staff screen to the idle screen."""
+        self.stack.setCurrentWidget(self.idle)
 
     # Renderer ----------------------------------------------------------------------------
     def show_state(self, state: State, view: View) -> None:

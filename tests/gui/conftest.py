@@ -7,6 +7,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Signal
@@ -219,7 +220,11 @@ def make_counter(
     started: list[tuple[Kiosk, FakeTapper]] = []
 
     def make(
-        tapper: FakeTapper, settings: FakeSettings | None = None, **service_changes: object
+        tapper: FakeTapper,
+        settings: FakeSettings | None = None,
+        *,
+        home: Path | None = None,
+        **service_changes: object,
     ) -> Counter:
         monitors: list[FakeMonitor] = []
 
@@ -234,6 +239,7 @@ def make_counter(
             service=service.model_copy(update=service_changes),
             tapper=tapper,
             monitor_factory=factory,
+            home=home,
         )
         qtbot.addWidget(kiosk.window)
         kiosk.start()

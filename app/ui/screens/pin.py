@@ -18,15 +18,18 @@ PAD_ROWS = ("123", "456", "789")
 class PinDots(QWidget):
     """One circle per PIN digit, filled for typed ones; never the digits themselves."""
 
-    def __init__(self, length: int = PIN_LENGTH, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, length: int = PIN_LENGTH, parent: QWidget | None = None, *, dot_px: int = 84
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("pin_dots")
         self._length = length
+        self._px = dot_px
         self._filled = 0
         self.setFixedSize(self.sizeHint())
 
     def sizeHint(self) -> QSize:
-        return QSize(self._length * 84, 84)
+        return QSize(self._length * self._px, self._px)
 
     def set_filled(self, count: int) -> None:
         self._filled = count
@@ -36,10 +39,12 @@ class PinDots(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         ink = QColor("#0b4f9c")
-        painter.setPen(QPen(ink, 5))
+        px = self._px
+        margin, diameter = px * 16 / 84, px * 52 / 84
+        painter.setPen(QPen(ink, max(2, round(px * 5 / 84))))
         for i in range(self._length):
             painter.setBrush(ink if i < self._filled else QColor("#ffffff"))
-            painter.drawEllipse(QRectF(i * 84 + 16, 16, 52, 52))
+            painter.drawEllipse(QRectF(i * px + margin, margin, diameter, diameter))
         painter.end()
 
 

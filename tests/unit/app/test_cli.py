@@ -428,6 +428,7 @@ def test_kiosk_gets_settings_service_and_tapper(tmp_path: Path) -> None:
     assert fakes.after_paint == [SERVICE, SERVICE]  # the cache, then the refresh
     assert call["demo_pin"] is None
     assert call["screenshot_path"] == shot
+    assert call["home"] == tmp_path  # the settings screen saves to this home
     assert call["exit_after_result"] is False
     assert callable(call["monitor_factory"])
     assert fakes.client.closed
