@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 
 from app.flow import State
 from app.i18n import Catalogue
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 MAX_FAILURES = 3
 LOCKOUT_S = 60.0
+#: a staff screen left alone this long returns to the idle screen (unsaved changes dropped)
+STAFF_IDLE_MS = 120_000
+_ACTIVITY = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress,
+                       QEvent.Type.TouchBegin, QEvent.Type.Wheel})
 
 
 class StaffAccess(QObject):
@@ -48,8 +52,17 @@ class StaffAccess(QObject):
         home: Path,
         clock: Callable[[], float] = time.monotonic,
         queues: Callable[[], list[str]] | None = None,
+        idle_ms: int = STAFF_IDLE_MS,
     ) -> None:
         super().__init__(window)
+        #: staff walked away: the counter stands in a public place
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(idle_ms)
+        self._idle.timeout.connect(self._left_alone)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
         self.window = window
         self.controller = controller
         self.texts = texts
@@ -104,6 +117,7 @@ class StaffAccess(QObject):
             prompt.set_pad_enabled(False)
             prompt.set_message(refusal)
         self.window.show_staff_screen(prompt)
+        self._idle.start()
         return True
 
     def _refusal(self) -> str | None:
@@ -177,9 +191,21 @@ class StaffAccess(QObject):
         screen.open()
         self._take_focus(True)
         self.window.show_staff_screen(screen)
+        self._idle.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Any touch, click or key while a staff screen shows restarts its idle timer."""
+        if self._idle.isActive() and event.type() in _ACTIVITY:
+            self._idle.start()
+        return False
+
+    def _left_alone(self) -> None:
+        log.info("staff screen left alone: back to the idle screen")
+        self.back_to_idle()
 
     def back_to_idle(self) -> None:
         """Leave the staff screens; unsaved settings are dropped."""
+        self._idle.stop()
         if self._prompt is not None:
             self._prompt.clear()
         if self._settings is not None:

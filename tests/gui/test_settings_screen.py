@@ -211,6 +211,33 @@ def test_the_right_pin_shows_the_current_settings(make_staff) -> None:
     assert screen.save_button.text() == "保存"
 
 
+def test_a_staff_screen_left_alone_returns_to_idle(make_staff, qtbot: QtBot) -> None:
+    staff = make_staff()
+    staff.access._idle.setInterval(200)  # 120 s at a real counter
+    staff.open_settings()
+    window = staff.counter.window
+    qtbot.waitUntil(lambda: staff.current() is window.idle, timeout=5000)
+    assert not window.showing_staff_screen()
+
+
+def test_activity_on_a_staff_screen_keeps_it_open(make_staff, qtbot: QtBot) -> None:
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication  # noqa: TID251
+
+    staff = make_staff()
+    staff.access._idle.setInterval(1500)
+    screen = staff.open_settings()
+    for _ in range(12):  # 12 × 200 ms of touches: longer than the idle interval
+        qtbot.wait(200)
+        press = QMouseEvent(QEvent.Type.MouseButtonPress, QPointF(5, 5), QPointF(5, 5),
+                            Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(screen, press)
+    assert staff.current() is screen
+    qtbot.waitUntil(lambda: staff.current() is staff.counter.window.idle, timeout=5000)
+
+
 def test_english_by_the_language_setting(make_staff) -> None:
     staff = make_staff(language="en")
     screen = staff.open_settings()
