@@ -123,6 +123,8 @@ class Kiosk:
                                take_focus="keyboard" not in self.settings.delivery)
 
     def stop(self) -> None:
+        if self.staff is not None:
+            self.staff.back_to_idle()  # also stops watching the application's input
         self.startup.stop()
         self.monitor.stop()
         self.controller.shutdown()

@@ -60,9 +60,6 @@ class StaffAccess(QObject):
         self._idle.setSingleShot(True)
         self._idle.setInterval(idle_ms)
         self._idle.timeout.connect(self._left_alone)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
         self.window = window
         self.controller = controller
         self.texts = texts
@@ -117,7 +114,7 @@ class StaffAccess(QObject):
             prompt.set_pad_enabled(False)
             prompt.set_message(refusal)
         self.window.show_staff_screen(prompt)
-        self._idle.start()
+        self._watch_activity(True)
         return True
 
     def _refusal(self) -> str | None:
@@ -191,11 +188,23 @@ class StaffAccess(QObject):
         screen.open()
         self._take_focus(True)
         self.window.show_staff_screen(screen)
-        self._idle.start()
+        self._watch_activity(True)
+
+    def _watch_activity(self, on: bool) -> None:
+        """While a staff screen shows (only then), every input event restarts its timer."""
+        app = QCoreApplication.instance()
+        if on:
+            self._idle.start()
+            if app is not None:
+                app.installEventFilter(self)  # installing twice keeps one filter
+        else:
+            self._idle.stop()
+            if app is not None:
+                app.removeEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Any touch, click or key while a staff screen shows restarts its idle timer."""
-        if self._idle.isActive() and event.type() in _ACTIVITY:
+        if event.type() in _ACTIVITY:
             self._idle.start()
         return False
 
@@ -205,7 +214,7 @@ class StaffAccess(QObject):
 
     def back_to_idle(self) -> None:
         """Leave the staff screens; unsaved settings are dropped."""
-        self._idle.stop()
+        self._watch_activity(False)
         if self._prompt is not None:
             self._prompt.clear()
         if self._settings is not None:
