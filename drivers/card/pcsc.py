@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 PNP_NOTIFICATION = "\\\\?PnP?\\Notification"
 NO_SERVICE_MESSAGE = "pcscd is not running (or not reachable): start the PC/SC service"
+#: how long an empty answer waits for pcscd to notice a card that left (it polls ~0.4 s)
+CARD_LEFT_WAIT_S = 1.0
 
 
 def _code(hresult: int) -> int:
@@ -237,6 +239,22 @@ class PcscTransport:
             return CardRemoved(f"transmit: lost contact with the card ({_message(hresult)})")
         return _error(hresult, "transmit")
 
+    def _card_left(self, within_s: float) -> bool:
+        """Whether the card is gone now or within ``within_s`` (pcscd notices late)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                with _context() as ctx:
+                    code, states = _status_change(
+                        ctx, 0, [(self.reader, scard.SCARD_STATE_UNAWARE)])
+            except (CardError, SmartcardException):
+                return True  # pcscd itself is gone: so is the card, for us
+            if code != scard.SCARD_S_SUCCESS or not _present(states[0][1]):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         """Send one APDU; CardRemoved if the card went away (or was reset) meanwhile."""
         if not self._open:
@@ -256,6 +274,10 @@ class PcscTransport:
             self.lost = isinstance(error, CardRemoved)
             raise error
         if len(response) < 2:
+            # a card pulled out mid-exchange can leave pcscd with an empty answer
+            if self._card_left(within_s=CARD_LEFT_WAIT_S):
+                self.lost = True
+                raise CardRemoved("transmit: the card left during the exchange")
             raise CardDataError("transmit: the card answered without a status word")
         sw = (response[-2] & 0xFF) << 8 | (response[-1] & 0xFF)
         return bytes(b & 0xFF for b in response[:-2]), sw

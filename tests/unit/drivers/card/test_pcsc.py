@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from drivers.card import pcsc
-from drivers.card.errors import CardError, CardRemoved, NoCard, NoReader, NotJpkiCard
+from drivers.card.errors import (
+    CardDataError,
+    CardError,
+    CardRemoved,
+    NoCard,
+    NoReader,
+    NotJpkiCard,
+)
 
 S = pcsc.scard  # the real smartcard.scard module; its functions are patched per test
 OK = S.SCARD_S_SUCCESS
@@ -181,10 +188,21 @@ def test_transmit_pyscard_exception_card_was_removed(
         _transport().transmit(b"\x00\xb0\x00\x00\x02")
 
 
-def test_transmit_without_sw(fake: FakeScard) -> None:
+def test_transmit_without_sw(fake: FakeScard, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pcsc, "CARD_LEFT_WAIT_S", 0.0)
     fake.transmit = [(OK, [0x90])]
-    with pytest.raises(CardError):
+    fake.status_changes = [(OK, [("Reader A", S.SCARD_STATE_PRESENT, [])])]
+    with pytest.raises(CardDataError, match="without a status word"):
         _transport().transmit(b"\x00\xb0\x00\x00\x02")
+
+
+def test_an_empty_answer_from_a_card_that_left_is_removal(fake: FakeScard) -> None:
+    fake.transmit = [(OK, [])]
+    fake.status_changes = [(OK, [("Reader A", S.SCARD_STATE_EMPTY, [])])]
+    transport = _transport()
+    with pytest.raises(CardRemoved, match="left"):
+        transport.transmit(b"\x00\xb0\x00\x00\x02")
+    assert transport.lost
 
 
 def test_transmit_after_close(fake: FakeScard) -> None:
