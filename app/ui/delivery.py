@@ -120,13 +120,37 @@ KEYBOARD_NOTICES: dict[str, str] = {
 }
 
 
-def _jobs() -> DeliveryJobs:
-    from app.ui.delivery_jobs import DeliveryJobs
+class _BackgroundDelivery:
+    """A delivery whose blocking work (typing, printing) runs off the GUI thread, one job
+    at a time per method; ``pending`` tells unattended runs to wait for it."""
 
-    return DeliveryJobs()
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: DeliveryJobs | None = None
+
+    @property
+    def pending(self) -> int:
+        return 0 if self._jobs is None else self._jobs.pending
+
+    def _run(
+        self,
+        work: Callable[[], object],
+        done: Callable[[object], None],
+        failed: Callable[[BaseException], None],
+        thread_name: str,
+    ) -> None:
+        def serialised() -> object:
+            with self._lock:
+                return work()
+
+        if self._jobs is None:
+            from app.ui.delivery_jobs import DeliveryJobs
+
+            self._jobs = DeliveryJobs()
+        self._jobs.run(serialised, done, failed, thread_name)
 
 
-class KeyboardDelivery:
+class KeyboardDelivery(_BackgroundDelivery):
     """C. the number typed into the desk's system, while the result shows.
 
     Typing runs off the GUI thread, one number at a time. When it was not typed (another
@@ -142,11 +166,10 @@ class KeyboardDelivery:
         settings: KeyboardSettings,
         make_wedge: Callable[[KeyboardSettings], KeyboardWedge] | None = None,
     ) -> None:
+        super().__init__()
         self.settings = settings
         self._make_wedge = make_wedge
         self._wedge: KeyboardWedge | None = None
-        self._lock = threading.Lock()
-        self._jobs: DeliveryJobs | None = None
 
     def wedge(self) -> KeyboardWedge:
         """The wedge, built on first use (its backend imports platform libraries)."""
@@ -156,18 +179,13 @@ class KeyboardDelivery:
             self._wedge = (self._make_wedge or make_wedge)(self.settings)
         return self._wedge
 
-    @property
-    def pending(self) -> int:
-        return 0 if self._jobs is None else self._jobs.pending
-
     def deliver(self, result: LookupResult, context: DeliveryContext) -> None:
         display = context.display
         token = display.result_token()
         service_id, allowed = result.service_id, context.service.barcode.pattern
 
         def work() -> WedgeOutcome:
-            with self._lock:
-                return self.wedge().deliver(service_id, allowed)
+            return self.wedge().deliver(service_id, allowed)
 
         def done(value: object) -> None:
             outcome = cast("WedgeOutcome", value)
@@ -182,9 +200,7 @@ class KeyboardDelivery:
             log.error("keyboard wedge failed: %s", type(exc).__name__)
             self._not_typed(display, token, service_id, N_("result.keyboard.unavailable"))
 
-        if self._jobs is None:
-            self._jobs = _jobs()
-        self._jobs.run(work, done, failed, "keyboard-wedge")
+        self._run(work, done, failed, "keyboard-wedge")
 
     @staticmethod
     def _not_typed(display: ResultDisplay, token: int, service_id: str, key: str) -> None:
@@ -208,7 +224,7 @@ def failure_detail(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-class LabelDelivery:
+class LabelDelivery(_BackgroundDelivery):
     """D. a same-day label: drawn and printed off the GUI thread, progress on the screen.
 
     If it cannot be printed, the screen says why and shows the number.
@@ -224,12 +240,11 @@ class LabelDelivery:
         terminal_id: str | None = None,
         make_printer: Callable[[LabelSettings], LabelPrinter] | None = None,
     ) -> None:
+        super().__init__()
         self.settings = settings
         self.terminal_id = terminal_id
         self._make_printer = make_printer
         self._printer: LabelPrinter | None = None
-        self._lock = threading.Lock()
-        self._jobs: DeliveryJobs | None = None
 
     def printer(self) -> LabelPrinter:
         """The printer, built on first use."""
@@ -238,10 +253,6 @@ class LabelDelivery:
 
             self._printer = (self._make_printer or make_printer)(self.settings)
         return self._printer
-
-    @property
-    def pending(self) -> int:
-        return 0 if self._jobs is None else self._jobs.pending
 
     def deliver(self, result: LookupResult, context: DeliveryContext) -> None:
         from app.outputs import label_content, label_size
@@ -259,9 +270,8 @@ class LabelDelivery:
         def work() -> None:
             from app.labels import render_label
 
-            with self._lock:
-                self.printer().print_image(render_label(content, size), copies=1,
-                                           job_name=job_name)
+            self.printer().print_image(render_label(content, size), copies=1,
+                                       job_name=job_name)
 
         def done(value: object) -> None:
             if display.result_token() == token:
@@ -276,9 +286,7 @@ class LabelDelivery:
                 "label", N_("result.label.failed"), "danger", detail=failure_detail(exc)
             )
 
-        if self._jobs is None:
-            self._jobs = _jobs()
-        self._jobs.run(work, done, failed, "label-printer")
+        self._run(work, done, failed, "label-printer")
 
 
 def deliveries_for(
