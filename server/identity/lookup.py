@@ -10,10 +10,7 @@ limit, in that same transaction (see :mod:`server.identity.labels`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,26 +18,10 @@ from sqlalchemy.orm import Session
 from server.api.schemas import ErrorCode, LookupRequest, LookupResult
 from server.db import Database, utcnow
 from server.errors import PlatformError
-from server.identity.certificates import verify_card_signature, verify_certificate
 from server.identity.labels import issue_label
 from server.identity.models import ServiceLink
-from server.identity.mykey import binding_of
-from server.terminals.challenges import consume
-from server.terminals.models import Challenge, Terminal
-
-
-def _b64(field: str, text: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise PlatformError(ErrorCode.MALFORMED, f"{field} is not valid base64") from error
-
-
-def _challenge_uuid(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return None
+from server.identity.proof import CardProof, decode_proof, prove_card
+from server.terminals.models import Terminal
 
 
 def lookup(db: Database, terminal: Terminal, request: LookupRequest) -> LookupResult:
@@ -51,15 +32,11 @@ def lookup(db: Database, terminal: Terminal, request: LookupRequest) -> LookupRe
     challenge not used before (spent now) → certificate registered → linked to the
     terminal's service → (for a label) under the service's daily limit, recorded.
     """
-    certificate = _b64("certificate", request.certificate)
-    signature = _b64("signature", request.signature)
-    challenge_id = _challenge_uuid(request.challenge_id)
+    proof = decode_proof(request.challenge_id, request.certificate, request.signature)
 
     def work(session: Session) -> LookupResult | PlatformError:
         try:
-            return _decide(
-                session, terminal, challenge_id, certificate, signature, request.label, utcnow()
-            )
+            return _decide(session, terminal, proof, request.label, utcnow())
         except PlatformError as error:
             return error  # committed: a spent challenge stays spent
 
@@ -70,38 +47,11 @@ def lookup(db: Database, terminal: Terminal, request: LookupRequest) -> LookupRe
 
 
 def _decide(
-    session: Session,
-    terminal: Terminal,
-    challenge_id: uuid.UUID | None,
-    certificate_der: bytes,
-    signature: bytes,
-    label: bool,
-    now: dt.datetime,
+    session: Session, terminal: Terminal, proof: CardProof, label: bool, now: dt.datetime
 ) -> LookupResult:
-    challenge = session.get(Challenge, challenge_id) if challenge_id is not None else None
-    if challenge is None:
-        raise PlatformError(ErrorCode.CHALLENGE_UNKNOWN, "no such challenge")
-    if challenge.terminal_pk != terminal.id:
-        raise PlatformError(
-            ErrorCode.CHALLENGE_WRONG_TERMINAL, "the challenge was issued to another terminal"
-        )
-    if now >= challenge.expires_at:
-        raise PlatformError(ErrorCode.CHALLENGE_EXPIRED, "the challenge expired: ask for a new one")
-    try:
-        verified = verify_certificate(session, certificate_der, now)
-        verify_card_signature(verified.certificate, challenge.value, signature)
-    except PlatformError:
-        consume(session, challenge.id, now)  # one attempt per challenge, failed or not
-        raise
-    if not consume(session, challenge.id, now):
-        raise PlatformError(
-            ErrorCode.CHALLENGE_USED, "the challenge was already used: ask for a new one"
-        )
-    binding = binding_of(session, verified.fingerprint)
-    if binding is None:
-        raise PlatformError(
-            ErrorCode.NOT_REGISTERED, "this card's certificate is not registered to a MyKey ID"
-        )
+    card = prove_card(session, terminal, proof, now)
+    binding = card.registered()
+    verified = card.verified
     query = select(ServiceLink).where(
         ServiceLink.mykey_pk == binding.mykey_pk, ServiceLink.service_pk == terminal.service_pk
     )
