@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.api import challenges, health, lookups, terminals
+from server.api import (
+    challenges,
+    conversions,
+    health,
+    lookups,
+    points,
+    terminals,
+)
 from server.api.schemas import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX)
-for module in (health, terminals, challenges, lookups):
+for module in (health, terminals, challenges, lookups, points, conversions):
     router.include_router(module.router)

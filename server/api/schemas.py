@@ -95,6 +95,22 @@ class ErrorCode(StrEnum):
     NOT_REGISTERED = "not_registered"
     SERVICE_NOT_LINKED = "service_not_linked"
     LABEL_LIMIT_REACHED = "label_limit_reached"
+    # the points ledger
+    TERMINAL_MODE_NOT_ALLOWED = "terminal_mode_not_allowed"
+    CARD_SESSION_INVALID = "card_session_invalid"
+    LEDGER_NOT_FOUND = "ledger_not_found"
+    TRANSFER_ID_CONFLICT = "transfer_id_conflict"
+    INSUFFICIENT_POINTS = "insufficient_points"
+    NOT_USABLE_HERE = "not_usable_here"
+    PENDING_EXPIRED = "pending_expired"
+    PENDING_RESOLVED = "pending_resolved"
+    REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
+    VOUCHER_INVALID = "voucher_invalid"
+    VOUCHER_USED = "voucher_used"
+    VOUCHER_EXPIRED = "voucher_expired"
+    APPROVAL_REFUSED = "approval_refused"
+    SUPPORTER_KEY_INVALID = "supporter_key_invalid"
+    ALREADY_REGISTERED = "already_registered"
     INTERNAL = "internal"
 
 
@@ -150,3 +166,227 @@ class LookupResult(BaseModel):
     valid: bool
     address_changed: bool
     certificate_expires_soon: bool
+
+
+class RegistrationTicketRequest(BaseModel):
+    """A card's proof, to open the resident portal's MyKey ID registration (画面16)."""
+
+    challenge_id: str = Field(max_length=64)
+    #: DER of the card's user-authentication certificate (EF 000A), base64
+    certificate: str = Field(max_length=16384)
+    #: the card's RSA signature over DigestInfo(SHA-256(challenge)), base64
+    signature: str = Field(max_length=2048)
+
+
+class RegistrationTicket(BaseModel):
+    """A one-time, short-lived link to the portal's registration page for this card."""
+
+    url: str
+    expires_at: dt.datetime
+    #: "register" (a new MyKey ID, or log in to bind a renewed card) or "rebind"
+    purpose: str
+
+
+# ---------------------------------------------------------------------------------------
+# The municipal points ledger (terminals in shop, grant and voucher modes; supporters).
+# Every request that creates a transfer carries ``id``: a UUID the terminal chose and
+# wrote to its local outbox *before* sending.  Sending it again returns the first result;
+# the same id with another request is 409 ``transfer_id_conflict``.
+
+
+class TerminalMode(StrEnum):
+    """What a terminal may do besides looking up its service's IDs."""
+
+    LOOKUP = "lookup"
+    SHOP = "shop"  # payments, refunds, voucher redemption at one shop
+    GRANT = "grant"  # administrative point grants of one municipality
+    VOUCHER = "voucher"  # point vouchers of one municipality
+
+
+class PointsScope(BaseModel):
+    """The terminal's place in the points ledger (``GET /v1/terminal/points``)."""
+
+    modes: list[TerminalMode]
+    shop_code: str | None = None
+    shop_name: str | None = None
+    municipality_code: str | None = None
+    municipality_name: str | None = None
+    #: grant terminals: grants above this many points need a second staff approval
+    grant_approval_over: int | None = None
+
+
+class CardSessionRequest(BaseModel):
+    """A card's proof, to start a points session at a shop, grant or voucher terminal."""
+
+    challenge_id: str = Field(max_length=64)
+    certificate: str = Field(max_length=16384)
+    signature: str = Field(max_length=2048)
+
+
+class PointBalance(BaseModel):
+    """One of the holder's accounts as the terminal may see it."""
+
+    municipality_code: str
+    municipality_name: str
+    #: ``None`` for the regular account, else the special event's code
+    event_code: str | None = None
+    event_name: str | None = None
+    #: points that may be spent now (posted balance minus held points)
+    available: int
+    #: earliest expiry date among these points, and how many expire then
+    next_expiry: dt.date | None = None
+    expiring_points: int = 0
+
+
+class CardSession(BaseModel):
+    """A holder proved by the card, for a few minutes, at this terminal only."""
+
+    session_id: str
+    expires_at: dt.datetime
+    #: the holder's balances this terminal may see (at a shop: only those usable there)
+    balances: list[PointBalance]
+
+
+class PaymentRequest(BaseModel):
+    id: str = Field(max_length=64)
+    session_id: str = Field(max_length=64)
+    municipality_code: str = Field(max_length=6)
+    event_code: str | None = Field(default=None, max_length=32)
+    amount: int = Field(gt=0, le=10_000_000)
+
+
+class PaymentStatus(StrEnum):
+    HELD = "held"
+    POSTED = "posted"
+    VOIDED = "voided"
+
+
+class Payment(BaseModel):
+    """A payment at a shop: held first, then posted (or voided)."""
+
+    id: str
+    status: PaymentStatus
+    amount: int
+    municipality_code: str
+    shop_code: str
+    #: when a held payment is released if not posted
+    hold_expires_at: dt.datetime | None = None
+    refunded: int = 0
+    created_at: dt.datetime
+
+
+class ResolveRequest(BaseModel):
+    """Post or void a held payment: ``id`` is the resolving transfer's own id."""
+
+    id: str = Field(max_length=64)
+
+
+class RefundRequest(BaseModel):
+    id: str = Field(max_length=64)
+    amount: int = Field(gt=0, le=10_000_000)
+
+
+class Refund(BaseModel):
+    id: str
+    payment_id: str
+    amount: int
+    refunded_total: int
+
+
+class GrantReason(StrEnum):
+    """Why a municipality grants administrative points."""
+
+    VOLUNTEERING = "volunteering"
+    HEALTH = "health"
+    CHILD_CARE = "child_care"
+    ENVIRONMENT = "environment"
+    COMMUNITY = "community"
+    DISASTER_SUPPORT = "disaster_support"
+    OTHER = "other"
+
+
+class GrantRequestBody(BaseModel):
+    id: str = Field(max_length=64)
+    session_id: str = Field(max_length=64)
+    points: int = Field(gt=0, le=10_000_000)
+    reason: GrantReason
+    event_code: str | None = Field(default=None, max_length=32)
+    #: the staff member at the terminal (recorded; the approver must be someone else)
+    staff: str = Field(min_length=1, max_length=128)
+    note: str | None = Field(default=None, max_length=200)
+
+
+class GrantStatus(StrEnum):
+    GRANTED = "granted"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class Grant(BaseModel):
+    id: str
+    status: GrantStatus
+    points: int
+    municipality_code: str
+    reason: str
+    event_code: str | None = None
+    requested_by: str
+    decided_by: str | None = None
+    created_at: dt.datetime
+
+
+class ApprovalRequest(BaseModel):
+    id: str = Field(max_length=64)
+    staff: str = Field(min_length=1, max_length=128)
+    approve: bool
+
+
+class VoucherRequest(BaseModel):
+    id: str = Field(max_length=64)
+    session_id: str = Field(max_length=64)
+    points: int = Field(gt=0, le=1_000_000)
+    #: the voucher's secret, chosen by the terminal (kept in its outbox until printed):
+    #: 22–64 URL-safe base64 characters (at least 128 random bits)
+    code: str = Field(min_length=22, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class VoucherInfo(BaseModel):
+    number: str
+    amount: int
+    municipality_code: str
+    municipality_name: str
+    valid_until: dt.datetime
+
+
+class RedeemRequest(BaseModel):
+    id: str = Field(max_length=64)
+    code: str = Field(min_length=22, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class Redemption(BaseModel):
+    id: str
+    number: str
+    amount: int
+    municipality_code: str
+    shop_code: str
+
+
+class ConversionRequest(BaseModel):
+    """A supporter company credits support points to a holder (``Authorization: Bearer``)."""
+
+    id: str = Field(max_length=64)
+    mykey_id: str = Field(pattern=r"^[A-Z0-9]{8}$")
+    points: int = Field(gt=0, le=10_000_000)
+    #: the company's own reference (e.g. its conversion order number)
+    reference: str = Field(min_length=1, max_length=128)
+
+
+class Conversion(BaseModel):
+    id: str
+    points: int
+    supporter_code: str
+    created_at: dt.datetime
+
+
+#: QR payload prefix of a point voucher: ``MYKEYV1:<code>``
+VOUCHER_QR_PREFIX = "MYKEYV1:"

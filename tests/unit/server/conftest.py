@@ -8,6 +8,7 @@ import pytest
 
 from tests.fixtures.platform import InProcessPlatform
 from tests.unit.server.certs import Holder, TestCA, make_ca
+from tests.unit.server.points_world import PointsWorld, make_points_world
 from tests.unit.server.signing import SignedClient
 from tests.unit.server.world import World
 
@@ -45,3 +46,12 @@ def library(world: World, test_ca: TestCA) -> Library:
     mykey_id = world.register(patron)
     world.link(mykey_id, LIBRARY, LIBRARY_NUMBER)
     return Library(world, test_ca, desk, patron, mykey_id)
+
+
+@pytest.fixture
+def points(world: World, test_ca: TestCA) -> PointsWorld:
+    """α市 (14130) and β市 (13116), a shop, grant and voucher terminals, a supporter."""
+
+    world.trust(test_ca)
+    world.add_service(LIBRARY)
+    return make_points_world(world, test_ca, LIBRARY)
