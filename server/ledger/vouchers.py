@@ -123,10 +123,10 @@ def redeem(db: Database, terminal: Terminal, request: RedeemRequest) -> Redempti
             now = utcnow()
             municipality = session.get_one(Municipality, voucher.municipality_pk)
             require_usable(session, shop, municipality)
-            if voucher.used_at is not None:
-                raise PlatformError(ErrorCode.VOUCHER_USED, "this voucher was already used")
             if now >= voucher.valid_until:
                 raise PlatformError(ErrorCode.VOUCHER_EXPIRED, "this voucher is past its date")
+            if voucher.used_at is not None:
+                raise PlatformError(ErrorCode.VOUCHER_USED, "this voucher was already used")
             if not claim_once(session, Voucher, Voucher.id == voucher.id, now=now):
                 raise PlatformError(ErrorCode.VOUCHER_USED, "this voucher was already used")
             done = create(

@@ -1,0 +1,157 @@
+"""Administrative point grants from a staff terminal, and the second staff approval."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.unit.server.points_world import ALPHA, PointsWorld
+
+
+def grant(
+    points: PointsWorld,
+    session_id: str,
+    amount: int,
+    staff: str = "山田",
+    grant_id: str | None = None,
+) -> httpx.Response:
+    return points.granter.post(
+        "/v1/grants",
+        {
+            "id": grant_id or str(uuid.uuid4()),
+            "session_id": session_id,
+            "points": amount,
+            "reason": "volunteering",
+            "staff": staff,
+        },
+    )
+
+
+def available(points: PointsWorld, holder) -> int:  # type: ignore[no-untyped-def]
+    balances = points.session(points.granter, holder).json()["balances"]
+    return sum(b["available"] for b in balances if b["municipality_code"] == ALPHA)
+
+
+def test_a_small_grant_is_credited_at_once(points: PointsWorld) -> None:
+    holder, _ = points.holder(1)
+    session_id = points.session_id(points.granter, holder)
+    response = grant(points, session_id, 500)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "granted"
+    assert response.json()["reason"] == "volunteering"
+    assert available(points, holder) == 500
+    assert points.problems() == []
+
+
+def test_a_large_grant_waits_for_another_staff_member(points: PointsWorld) -> None:
+    holder, _ = points.holder(1)
+    session_id = points.session_id(points.granter, holder)
+    response = grant(points, session_id, 20_000, staff="山田")
+    assert response.json()["status"] == "awaiting_approval"
+    assert available(points, holder) == 0
+    waiting = points.granter.get("/v1/grants?status=awaiting_approval").json()
+    assert [g["id"] for g in waiting] == [response.json()["id"]]
+    grant_id = response.json()["id"]
+    same = points.granter.post(
+        f"/v1/grants/{grant_id}/decision",
+        {"id": str(uuid.uuid4()), "staff": "山田", "approve": True},
+    )
+    assert same.status_code == 403 and same.json()["error"] == "approval_refused"
+    decision_id = str(uuid.uuid4())
+    approved = points.granter.post(
+        f"/v1/grants/{grant_id}/decision", {"id": decision_id, "staff": "佐藤", "approve": True}
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "granted" and approved.json()["decided_by"] == "佐藤"
+    replay = points.granter.post(
+        f"/v1/grants/{grant_id}/decision", {"id": decision_id, "staff": "佐藤", "approve": True}
+    )
+    assert replay.status_code == 200 and replay.json()["status"] == "granted"
+    again = points.granter.post(
+        f"/v1/grants/{grant_id}/decision",
+        {"id": str(uuid.uuid4()), "staff": "鈴木", "approve": False},
+    )
+    assert again.status_code == 409
+    assert available(points, holder) == 20_000
+    assert points.granter.get("/v1/grants").json() == []
+    assert points.problems() == []
+
+
+def test_a_rejected_grant_credits_nothing(points: PointsWorld) -> None:
+    holder, _ = points.holder(1)
+    session_id = points.session_id(points.granter, holder)
+    grant_id = grant(points, session_id, 50_000).json()["id"]
+    rejected = points.granter.post(
+        f"/v1/grants/{grant_id}/decision",
+        {"id": str(uuid.uuid4()), "staff": "佐藤", "approve": False},
+    )
+    assert rejected.json()["status"] == "rejected"
+    assert available(points, holder) == 0
+    assert points.problems() == []
+
+
+def test_a_replayed_grant_is_granted_once(points: PointsWorld) -> None:
+    holder, _ = points.holder(1)
+    session_id = points.session_id(points.granter, holder)
+    grant_id = str(uuid.uuid4())
+    assert grant(points, session_id, 700, grant_id=grant_id).status_code == 200
+    assert grant(points, session_id, 700, grant_id=grant_id).status_code == 200
+    conflict = grant(points, session_id, 701, grant_id=grant_id)
+    assert conflict.status_code == 409 and conflict.json()["error"] == "transfer_id_conflict"
+    assert available(points, holder) == 700
+
+
+def test_a_shop_terminal_cannot_grant(points: PointsWorld) -> None:
+    holder, _ = points.holder(1)
+    session_id = points.session_id(points.shop, holder)
+    response = points.shop.post(
+        "/v1/grants",
+        {
+            "id": str(uuid.uuid4()),
+            "session_id": session_id,
+            "points": 5,
+            "reason": "health",
+            "staff": "x",
+        },
+    )
+    assert response.status_code == 403 and response.json()["error"] == "terminal_mode_not_allowed"
+
+
+def test_malformed_grants_are_refused_with_a_reason(points: PointsWorld) -> None:
+    holder, _ = points.holder(1)
+    session_id = points.session_id(points.granter, holder)
+    for body in (
+        {
+            "id": "not-a-uuid",
+            "session_id": session_id,
+            "points": 5,
+            "reason": "health",
+            "staff": "x",
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "session_id": session_id,
+            "points": -5,
+            "reason": "health",
+            "staff": "x",
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "session_id": session_id,
+            "points": 5,
+            "reason": "bribe",
+            "staff": "x",
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "session_id": session_id,
+            "points": 5,
+            "reason": "health",
+            "staff": "",
+        },
+    ):
+        response = points.granter.post("/v1/grants", body)
+        assert response.status_code == 400, body
+        assert response.json()["error"] == "malformed"
+    assert available(points, holder) == 0
