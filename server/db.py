@@ -42,6 +42,7 @@ DATABASE_URL_ENV = "MYKEY_PLATFORM_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: SQLSTATEs after which the whole transaction may simply run again.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+UNIQUE_VIOLATION = "23505"
 
 T = TypeVar("T")
 
@@ -166,6 +167,13 @@ def is_retryable(error: DBAPIError) -> bool:
     return "database is locked" in str(error.orig)
 
 
+def is_unique_violation(error: DBAPIError) -> bool:
+    """Whether a unique (or primary key) constraint refused a row."""
+    if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
+        return True
+    return "UNIQUE constraint failed" in str(error.orig)
+
+
 class Database:
     """One database: its engine, a session factory, and :meth:`transaction`."""
 
@@ -178,8 +186,14 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def transaction(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+    def transaction(
+        self, work: Callable[[Session], T], *, attempts: int = 5, retry_unique: bool = False
+    ) -> T:
         """Run ``work`` in one transaction and commit; run it again on serialization failure.
+
+        With ``retry_unique``, a unique-constraint violation is also run again: for work
+        that first looks up what it would create (an idempotent transfer id) and so finds,
+        on the second run, the row a concurrent transaction committed first.
 
         ``work`` must not have effects outside the database: it may run more than once.
         Any exception rolls the transaction back and propagates.
@@ -190,7 +204,8 @@ class Database:
                 with session.begin():
                     return work(session)
             except DBAPIError as error:
-                if attempt == attempts or not is_retryable(error):
+                retry = is_retryable(error) or (retry_unique and is_unique_violation(error))
+                if attempt == attempts or not retry:
                     raise
                 log.info("transaction retry %d after %s", attempt, type(error.orig).__name__)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 (jitter)

@@ -100,7 +100,7 @@ def convert(db: Database, api_key: str, request: ConversionRequest) -> Conversio
             created_at=transfer.created_at,
         )
 
-    return db.transaction(work)
+    return db.transaction(work, retry_unique=True)
 
 
 def _assign_from(

@@ -177,7 +177,7 @@ def grant_at_terminal(db: Database, terminal: Terminal, request: GrantRequestBod
             )
         return describe(session, done)
 
-    return db.transaction(work)
+    return db.transaction(work, retry_unique=True)
 
 
 def awaiting(session: Session, municipality: Municipality) -> list[Grant]:
@@ -259,4 +259,4 @@ def decide_at_terminal(
         )
         return describe(session, pending)
 
-    return db.transaction(work)
+    return db.transaction(work, retry_unique=True)

@@ -114,7 +114,7 @@ def hold(db: Database, terminal: Terminal, request: PaymentRequest) -> Payment:
         )
         return describe(session, pending)
 
-    return db.transaction(work)
+    return db.transaction(work, retry_unique=True)
 
 
 def _payment(session: Session, terminal: Terminal, payment_id: str) -> Transfer:
@@ -158,7 +158,7 @@ def finish(
             raise
         return describe(session, pending)
 
-    outcome = db.transaction(work)
+    outcome = db.transaction(work, retry_unique=True)
     if isinstance(outcome, PlatformError):
         raise outcome
     return outcome
@@ -213,7 +213,7 @@ def refund(db: Database, terminal: Terminal, payment_id: str, request: RefundReq
             refunded_total=_refunded(session, pending.id),
         )
 
-    return db.transaction(work)
+    return db.transaction(work, retry_unique=True)
 
 
 def open_holds(session: Session) -> int:

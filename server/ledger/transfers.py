@@ -6,8 +6,8 @@ never commits.  The rules (TigerBeetle's):
 - A transfer's id is chosen by the client.  Creating it again with the same request
   (same :attr:`TransferSpec.digest`) returns the first result; with another request it
   is refused with ``transfer_id_conflict`` (409).  Two concurrent creations of one id
-  both run, and the second fails on the primary key at commit: the caller runs the
-  transaction again (:func:`server.ledger.service.run`), which then finds the first.
+  both run, and the second fails on the primary key: the caller runs the transaction
+  again (``Database.transaction(work, retry_unique=True)``), which then finds the first.
 - Balances change with one conditional ``UPDATE`` per account, so concurrent debits of
   one holder account serialise on its row and can never overdraw it (and the table's
   CHECK constraint would refuse if they could).

@@ -104,7 +104,7 @@ def issue(db: Database, terminal: Terminal, request: VoucherRequest) -> VoucherI
         voucher = session.scalars(select(Voucher).where(Voucher.issue_transfer_id == done.id)).one()
         return _info(session, voucher)
 
-    return db.transaction(work)
+    return db.transaction(work, retry_unique=True)
 
 
 def redeem(db: Database, terminal: Terminal, request: RedeemRequest) -> Redemption:
@@ -153,7 +153,7 @@ def redeem(db: Database, terminal: Terminal, request: RedeemRequest) -> Redempti
             shop_code=shop.code,
         )
 
-    return db.transaction(work)
+    return db.transaction(work, retry_unique=True)
 
 
 def _expire_one(voucher_id: uuid.UUID, now: dt.datetime, session: Session) -> int:

@@ -118,7 +118,8 @@ def upgrade() -> None:
             name=op.f("ck_accounts_no_overdraft"),
         ),
         sa.CheckConstraint(
-            "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0",
+            "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0"
+            " AND credits_pending >= 0",
             name=op.f("ck_accounts_sums_not_negative"),
         ),
         sa.ForeignKeyConstraint(
