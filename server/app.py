@@ -13,6 +13,7 @@ from server.api.routes import router
 from server.api.timing import ServerTiming
 from server.db import Database, default_database_url
 from server.migrate import upgrade
+from server.terminals.ratelimit import RateLimits
 from server.version import platform_version
 
 
@@ -37,6 +38,7 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
         lifespan=lifespan,
     )
     app.state.db = db
+    app.state.rate_limits = RateLimits.from_environment()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(ServerTiming)  # outermost: the 413s of BodySizeLimit are timed too

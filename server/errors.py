@@ -23,6 +23,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.NOT_REGISTERED: 404,
     ErrorCode.SERVICE_NOT_LINKED: 404,
     ErrorCode.LABEL_LIMIT_REACHED: 403,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.TERMINAL_MODE_NOT_ALLOWED: 403,
     ErrorCode.CARD_SESSION_INVALID: 401,
     ErrorCode.LEDGER_NOT_FOUND: 404,
@@ -45,11 +46,20 @@ STATUS: dict[ErrorCode, int] = {
 class PlatformError(Exception):
     """A refusal with a machine-readable code and a message for people."""
 
-    def __init__(self, code: ErrorCode, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = STATUS[code] if status is None else status
+        #: seconds, for a ``Retry-After`` header (rate limits)
+        self.retry_after = retry_after
 
     def body(self) -> ErrorBody:
         return ErrorBody(error=self.code, message=self.message)

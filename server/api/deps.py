@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server.db import Database
 from server.terminals.models import Terminal
+from server.terminals.ratelimit import RateLimits
 from server.terminals.signatures import SignedRequest, authenticate
 
 
@@ -34,11 +38,33 @@ def target_uri(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{path}{'?' + query if query else ''}"
 
 
-async def signed_terminal(request: Request, db: DatabaseDep) -> Terminal:
-    """The enrolled terminal whose RFC 9421 signature covers this request, or 401."""
+def get_rate_limits(request: Request) -> RateLimits:
+    limits = request.app.state.rate_limits
+    assert isinstance(limits, RateLimits)
+    return limits
+
+
+RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
+
+
+async def signed_terminal(request: Request, db: DatabaseDep, limits: RateLimitsDep) -> Terminal:
+    """The enrolled terminal whose RFC 9421 signature covers this request, or 401; 429
+    when the terminal exceeds its rate limit."""
     body = await request.body()
     message = SignedRequest(method=request.method, url=target_uri(request), headers=request.headers)
-    return await run_in_threadpool(authenticate, db, message, body)
+    terminal = await run_in_threadpool(authenticate, db, message, body)
+    limits.check_terminal(str(terminal.id))
+    return terminal
+
+
+def check_card_rate(limits: RateLimits, certificate_b64: str) -> None:
+    """429 when this card (its certificate) proved itself too often lately.  Malformed
+    base64 is left to the operation, which reports it."""
+    try:
+        der = base64.b64decode(certificate_b64, validate=True)
+    except (binascii.Error, ValueError):
+        return
+    limits.check_card(hashlib.sha256(der).hexdigest())
 
 
 SignedTerminal = Annotated[Terminal, Depends(signed_terminal)]

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 SIGNED_ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorBody, "description": "malformed request"},
     401: {"model": ErrorBody, "description": "terminal unknown or signature invalid"},
+    429: {"model": ErrorBody, "description": "the terminal is over its rate limit"},
 }
 
 
@@ -39,7 +40,10 @@ def _describe_validation(error: RequestValidationError) -> str:
 
 async def _platform_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, PlatformError)
-    return error_response(error.code, error.message, error.status)
+    response = error_response(error.code, error.message, error.status)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from server.api.deps import DatabaseDep, SignedTerminal
+from server.api.deps import DatabaseDep, RateLimitsDep, SignedTerminal, check_card_rate
 from server.api.errors import SIGNED_ERRORS
 from server.api.schemas import (
     ApprovalRequest,
@@ -42,6 +42,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "unknown payment, grant, voucher, municipality"},
     409: {"model": ErrorBody, "description": "id reused for another request; not enough points"},
     410: {"model": ErrorBody, "description": "hold or voucher expired"},
+    429: {"model": ErrorBody, "description": "terminal or card over its rate limit"},
 }
 
 
@@ -73,9 +74,10 @@ def scope(terminal: SignedTerminal, db: DatabaseDep) -> PointsScope:
 
 @router.post("/card-sessions", responses=_ERRORS)
 def card_session(
-    request: CardSessionRequest, terminal: SignedTerminal, db: DatabaseDep
+    request: CardSessionRequest, terminal: SignedTerminal, db: DatabaseDep, limits: RateLimitsDep
 ) -> CardSession:
     """Prove the card (as for a lookup) and open a 5-minute points session."""
+    check_card_rate(limits, request.certificate)
     return open_card_session(db, terminal, request)
 
 

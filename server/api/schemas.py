@@ -95,6 +95,7 @@ class ErrorCode(StrEnum):
     NOT_REGISTERED = "not_registered"
     SERVICE_NOT_LINKED = "service_not_linked"
     LABEL_LIMIT_REACHED = "label_limit_reached"
+    RATE_LIMITED = "rate_limited"
     # the points ledger
     TERMINAL_MODE_NOT_ALLOWED = "terminal_mode_not_allowed"
     CARD_SESSION_INVALID = "card_session_invalid"
