@@ -47,9 +47,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def points_scope(session: Session, terminal: Terminal) -> PointsScope:
-    modes = [TerminalMode.LOOKUP] + [
-        m for m in TerminalMode if m is not TerminalMode.LOOKUP and terminal.has_mode(m.value)
-    ]
+    modes = [m for m in TerminalMode if terminal.has_mode(m.value)]
     shop = session.get(Shop, terminal.shop_pk) if terminal.shop_pk else None
     municipality = (
         session.get(Municipality, terminal.municipality_pk) if terminal.municipality_pk else None

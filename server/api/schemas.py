@@ -112,6 +112,7 @@ class ErrorCode(StrEnum):
     APPROVAL_REFUSED = "approval_refused"
     SUPPORTER_KEY_INVALID = "supporter_key_invalid"
     ALREADY_REGISTERED = "already_registered"
+    PROVIDER_KEY_INVALID = "provider_key_invalid"
     INTERNAL = "internal"
 
 
@@ -196,9 +197,10 @@ class RegistrationTicket(BaseModel):
 
 
 class TerminalMode(StrEnum):
-    """What a terminal may do besides looking up its service's IDs."""
+    """What a terminal may do (its scope); an operator allows or denies each."""
 
     LOOKUP = "lookup"
+    LABEL = "label"  # same-day labels (a lookup with ``label``)
     SHOP = "shop"  # payments, refunds, voucher redemption at one shop
     GRANT = "grant"  # administrative point grants of one municipality
     VOUCHER = "voucher"  # point vouchers of one municipality
@@ -391,3 +393,19 @@ class Conversion(BaseModel):
 
 #: QR payload prefix of a point voucher: ``MYKEYV1:<code>``
 VOUCHER_QR_PREFIX = "MYKEYV1:"
+
+
+class AddressChangeNotice(BaseModel):
+    """A service ID whose holder's address changed (never the MyKey ID or the address)."""
+
+    service_id: str
+    changed_at: dt.datetime
+
+
+class AddressChangePage(BaseModel):
+    """One page of a provider's address-change notices, in import order."""
+
+    service: str
+    changes: list[AddressChangeNotice]
+    #: pass as ``cursor`` for the next page; ``None`` on the last page
+    next_cursor: str | None = None

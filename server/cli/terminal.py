@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from sqlalchemy.orm import Session
 
+from server.api.schemas import TerminalMode
 from server.cli.context import CliContext, echo_fields, echo_table, pass_cli
+from server.ledger.admin import allow_terminal, deny_terminal
 from server.terminals.enrollment import IssuedCode, issue_code, list_terminals, revoke_terminal
 from server.terminals.models import Terminal
 
@@ -46,12 +48,13 @@ def terminal_list(cli: CliContext) -> None:
                 t.service.name,
                 f"{t.enrolled_at:%Y-%m-%d %H:%M}",
                 "revoked" if t.revoked_at else "active",
+                t.modes or "-",
                 t.name,
             )
             for t in list_terminals(session)
         ]
 
-    echo_table(("TERMINAL ID", "SERVICE", "ENROLLED", "STATUS", "NAME"), cli.run(work))
+    echo_table(("TERMINAL ID", "SERVICE", "ENROLLED", "STATUS", "MODES", "NAME"), cli.run(work))
 
 
 @terminal_group.command("revoke")
@@ -69,6 +72,48 @@ def terminal_revoke(cli: CliContext, terminal_id: str) -> None:
         name=revoked.name,
         revoked_at=f"{revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC",
     )
+
+
+@terminal_group.command("allow")
+@click.argument("terminal_id")
+@click.option("--mode", required=True, type=click.Choice([m.value for m in TerminalMode]))
+@click.option("--shop", "shop_code", help="the shop of a shop terminal")
+@click.option("--municipality", "municipality_code", help="of a grant or voucher terminal")
+@pass_cli
+def terminal_allow(
+    cli: CliContext,
+    terminal_id: str,
+    mode: str,
+    shop_code: str | None,
+    municipality_code: str | None,
+) -> None:
+    """Let a terminal look up, print labels, take payments at a shop, grant points or
+    issue vouchers (its scope)."""
+
+    def work(session: Session) -> str:
+        allowed = allow_terminal(
+            session,
+            terminal_id,
+            TerminalMode(mode),
+            shop_code=shop_code,
+            municipality_code=municipality_code,
+        )
+        return allowed.modes
+
+    echo_fields(terminal=terminal_id, modes=cli.run(work))
+
+
+@terminal_group.command("deny")
+@click.argument("terminal_id")
+@click.option("--mode", required=True, type=click.Choice([m.value for m in TerminalMode]))
+@pass_cli
+def terminal_deny(cli: CliContext, terminal_id: str, mode: str) -> None:
+    """Take a mode away from a terminal: its next request in that mode is refused."""
+
+    def work(session: Session) -> str:
+        return deny_terminal(session, terminal_id, TerminalMode(mode)).modes
+
+    echo_fields(terminal=terminal_id, modes=cli.run(work) or "(none)")
 
 
 COMMANDS = [terminal_group]

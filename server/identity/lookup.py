@@ -15,7 +15,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.schemas import ErrorCode, LookupRequest, LookupResult
+from server.api.schemas import ErrorCode, LookupRequest, LookupResult, TerminalMode
 from server.db import Database, utcnow
 from server.errors import PlatformError
 from server.identity.labels import issue_label
@@ -32,6 +32,13 @@ def lookup(db: Database, terminal: Terminal, request: LookupRequest) -> LookupRe
     challenge not used before (spent now) → certificate registered → linked to the
     terminal's service → (for a label) under the service's daily limit, recorded.
     """
+    for mode in (
+        (TerminalMode.LOOKUP, TerminalMode.LABEL) if request.label else (TerminalMode.LOOKUP,)
+    ):
+        if not terminal.has_mode(mode.value):
+            raise PlatformError(
+                ErrorCode.TERMINAL_MODE_NOT_ALLOWED, f"this terminal is not allowed {mode.value}s"
+            )
     proof = decode_proof(request.challenge_id, request.certificate, request.signature)
 
     def work(session: Session) -> LookupResult | PlatformError:

@@ -97,6 +97,20 @@ def add_event(session: Session, municipality_code: str, code: str, name: str) ->
     return event
 
 
+def _terminal(session: Session, terminal_id: str) -> Terminal:
+    try:
+        terminal = session.get(Terminal, uuid.UUID(terminal_id))
+    except ValueError:
+        terminal = None
+    if terminal is None:
+        raise OperatorError(f"no terminal {terminal_id}")
+    return terminal
+
+
+def _set_modes(terminal: Terminal, modes: set[str]) -> None:
+    terminal.modes = ",".join(m.value for m in TerminalMode if m.value in modes)
+
+
 def allow_terminal(
     session: Session,
     terminal_id: str,
@@ -105,25 +119,28 @@ def allow_terminal(
     shop_code: str | None = None,
     municipality_code: str | None = None,
 ) -> Terminal:
-    """Give an enrolled terminal a points mode: ``shop`` (for one shop) or ``grant`` /
-    ``voucher`` (for one municipality).  A terminal has one shop and one municipality."""
-    try:
-        terminal = session.get(Terminal, uuid.UUID(terminal_id))
-    except ValueError:
-        terminal = None
-    if terminal is None:
-        raise OperatorError(f"no terminal {terminal_id}")
-    if mode is TerminalMode.LOOKUP:
-        raise OperatorError("every terminal may look up its service")
+    """Allow an enrolled terminal a mode: ``lookup``, ``label``; ``shop`` (for one shop);
+    ``grant`` / ``voucher`` (for one municipality).  A terminal has one shop and one
+    municipality."""
+    terminal = _terminal(session, terminal_id)
     if mode is TerminalMode.SHOP:
         if shop_code is None:
             raise OperatorError("the shop mode needs --shop")
         terminal.shop_pk = shop(session, shop_code).id
-    else:
+    elif mode in (TerminalMode.GRANT, TerminalMode.VOUCHER):
         if municipality_code is None:
             raise OperatorError(f"the {mode.value} mode needs --municipality")
         terminal.municipality_pk = municipality(session, municipality_code).id
-    modes = {m for m in terminal.points_modes.split(",") if m}
-    modes.add(mode.value)
-    terminal.points_modes = ",".join(sorted(modes))
+    _set_modes(terminal, {*terminal.modes.split(","), mode.value})
+    return terminal
+
+
+def deny_terminal(session: Session, terminal_id: str, mode: TerminalMode) -> Terminal:
+    """Take a mode away from a terminal (its next request in that mode is refused)."""
+    terminal = _terminal(session, terminal_id)
+    _set_modes(terminal, set(terminal.modes.split(",")) - {mode.value})
+    if not {TerminalMode.GRANT.value, TerminalMode.VOUCHER.value} & set(terminal.modes.split(",")):
+        terminal.municipality_pk = None
+    if mode is TerminalMode.SHOP:
+        terminal.shop_pk = None
     return terminal

@@ -42,8 +42,9 @@ class Terminal(Base):
     )
     enrolled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
-    #: points modes besides lookup, comma-separated (``shop``, ``grant``, ``voucher``)
-    points_modes: Mapped[str] = mapped_column(String(64), default="")
+    #: what the terminal may do, comma-separated TerminalMode values: ``lookup`` and
+    #: ``label`` from enrollment; ``shop``, ``grant``, ``voucher`` when an operator allows
+    modes: Mapped[str] = mapped_column(String(64), default="lookup,label")
     #: the shop a ``shop`` terminal takes payments for
     shop_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("shops.id"))
     #: the municipality a ``grant`` or ``voucher`` terminal works for
@@ -52,7 +53,7 @@ class Terminal(Base):
     service: Mapped[Service] = relationship(lazy="joined")
 
     def has_mode(self, mode: str) -> bool:
-        return mode in self.points_modes.split(",")
+        return mode in self.modes.split(",")
 
 
 class Challenge(Base):

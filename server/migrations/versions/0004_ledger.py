@@ -317,7 +317,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("terminals", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("points_modes", sa.String(length=64), nullable=False, server_default="")
+            sa.Column("modes", sa.String(length=64), nullable=False, server_default="lookup,label")
         )
         batch_op.add_column(sa.Column("shop_pk", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("municipality_pk", sa.Uuid(), nullable=True))
@@ -340,7 +340,7 @@ def downgrade() -> None:
         )
         batch_op.drop_column("municipality_pk")
         batch_op.drop_column("shop_pk")
-        batch_op.drop_column("points_modes")
+        batch_op.drop_column("modes")
 
     with op.batch_alter_table("municipalities", schema=None) as batch_op:
         batch_op.drop_column("voucher_valid_days")
