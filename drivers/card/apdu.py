@@ -194,6 +194,8 @@ def transmit_checked(transport: Transport, apdu: bytes) -> tuple[bytes, int]:
         data, sw = transport.transmit(with_le(apdu, (sw & 0xFF) or MAX_SHORT_LE))
     chunks = [data]
     total = len(data)
+    if total > MAX_RESPONSE_BYTES:
+        raise CardDataError(f"card answered {total} bytes, over {MAX_RESPONSE_BYTES}")
     rounds = 0
     while sw >> 8 == 0x61:
         rounds += 1

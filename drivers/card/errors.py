@@ -68,3 +68,15 @@ class PinNotVerified(ApduError):
 
 class CardDataError(CardError):
     """The card returned data that cannot be right (bad header, absurd length, endless reply)."""
+
+
+class CardTooSlow(CardError):
+    """The card took longer than the tap's time budget: a broken or hostile card."""
+
+    def __init__(self, budget_s: float, elapsed_s: float) -> None:
+        self.budget_s = budget_s
+        self.elapsed_s = elapsed_s
+        super().__init__(
+            f"the card answers too slowly: {elapsed_s:.1f} s spent, "
+            f"the limit for one tap is {budget_s:g} s"
+        )

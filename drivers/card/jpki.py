@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from drivers.card import apdu as A
+from drivers.card import deadline
 from drivers.card.allowlist import (
     EF_AUTH_CA_CERT,
     EF_AUTH_CERT,
@@ -13,6 +14,7 @@ from drivers.card.allowlist import (
     JPKI_AID,
     GuardedTransport,
 )
+from drivers.card.deadline import DeadlineTransport
 from drivers.card.errors import (
     ApduError,
     CardDataError,
@@ -40,6 +42,8 @@ MAX_CERTIFICATE_BYTES = 8192
 
 CHUNK_BYTES = 256
 PIN_LENGTH = 4
+_PAST_END_SWS = frozenset({A.SW_WRONG_P1P2, A.SW_INCORRECT_P1P2})
+"""What a card answers to a READ BINARY past the end of the file."""
 _BLOCKED_SWS = frozenset({A.SW_AUTH_BLOCKED, A.SW_REF_DATA_UNUSABLE, A.SW_PIN_COUNTER_BASE})
 
 
@@ -61,11 +65,14 @@ def _check_pin_format(pin: str) -> bytes:
 class JpkiSession:
     """Business operations on the JPKI AP over one transport (one connection / transaction).
 
-    Every command passes a :class:`GuardedTransport` (allow-list) and the TRAFFIC log.
+    Every command passes a :class:`GuardedTransport` (allow-list) and the TRAFFIC log; the
+    whole session must finish within ``budget_s`` seconds (default
+    :data:`drivers.card.deadline.TAP_BUDGET_S`), else :class:`CardTooSlow`.
     """
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = GuardedTransport(TracingTransport(transport))
+    def __init__(self, transport: Transport, *, budget_s: float | None = None) -> None:
+        budget = deadline.TAP_BUDGET_S if budget_s is None else budget_s
+        self._transport = GuardedTransport(TracingTransport(DeadlineTransport(transport, budget)))
         self._ap_selected = False
 
     def _send(self, apdu: bytes) -> tuple[bytes, int]:
@@ -92,6 +99,11 @@ class JpkiSession:
             raise ApduError(sw, f"READ BINARY at offset {offset} failed: {A.describe_sw(sw)}")
         if not data:
             raise CardDataError(f"READ BINARY at offset {offset} returned no data")
+        if len(data) > le:
+            raise CardDataError(
+                f"READ BINARY at offset {offset} returned {len(data)} bytes, "
+                f"more than the {le} asked for"
+            )
         return data
 
     def _read_certificate(self, fid: bytes) -> bytes:
@@ -106,7 +118,15 @@ class JpkiSession:
         chunks = [header]
         offset = len(header)
         while offset < total:
-            data = self._read_binary(offset, min(CHUNK_BYTES, total - offset))
+            try:
+                data = self._read_binary(offset, min(CHUNK_BYTES, total - offset))
+            except ApduError as e:
+                if e.sw not in _PAST_END_SWS:
+                    raise
+                raise CardDataError(
+                    f"EF {name} is truncated: its header announces {total} bytes, "
+                    f"the file ends after {offset} ({A.describe_sw(e.sw)})"
+                ) from e
             chunks.append(data[: total - offset])
             offset += len(chunks[-1])
         return b"".join(chunks)

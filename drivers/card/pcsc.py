@@ -101,14 +101,20 @@ def _timeout_ms(deadline: float | None) -> int:
     return max(0, int((deadline - time.monotonic()) * 1000))
 
 
-@contextmanager
-def _context() -> Iterator[int]:
+def _establish() -> int:
+    """A new PC/SC context; NoReader when pcscd is unreachable."""
     try:
         hresult, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     except SmartcardException as exc:
         raise NoReader(NO_SERVICE_MESSAGE) from exc
     if _code(hresult) != scard.SCARD_S_SUCCESS:
         raise NoReader(NO_SERVICE_MESSAGE if _code(hresult) in _NO_SERVICE else _message(hresult))
+    return int(ctx)
+
+
+@contextmanager
+def _context() -> Iterator[int]:
+    ctx = _establish()
     try:
         yield ctx
     finally:
@@ -220,6 +226,9 @@ class PcscTransport:
         """True once an exchange failed because the card went away (or was reset)."""
         self.pin_sent = False
         """True once a VERIFY with a PIN went out: the card must be reset at the end."""
+        self.stuck = False
+        """True once an exchange was abandoned (:meth:`transmit_within` ran out of time)."""
+        self._pending: threading.Thread | None = None
 
     def close(self) -> None:
         """Refuse further commands (the handle is released by open_card)."""
@@ -254,6 +263,44 @@ class PcscTransport:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.05)
+
+    def transmit_within(self, apdu: bytes, timeout_s: float) -> tuple[bytes, int]:
+        """:meth:`transmit`, giving up after ``timeout_s``: TimeoutError, and the connection
+        is abandoned (no further command; :func:`open_card` releases it in the background).
+
+        pcsc-lite cannot cancel an SCardTransmit in flight: a mute card would hold the
+        caller until it leaves the reader, so the exchange runs on a helper thread.
+        """
+        if not self._open:
+            raise CardRemoved("the card connection is already closed")
+        outcome: list[tuple[bytes, int] | BaseException] = []
+
+        def exchange() -> None:
+            try:
+                outcome.append(self.transmit(apdu))
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome.append(exc)
+
+        worker = threading.Thread(target=exchange, name="card-transmit", daemon=True)
+        worker.start()
+        worker.join(max(0.0, timeout_s))
+        if worker.is_alive():
+            self.stuck = True
+            self._pending = worker
+            self.close()
+            raise TimeoutError(f"the card did not answer within {timeout_s:.1f} s")
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def wait_abandoned(self, timeout_s: float | None = None) -> bool:
+        """Wait for an abandoned exchange to end (the card answered or left); True if it did."""
+        pending = self._pending
+        if pending is None:
+            return True
+        pending.join(timeout_s)
+        return not pending.is_alive()
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         """Send one APDU; CardRemoved if the card went away (or was reset) meanwhile."""
@@ -305,27 +352,59 @@ def open_card(reader: str | None = None) -> Iterator[PcscTransport]:
     """Connect to the card and hold one PC/SC transaction for the whole tap.
 
     On exit the card is reset and powered down if a PIN was sent, so no verified PIN
-    survives the tap.
+    survives the tap. If an exchange was abandoned (:meth:`PcscTransport.transmit_within`),
+    pcsc-lite still holds the context busy until the card answers or leaves: the handle and
+    the context are then released on a background thread, so the caller never waits for a
+    mute card.
     """
-    with _context() as ctx:
+    ctx = _establish()
+    handed_off = False
+    try:
         name = reader if reader is not None else _reader_with_card(ctx)
         hcard, protocol = _connect(ctx, name)
         transport = PcscTransport(hcard, protocol, name)
+        began = False
         try:
             hresult = scard.SCardBeginTransaction(hcard)
             if _code(hresult) != scard.SCARD_S_SUCCESS:
                 raise _error(hresult, "beginning the card transaction")
-            try:
-                yield transport
-            finally:
-                transport.close()
-                hresult = scard.SCardEndTransaction(hcard, _end_disposition(transport))
-                if _code(hresult) != scard.SCARD_S_SUCCESS:
-                    log.debug("SCardEndTransaction: %s", _message(hresult))
+            began = True
+            yield transport
         finally:
-            hresult = scard.SCardDisconnect(hcard, _disconnect_disposition(transport))
-            if _code(hresult) != scard.SCARD_S_SUCCESS:
-                log.debug("SCardDisconnect: %s", _message(hresult))
+            transport.close()
+            if transport.stuck:
+                handed_off = True
+                threading.Thread(
+                    target=_release, args=(ctx, hcard, transport, began),
+                    name="card-release", daemon=True,
+                ).start()
+            else:
+                _finish(hcard, transport, began)
+    finally:
+        if not handed_off:
+            scard.SCardReleaseContext(ctx)
+
+
+def _finish(hcard: int, transport: PcscTransport, began: bool) -> None:
+    """End the transaction (if it began) and disconnect, resetting the card after a PIN."""
+    if began:
+        hresult = scard.SCardEndTransaction(hcard, _end_disposition(transport))
+        if _code(hresult) != scard.SCARD_S_SUCCESS:
+            log.debug("SCardEndTransaction: %s", _message(hresult))
+    hresult = scard.SCardDisconnect(hcard, _disconnect_disposition(transport))
+    if _code(hresult) != scard.SCARD_S_SUCCESS:
+        log.debug("SCardDisconnect: %s", _message(hresult))
+
+
+def _release(ctx: int, hcard: int, transport: PcscTransport, began: bool) -> None:
+    """:func:`_finish` and release the context: waits for the abandoned exchange first."""
+    try:
+        transport.wait_abandoned()
+        _finish(hcard, transport, began)
+        scard.SCardReleaseContext(ctx)
+    except Exception:  # a background thread must not die loudly over a card that left
+        log.debug("releasing an abandoned card connection failed", exc_info=True)
+    log.info("an abandoned card connection was released")
 
 
 def _must_reset(transport: PcscTransport) -> bool:

@@ -133,6 +133,10 @@ class VirtualJpkiCard:
             self._clear()
             self.powered = True
 
+    def unplug(self) -> None:
+        """The card is being pulled out: stop any answer in progress (an honest card has none;
+        see :class:`drivers.vcard.hostile.HostileJpkiCard`)."""
+
     def process(self, apdu: bytes) -> bytes:
         """Answer one command APDU: response data followed by the status word."""
         with self._lock:

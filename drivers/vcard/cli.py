@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 
 from drivers.vcard.card import VirtualJpkiCard
 from drivers.vcard.holder import CERT, Holder, make_ca, make_holder, revoke
+from drivers.vcard.hostile import DEFAULT_DELAY_S, HostileJpkiCard, HostileMode
 from drivers.vcard.vpcd import DEFAULT_HOST, DEFAULT_PORT, VpcdCardRunner
 
 EXIT_NO_VPCD = 2
@@ -141,6 +142,19 @@ def _describe(cert: x509.Certificate, holder: Holder) -> list[tuple[str, str]]:
     help="Pull the card out after answering N APDUs (test hook).",
 )
 @click.option(
+    "--hostile",
+    type=click.Choice([m.value for m in HostileMode]),
+    default=None,
+    help="Misbehave on purpose, to test the counter's defences (modes listed above).",
+)
+@click.option(
+    "--delay-s",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_DELAY_S,
+    show_default=True,
+    help="With --hostile slow: seconds before each answer.",
+)
+@click.option(
     "--connect-timeout",
     "connect_timeout_s",
     default=5.0,
@@ -153,10 +167,31 @@ def run_command(
     host: str,
     port: int,
     remove_after_apdus: int | None,
+    hostile: str | None,
+    delay_s: float,
     connect_timeout_s: float,
 ) -> None:
-    """Insert the holder's card into vpcd until stopped (Ctrl-C or SIGTERM removes it)."""
-    runner = VpcdCardRunner(VirtualJpkiCard(Holder.load(directory)), host, port)
+    """Insert the holder's card into vpcd until stopped (Ctrl-C or SIGTERM removes it).
+
+    \b
+    --hostile MODE makes it a broken or hostile card (docs/development.md):
+      wrong-length    READ BINARY answers more bytes than asked for
+      garbage-sw      status words no card uses (12 34, FF FF, 00 00, 6F 42)
+      truncated-cert  the certificate ends halfway through what its header announces
+      oversized-cert  the certificate header announces 65,539 bytes
+      endless-61xx    "61 00, more data" forever, GET RESPONSE included
+      slow            every answer comes after --delay-s seconds
+      mute            no APDU is ever answered (the ATR still is)
+    """
+    holder = Holder.load(directory)
+    card = (
+        VirtualJpkiCard(holder)
+        if hostile is None
+        else HostileJpkiCard(holder, HostileMode(hostile), delay_s=delay_s)
+    )
+    if hostile is not None:
+        click.echo(f"hostile card: {hostile}", err=True)
+    runner = VpcdCardRunner(card, host, port)
     runner.remove_after_apdus = remove_after_apdus
     if not _connect(runner, connect_timeout_s):
         click.echo(

@@ -78,6 +78,7 @@ class VpcdCardRunner:
         """Pull the card out: close the socket and wait for the serving thread."""
         self._closing = True
         self._close()
+        self.card.unplug()  # a slow or mute card must not hold the serving thread
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)

@@ -401,3 +401,63 @@ def test_card_monitor_one_reader_and_reader_unplugged(fake: FakeScard) -> None:
     finally:
         monitor.stop()
     assert events == [("insert", "Reader B"), ("remove", "Reader B")]
+
+
+# --- a card that never answers ---------------------------------------------------------
+
+
+class MuteCard:
+    """SCardTransmit that blocks until ``answer`` is set (pcsc-lite cannot cancel it)."""
+
+    def __init__(self, fake: FakeScard, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.fake = fake
+        self.answer = threading.Event()
+        monkeypatch.setattr(S, "SCardTransmit", self.transmit)
+
+    def transmit(self, hcard: int, pci: int, apdu: list[int]) -> Any:
+        self.fake.calls.append(f"transmit {bytes(apdu).hex()}")
+        self.answer.wait(10)
+        return S.SCARD_E_NOT_TRANSACTED, []
+
+
+def test_transmit_within_gives_up_on_a_mute_card(
+    fake: FakeScard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mute = MuteCard(fake, monkeypatch)
+    transport = _transport()
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match="did not answer within 0.2 s"):
+        transport.transmit_within(b"\x00\xa4\x04\x0c\x01\x00", 0.2)
+    assert time.monotonic() - start < 5  # the mute card holds it for 10 s: a hang bound
+    assert transport.stuck
+    with pytest.raises(CardRemoved):  # the connection is abandoned: nothing more goes out
+        transport.transmit_within(b"\x00\xa4\x04\x0c\x01\x00", 0.2)
+    assert not transport.wait_abandoned(0)
+    mute.answer.set()
+    assert transport.wait_abandoned(2)
+
+
+def test_transmit_within_passes_answers_and_errors_through(fake: FakeScard) -> None:
+    fake.transmit = [(OK, [0x01, 0x90, 0x00]), (S.SCARD_W_REMOVED_CARD, [])]
+    transport = _transport()
+    assert transport.transmit_within(b"\x00\xb0\x00\x00\x01", 5) == (b"\x01", 0x9000)
+    with pytest.raises(CardRemoved):
+        transport.transmit_within(b"\x00\xb0\x00\x00\x01", 5)
+    assert not transport.stuck
+
+
+def test_open_card_releases_an_abandoned_connection_in_the_background(
+    fake: FakeScard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mute = MuteCard(fake, monkeypatch)
+    start = time.monotonic()
+    with pytest.raises(TimeoutError), pcsc.open_card("Reader A") as transport:
+        transport.transmit_within(VERIFY, 0.1)
+    assert time.monotonic() - start < 5  # the caller does not wait the card's 10 s
+    assert fake.calls[-1] == f"transmit {VERIFY.hex()}"  # nothing released yet
+    mute.answer.set()
+    deadline = time.monotonic() + 5
+    while fake.calls[-1] != "release" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # a PIN went out, but the card is lost by now: leave it alone (see _must_reset)
+    assert fake.calls[-3:] == [f"end {LEAVE}", f"disconnect {LEAVE}", "release"]
