@@ -1,4 +1,5 @@
-"""Run every benchmark in sequence (``make bench``): cold start, lookup throughput, tap.
+"""Run every benchmark in sequence (``make bench``): cold start, lookup throughput, tap,
+payments.
 
 ``python -m benchmarks.run [NAME …]`` runs only the named ones. Each writes
 ``benchmarks/results/NAME.json`` (and, for the newer ones, ``NAME.md``); this runner adds
@@ -15,13 +16,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from benchmarks import cold_start, lookup_throughput, tap
+from benchmarks import bench_payments, cold_start, lookup_throughput, tap
 from benchmarks.common import RESULTS
 
 BENCHMARKS: dict[str, Callable[[], Any]] = {
     "cold_start": cold_start.main,
     "lookup_throughput": lookup_throughput.main,
     "tap": tap.main,
+    "payments": bench_payments.main,
 }
 
 

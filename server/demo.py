@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.api.schemas import BarcodeSpec, CheckDigit, Symbology
 from server.db import utcnow
+from server.demo_points import seed_points
 from server.errors import PlatformError
 from server.identity.certificates import verify_certificate
 from server.identity.crl import import_crl
@@ -119,6 +120,7 @@ def seed(
     if not import_crl(session, crl_pem).already_imported:
         made.append("CRL of the demo CA")
     outcomes = [_holder(session, h, holder_dirs[h.name], made) for h in HOLDERS]
+    seed_points(session, outcomes[0].mykey_id, made)  # 4,000 α and 5,000 β points
     code = issue_code(session, LIBRARY, "demo desk").code
     made.append("enrollment code for a demo-library terminal")
     return DemoOutcome(outcomes, code, made)

@@ -85,7 +85,8 @@ def _write_summary(path: Path, ca: Path, outcome: DemoOutcome, database: str) ->
 )
 @pass_cli
 def demo_data(cli: CliContext, directory: Path) -> None:
-    """Make demo data: α市 (14130), demo-library, demo-shop, a CA and virtual cards.
+    """Make demo data: α市 (14130), β市 (13116), demo-library, demo-shop, a shop taking
+    α市 points, points for hanako, a CA and virtual cards.
 
     Running it again reuses what exists.  The last line printed is a fresh enrollment
     code for a demo-library terminal.

@@ -80,13 +80,18 @@ def insufficient(available: int, amount: int) -> PlatformError:
 def _move(
     session: Session,
     account: Account,
-    column: str,
-    delta: int,
+    deltas: dict[str, int],
     *,
     guard_available: int | None = None,
 ) -> bool:
-    """Add ``delta`` to one of the account's sums in one UPDATE; with ``guard_available``,
-    only if the account's available points are at least that much (``False`` if not)."""
+    """Add ``deltas`` (column → amount) to the account's sums in one UPDATE; with
+    ``guard_available``, only if the account's available points are at least that much
+    (``False`` if not).
+
+    Only the changed columns are expired on ``account``: its id, key and owners stay
+    loaded, so later uses of the object cost no SELECT (a shop's account row is locked
+    by this UPDATE until commit, and every statement after it lengthens that lock).
+    """
     table = Account.__table__
     statement = update(Account).where(Account.id == account.id)
     if guard_available is not None:
@@ -95,24 +100,32 @@ def _move(
             >= guard_available
         )
     result = session.execute(
-        statement.values({column: table.c[column] + delta}).execution_options(
-            synchronize_session=False
-        )
+        statement.values(
+            {column: table.c[column] + delta for column, delta in deltas.items()}
+        ).execution_options(synchronize_session=False)
     )
-    session.expire(account)
+    session.expire(account, list(deltas))
     return isinstance(result, CursorResult) and result.rowcount == 1
 
 
 def create(
-    session: Session, spec: TransferSpec, now: dt.datetime, *, maintain: bool = True
+    session: Session,
+    spec: TransferSpec,
+    now: dt.datetime,
+    *,
+    maintain: bool = True,
+    new: bool = False,
 ) -> Transfer:
     """Create the transfer (or return the one created before with this id and request).
 
     ``maintain=False`` skips the debit account's due maintenance (for maintenance itself).
+    ``new=True``: the caller has just found no transfer with this id (:func:`replayed`) in
+    this transaction, so it is not looked for again — one created concurrently since then
+    makes this one fail on the primary key, and the caller's transaction runs again.
     """
     if spec.amount <= 0:
         raise PlatformError(ErrorCode.MALFORMED, "an amount of points is a positive integer")
-    existing = replayed(session, spec.id, spec.digest)
+    existing = None if new else replayed(session, spec.id, spec.digest)
     if existing is not None:
         return existing
     if spec.debit.ledger != spec.credit.ledger or spec.debit.id == spec.credit.id:
@@ -126,12 +139,9 @@ def create(
 
         if maintain:
             settle_account(session, spec.debit, now)
-        if not _move(session, spec.debit, debit_column, spec.amount, guard_available=spec.amount):
+        if not _move(session, spec.debit, {debit_column: spec.amount}, guard_available=spec.amount):
             session.refresh(spec.debit)
             raise insufficient(spec.debit.available, spec.amount)
-    else:
-        _move(session, spec.debit, debit_column, spec.amount)
-    _move(session, spec.credit, credit_column, spec.amount)
     transfer = Transfer(
         id=spec.id,
         digest=spec.digest,
@@ -159,7 +169,21 @@ def create(
             )
         )
     session.flush()
+    moves = [(spec.credit, {credit_column: spec.amount})]
+    if not spec.debit.no_overdraft:
+        moves.insert(0, (spec.debit, {debit_column: spec.amount}))
+    _move_last(session, moves)
     return transfer
+
+
+def _move_last(session: Session, moves: list[tuple[Account, dict[str, int]]]) -> None:
+    """The UPDATEs of a transfer's sums, once its rows are written: holders' accounts
+    first, then the accounts shared by many holders' transfers (a shop's, an issuance
+    account …).  An UPDATE locks its row until commit: a shared row is locked as late,
+    and so for as few statements, as possible (concurrent payments at one shop queue on
+    its row), and always after the holder's, so that transactions lock in one order."""
+    for account, deltas in sorted(moves, key=lambda move: not move[0].no_overdraft):
+        _move(session, account, deltas)
 
 
 def resolve(
@@ -210,11 +234,11 @@ def _resolution(
 ) -> Transfer:
     debit = session.get_one(Account, pending.debit_account_pk)
     credit = session.get_one(Account, pending.credit_account_pk)
-    _move(session, debit, "debits_pending", -pending.amount)
-    _move(session, credit, "credits_pending", -pending.amount)
+    debit_deltas = {"debits_pending": -pending.amount}
+    credit_deltas = {"credits_pending": -pending.amount}
     if post:
-        _move(session, debit, "debits_posted", pending.amount)
-        _move(session, credit, "credits_posted", pending.amount)
+        debit_deltas["debits_posted"] = pending.amount
+        credit_deltas["credits_posted"] = pending.amount
     transfer = Transfer(
         id=transfer_id,
         digest=digest,
@@ -234,6 +258,7 @@ def _resolution(
     )
     session.add(transfer)
     session.flush()
+    _move_last(session, [(debit, debit_deltas), (credit, credit_deltas)])
     return transfer
 
 
