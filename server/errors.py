@@ -39,6 +39,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.APPROVAL_REFUSED: 403,
     ErrorCode.SUPPORTER_KEY_INVALID: 401,
     ErrorCode.ALREADY_REGISTERED: 409,
+    ErrorCode.PROVIDER_KEY_INVALID: 401,
     ErrorCode.INTERNAL: 500,
 }
 

@@ -296,6 +296,12 @@ class Refund(BaseModel):
     refunded_total: int
 
 
+#: free text a person types (a staff name, a note, a company's reference): any script,
+#: but no markup, quotes, semicolons, backslashes or control characters — such input is
+#: refused as ``malformed`` rather than stored (issue 6, hostile input)
+PLAIN_TEXT = r"^[^<>\"'`;\\\x00-\x1f\x7f]*$"
+
+
 class GrantReason(StrEnum):
     """Why a municipality grants administrative points."""
 
@@ -315,8 +321,8 @@ class GrantRequestBody(BaseModel):
     reason: GrantReason
     event_code: str | None = Field(default=None, max_length=32)
     #: the staff member at the terminal (recorded; the approver must be someone else)
-    staff: str = Field(min_length=1, max_length=128)
-    note: str | None = Field(default=None, max_length=200)
+    staff: str = Field(min_length=1, max_length=128, pattern=PLAIN_TEXT)
+    note: str | None = Field(default=None, max_length=200, pattern=PLAIN_TEXT)
 
 
 class GrantStatus(StrEnum):
@@ -340,7 +346,7 @@ class Grant(BaseModel):
 
 class ApprovalRequest(BaseModel):
     id: str = Field(max_length=64)
-    staff: str = Field(min_length=1, max_length=128)
+    staff: str = Field(min_length=1, max_length=128, pattern=PLAIN_TEXT)
     approve: bool
 
 
@@ -381,7 +387,7 @@ class ConversionRequest(BaseModel):
     mykey_id: str = Field(pattern=r"^[A-Z0-9]{8}$")
     points: int = Field(gt=0, le=10_000_000)
     #: the company's own reference (e.g. its conversion order number)
-    reference: str = Field(min_length=1, max_length=128)
+    reference: str = Field(min_length=1, max_length=128, pattern=PLAIN_TEXT)
 
 
 class Conversion(BaseModel):

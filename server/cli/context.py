@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.audit.operator import audit_operator_changes
 from server.db import Database, default_database_url
 from server.errors import OperatorError
 from server.migrate import upgrade
@@ -37,7 +38,7 @@ class CliContext:
     def run(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction; refusals become a clean error and exit code 1."""
         try:
-            return self.db().transaction(work)
+            return self.db().transaction(audit_operator_changes(work))
         except OperatorError as error:
             raise click.ClickException(str(error)) from error
         except IntegrityError as error:

@@ -21,7 +21,7 @@ from server.api.schemas import ErrorCode
 from server.errors import PlatformError
 from server.identity.models import RevokedCertificate
 from server.identity.trust import Anchor, find_issuer
-from server.identity.x509util import fingerprint, is_ca, serial_hex
+from server.identity.x509util import allows_client_signatures, fingerprint, is_ca, serial_hex
 
 #: a certificate that expires within this time deserves a warning at the counter
 EXPIRY_WARNING = dt.timedelta(days=90)
@@ -69,6 +69,12 @@ def verify_certificate(session: Session, der: bytes, now: dt.datetime) -> Verifi
         raise PlatformError(
             ErrorCode.CERTIFICATE_UNTRUSTED,
             "a CA certificate cannot identify a card holder",
+        )
+    if not allows_client_signatures(certificate):
+        raise PlatformError(
+            ErrorCode.CERTIFICATE_UNTRUSTED,
+            "the certificate's key usage does not allow signing in: "
+            "it is not a user-authentication certificate",
         )
     if now > certificate.not_valid_after_utc:
         raise PlatformError(

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api.schemas import ErrorCode, LookupRequest, LookupResult, TerminalMode
+from server.audit import hooks
+from server.audit.log import audited
 from server.db import Database, utcnow
 from server.errors import PlatformError
 from server.identity.labels import issue_label
@@ -47,7 +49,7 @@ def lookup(db: Database, terminal: Terminal, request: LookupRequest) -> LookupRe
         except PlatformError as error:
             return error  # committed: a spent challenge stays spent
 
-    outcome = db.transaction(work)
+    outcome = audited(db, work, hooks.lookup(terminal, proof.certificate_der, label=request.label))
     if isinstance(outcome, PlatformError):
         raise outcome
     return outcome

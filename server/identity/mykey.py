@@ -101,9 +101,16 @@ def bind(session: Session, der: bytes, mykey_id: str) -> CertificateBinding:
 
 
 def mark_address_changed(session: Session, mykey_id: str) -> MyKey:
-    """Record that the holder's address changed now (services learn it at lookups)."""
+    """Record that the holder's address changed now: lookups report it, and providers
+    fetch it as an address-change notice like an imported J-LIS event."""
+    # not at the top: address_changes → labels → services → this module
+    from server.identity.address_changes import AddressChange
+
     mykey = get_mykey(session, mykey_id)
-    mykey.address_changed_at = utcnow()
+    now = utcnow()
+    mykey.address_changed_at = now
+    session.add(AddressChange(mykey_pk=mykey.id, changed_at=now, recorded_at=now))
+    session.flush()
     return mykey
 
 

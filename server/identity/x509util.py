@@ -48,3 +48,13 @@ def is_ca(certificate: x509.Certificate) -> bool:
     except x509.ExtensionNotFound:
         return False
     return constraints.value.ca
+
+
+def allows_client_signatures(certificate: x509.Certificate) -> bool:
+    """Whether the certificate's key may sign a challenge: keyUsage, when present, must
+    include digitalSignature (a JPKI user-authentication certificate's does)."""
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage)
+    except x509.ExtensionNotFound:
+        return True
+    return usage.value.digital_signature

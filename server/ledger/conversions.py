@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api.schemas import Conversion, ConversionRequest, ErrorCode
+from server.audit import hooks
+from server.audit.log import audited
 from server.db import Database, utcnow
 from server.errors import OperatorError, PlatformError
 from server.identity.mykey import find_mykey
@@ -100,7 +102,7 @@ def convert(db: Database, api_key: str, request: ConversionRequest) -> Conversio
             created_at=transfer.created_at,
         )
 
-    return db.transaction(work, retry_unique=True)
+    return audited(db, work, hooks.conversion(api_key, request), retry_unique=True)
 
 
 def _assign_from(
@@ -112,8 +114,10 @@ def _assign_from(
     code: TransferCode,
     now: dt.datetime,
     part: int,
+    request: str | None = None,
 ) -> None:
-    """Move ``points`` of one reserved account to the holder's account at ``municipality``."""
+    """Move ``points`` of one reserved account to the holder's account at ``municipality``;
+    ``request`` is the digest of the holder's request (kept by the transfer ``transfer_id``)."""
     assert reserved.mykey_pk is not None
     supporter = session.get_one(Supporter, reserved.supporter_pk)
     create(
@@ -138,7 +142,9 @@ def _assign_from(
             credit=holder_account(session, reserved.mykey_pk, municipality),
             amount=points,
             code=code,
-            digest=request_digest("assign-points", parent=transfer_id, part=part),
+            digest=request
+            if part == 0 and request is not None
+            else request_digest("assign-points", parent=transfer_id, part=part),
             points_expire_at=points_expire_at(municipality, now),
             reference=supporter.code,
         ),
@@ -158,7 +164,8 @@ def assign(
     idempotent on ``transfer_id``.  ``insufficient_points`` when there are fewer."""
     if points <= 0:
         raise PlatformError(ErrorCode.MALFORMED, "an amount of points is a positive integer")
-    digest = request_digest("assign-points", parent=transfer_id, part=0)
+    # the request's content, so that the id reused for another request is a conflict
+    digest = request_digest("assign", mykey=mykey_pk, municipality=municipality.code, points=points)
     done = replayed(session, transfer_id, digest)
     if done is not None:
         return points
@@ -177,7 +184,15 @@ def assign(
         if take <= 0:
             continue
         _assign_from(
-            session, account, municipality, take, transfer_id, TransferCode.ASSIGNMENT, now, part
+            session,
+            account,
+            municipality,
+            take,
+            transfer_id,
+            TransferCode.ASSIGNMENT,
+            now,
+            part,
+            digest,
         )
         left -= take
         part += 1

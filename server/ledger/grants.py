@@ -22,6 +22,8 @@ from server.api.schemas import (
     GrantStatus,
     TerminalMode,
 )
+from server.audit import hooks
+from server.audit.log import audited
 from server.db import Database, claim_once, utcnow
 from server.errors import PlatformError
 from server.ledger.accounts import holder_account, municipality_account
@@ -177,7 +179,7 @@ def grant_at_terminal(db: Database, terminal: Terminal, request: GrantRequestBod
             )
         return describe(session, done)
 
-    return db.transaction(work, retry_unique=True)
+    return audited(db, work, hooks.grant(terminal, request), retry_unique=True)
 
 
 def awaiting(session: Session, municipality: Municipality) -> list[Grant]:
@@ -259,4 +261,5 @@ def decide_at_terminal(
         )
         return describe(session, pending)
 
-    return db.transaction(work, retry_unique=True)
+    spec = hooks.grant_decision(terminal, grant_id, request)
+    return audited(db, work, spec, retry_unique=True)

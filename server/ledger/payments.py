@@ -23,6 +23,8 @@ from server.api.schemas import (
     RefundRequest,
     ResolveRequest,
 )
+from server.audit import hooks
+from server.audit.log import audited
 from server.db import Database, utcnow
 from server.errors import PlatformError
 from server.ledger.accounts import holder_account, shop_account
@@ -56,9 +58,10 @@ def _refunded(session: Session, payment_id: uuid.UUID) -> int:
     return int(total or 0)
 
 
-def describe(session: Session, pending: Transfer) -> Payment:
-    """The payment whose hold is ``pending``, as a terminal sees it."""
-    state = pending_state(session, pending)
+def describe(session: Session, pending: Transfer, state: str | None = None) -> Payment:
+    """The payment whose hold is ``pending``, as a terminal sees it; ``state``
+    (:func:`~server.ledger.transfers.pending_state`) when the caller knows it already."""
+    state = state or pending_state(session, pending)
     shop = session.get_one(Shop, session.get_one(Account, pending.credit_account_pk).shop_pk)
     return Payment(
         id=str(pending.id),
@@ -69,7 +72,8 @@ def describe(session: Session, pending: Transfer) -> Payment:
         municipality_code=pending.ledger,
         shop_code=shop.code,
         hold_expires_at=pending.timeout_at if state == "open" else None,
-        refunded=_refunded(session, pending.id),
+        # only a posted payment can have been refunded
+        refunded=_refunded(session, pending.id) if state == "posted" else 0,
         created_at=pending.created_at,
     )
 
@@ -111,10 +115,11 @@ def hold(db: Database, terminal: Terminal, request: PaymentRequest) -> Payment:
                 terminal_pk=terminal.id,
             ),
             now,
+            new=True,  # replayed() found none above
         )
-        return describe(session, pending)
+        return describe(session, pending, "open")  # created just now
 
-    return db.transaction(work, retry_unique=True)
+    return audited(db, work, hooks.payment_hold(terminal, request), retry_unique=True)
 
 
 def _payment(session: Session, terminal: Terminal, payment_id: str) -> Transfer:
@@ -143,7 +148,7 @@ def finish(
     def work(session: Session) -> Payment | PlatformError:
         pending = _payment(session, terminal, payment_id)
         try:
-            resolve(
+            resolution = resolve(
                 session,
                 pending,
                 post=post,
@@ -156,9 +161,11 @@ def finish(
             if error.code is ErrorCode.PENDING_EXPIRED:
                 return error  # committed: the timed-out hold is released now
             raise
-        return describe(session, pending)
+        # this request's resolution (now or on its first run): the payment's only one
+        return describe(session, pending, "posted" if resolution.post_pending else "voided")
 
-    outcome = db.transaction(work, retry_unique=True)
+    spec = hooks.payment_finish(terminal, payment_id, request, post=post)
+    outcome = audited(db, work, spec, retry_unique=True)
     if isinstance(outcome, PlatformError):
         raise outcome
     return outcome
@@ -213,7 +220,8 @@ def refund(db: Database, terminal: Terminal, payment_id: str, request: RefundReq
             refunded_total=_refunded(session, pending.id),
         )
 
-    return db.transaction(work, retry_unique=True)
+    spec = hooks.payment_refund(terminal, payment_id, request)
+    return audited(db, work, spec, retry_unique=True)
 
 
 def open_holds(session: Session) -> int:

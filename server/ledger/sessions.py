@@ -18,6 +18,8 @@ from server.api.schemas import (
     PointBalance,
     TerminalMode,
 )
+from server.audit import hooks
+from server.audit.log import audited
 from server.db import Database, utcnow
 from server.errors import PlatformError
 from server.identity.proof import decode_proof, prove_card
@@ -102,7 +104,7 @@ def open_card_session(db: Database, terminal: Terminal, request: CardSessionRequ
             balances=visible_balances(session, terminal, binding.mykey_pk),
         )
 
-    outcome = db.transaction(work)
+    outcome = audited(db, work, hooks.card_session(terminal, proof.certificate_der))
     if isinstance(outcome, PlatformError):
         raise outcome
     return outcome

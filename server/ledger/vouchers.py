@@ -26,6 +26,8 @@ from server.api.schemas import (
     VoucherInfo,
     VoucherRequest,
 )
+from server.audit import hooks
+from server.audit.log import audited
 from server.db import Database, claim_once, new_id, utcnow
 from server.errors import PlatformError
 from server.ledger.accounts import holder_account, municipality_account, shop_account
@@ -104,7 +106,7 @@ def issue(db: Database, terminal: Terminal, request: VoucherRequest) -> VoucherI
         voucher = session.scalars(select(Voucher).where(Voucher.issue_transfer_id == done.id)).one()
         return _info(session, voucher)
 
-    return db.transaction(work, retry_unique=True)
+    return audited(db, work, hooks.voucher_issue(terminal, request), retry_unique=True)
 
 
 def redeem(db: Database, terminal: Terminal, request: RedeemRequest) -> Redemption:
@@ -153,7 +155,7 @@ def redeem(db: Database, terminal: Terminal, request: RedeemRequest) -> Redempti
             shop_code=shop.code,
         )
 
-    return db.transaction(work, retry_unique=True)
+    return audited(db, work, hooks.voucher_redeem(terminal, request), retry_unique=True)
 
 
 def _expire_one(voucher_id: uuid.UUID, now: dt.datetime, session: Session) -> int:

@@ -81,6 +81,7 @@ class _TerminalKeys(HTTPSignatureKeyResolver):
 #: expired nonces are swept on one signed request in this many
 NONCE_SWEEP_ONE_IN = 32
 
+
 def _invalid(reason: str) -> PlatformError:
     return PlatformError(
         ErrorCode.TERMINAL_SIGNATURE_INVALID, f"the request signature is not valid: {reason}"

@@ -71,7 +71,6 @@ def test_labels_migration_upgrades_a_database_in_use(postgres_database_url: str)
             )
         out = run_platform_cli(postgres_database_url, "db", "upgrade").stdout
         assert f"schema revision: {head()} (was 0002)" in out
-        assert head() == "0003"
         with db.engine.connect() as connection:
             limit = connection.execute(
                 text("SELECT labels_per_day FROM services WHERE name = 'library'")
