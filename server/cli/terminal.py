@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 from server.api.schemas import TerminalMode
 from server.cli.context import CliContext, echo_fields, echo_table, pass_cli
 from server.ledger.admin import allow_terminal, deny_terminal
-from server.terminals.enrollment import IssuedCode, issue_code, list_terminals, revoke_terminal
+from server.terminals.enrollment import (
+    IssuedCode,
+    issue_code,
+    issue_rekey_code,
+    list_terminals,
+    revoke_terminal,
+)
 from server.terminals.models import Terminal
 
 
@@ -101,6 +107,24 @@ def terminal_allow(
         return allowed.modes
 
     echo_fields(terminal=terminal_id, modes=cli.run(work))
+
+
+@terminal_group.command("rekey")
+@click.argument("terminal_id")
+@pass_cli
+def terminal_rekey(cli: CliContext, terminal_id: str) -> None:
+    """Issue a one-time code with which the terminal replaces its key (`mykey-counter
+    enroll` with it); the terminal keeps its id and modes, the old key stops working."""
+
+    def work(session: Session) -> IssuedCode:
+        return issue_rekey_code(session, terminal_id)
+
+    issued = cli.run(work)
+    echo_fields(
+        terminal=terminal_id,
+        code_expires=f"{issued.expires_at:%Y-%m-%d %H:%M} UTC (single use)",
+    )
+    click.echo(issued.code)
 
 
 @terminal_group.command("deny")

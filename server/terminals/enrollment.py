@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api.schemas import EnrollRequest, ErrorCode
+from server.audit import hooks
+from server.audit.log import audited
 from server.db import Database, claim_once, utcnow
 from server.errors import OperatorError, PlatformError
 from server.identity.services import get_service
@@ -90,6 +92,8 @@ def enroll(db: Database, request: EnrollRequest) -> Terminal:
         code = session.scalars(
             select(EnrollmentCode).where(EnrollmentCode.code_hash == hashed)
         ).one()
+        if code.terminal_pk is not None:
+            return _rekey(session, code, public_key, now)
         terminal = Terminal(
             name=code.terminal_name,
             service_pk=code.service_pk,
@@ -102,7 +106,44 @@ def enroll(db: Database, request: EnrollRequest) -> Terminal:
         session.refresh(terminal, ["service"])
         return terminal
 
-    return db.transaction(work)
+    return audited(db, work, hooks.enrollment(hashed))
+
+
+def _rekey(session: Session, code: EnrollmentCode, public_key: bytes, now: dt.datetime) -> Terminal:
+    """A re-key code: the terminal keeps its id, service and modes; only its key changes,
+    and the old key is refused from now on."""
+    terminal = session.get_one(Terminal, code.terminal_pk)
+    if terminal.revoked_at is not None:
+        raise PlatformError(
+            ErrorCode.ENROLLMENT_CODE_INVALID, "the terminal of this re-key code is revoked"
+        )
+    terminal.public_key = public_key
+    terminal.key_rotated_at = now
+    session.flush()
+    session.refresh(terminal, ["service"])
+    return terminal
+
+
+def issue_rekey_code(session: Session, terminal_id: str) -> IssuedCode:
+    """A one-time code with which the terminal (``enroll`` with it) replaces its key."""
+    terminal = session.get(Terminal, _terminal_uuid(terminal_id))
+    if terminal is None:
+        raise OperatorError(f"no terminal {terminal_id}")
+    if terminal.revoked_at is not None:
+        raise OperatorError(f"terminal {terminal_id} is revoked: enroll a new one instead")
+    code = new_code()
+    now = utcnow()
+    session.add(
+        EnrollmentCode(
+            code_hash=code_hash(code),
+            service_pk=terminal.service_pk,
+            terminal_name=terminal.name,
+            terminal_pk=terminal.id,
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
+    )
+    return IssuedCode(code, now + CODE_LIFETIME)
 
 
 def list_terminals(session: Session) -> list[Terminal]:

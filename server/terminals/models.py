@@ -22,6 +22,10 @@ class EnrollmentCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     service_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id"))
     terminal_name: Mapped[str] = mapped_column(String(128))
+    #: set for a re-key code: the enrolled terminal that will replace its key with it
+    terminal_pk: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("terminals.id", use_alter=True)
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
@@ -42,6 +46,8 @@ class Terminal(Base):
     )
     enrolled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
+    #: the last time the terminal replaced its key with a re-key code
+    key_rotated_at: Mapped[dt.datetime | None]
     #: what the terminal may do, comma-separated TerminalMode values: ``lookup`` and
     #: ``label`` from enrollment; ``shop``, ``grant``, ``voucher`` when an operator allows
     modes: Mapped[str] = mapped_column(String(64), default="lookup,label")

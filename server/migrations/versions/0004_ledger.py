@@ -1,5 +1,6 @@
 """The municipal points ledger: rules, shops, supporters, accounts, transfers, vouchers,
-grant approvals, card sessions, and the points modes of terminals.
+grant approvals, card sessions; terminals get their modes (scope), a key-rotation time,
+and re-key codes.
 
 Revision ID: 0004
 Revises: 0003
@@ -315,11 +316,21 @@ def upgrade() -> None:
             sa.Column("voucher_valid_days", sa.Integer(), nullable=False, server_default="180")
         )
 
+    with op.batch_alter_table("enrollment_codes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("terminal_pk", sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_enrollment_codes_terminal_pk_terminals"),
+            "terminals",
+            ["terminal_pk"],
+            ["id"],
+        )
+
     with op.batch_alter_table("terminals", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("modes", sa.String(length=64), nullable=False, server_default="lookup,label")
         )
         batch_op.add_column(sa.Column("shop_pk", sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column("key_rotated_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("municipality_pk", sa.Uuid(), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_terminals_municipality_pk_municipalities"),
@@ -340,7 +351,14 @@ def downgrade() -> None:
         )
         batch_op.drop_column("municipality_pk")
         batch_op.drop_column("shop_pk")
+        batch_op.drop_column("key_rotated_at")
         batch_op.drop_column("modes")
+
+    with op.batch_alter_table("enrollment_codes", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_enrollment_codes_terminal_pk_terminals"), type_="foreignkey"
+        )
+        batch_op.drop_column("terminal_pk")
 
     with op.batch_alter_table("municipalities", schema=None) as batch_op:
         batch_op.drop_column("voucher_valid_days")
