@@ -13,6 +13,7 @@ from server.api.routes import router
 from server.api.timing import ServerTiming
 from server.db import Database, default_database_url
 from server.migrate import upgrade
+from server.portal.web import install as install_portal
 from server.terminals.ratelimit import RateLimits
 from server.version import platform_version
 
@@ -43,6 +44,7 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
     app.add_middleware(BodySizeLimit)
     app.add_middleware(ServerTiming)  # outermost: the 413s of BodySizeLimit are timed too
     app.include_router(router)
+    install_portal(app)  # the resident portal's pages under /portal
     return app
 
 

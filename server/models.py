@@ -1,6 +1,8 @@
 """Every table of the platform, imported in one place so ``Base.metadata`` is complete."""
 
+from server.audit.models import AuditEvent, AuditHead
 from server.db import Base
+from server.identity.address_changes import AddressChange
 from server.identity.models import (
     CertificateBinding,
     Crl,
@@ -11,10 +13,22 @@ from server.identity.models import (
     ServiceLink,
     TrustAnchor,
 )
+from server.identity.provider_keys import ProviderKey
 from server.ledger.models import Municipality
+from server.portal.models import (
+    OutboxMail,
+    PortalAccount,
+    PortalSession,
+    RateEvent,
+    RegistrationTicket,
+)
 from server.terminals.models import Challenge, EnrollmentCode, RequestNonce, Terminal
 
 __all__ = [
+    "AddressChange",
+    "AuditEvent",
+    "AuditHead",
+    "ProviderKey",
     "Base",
     "CertificateBinding",
     "Challenge",
@@ -23,6 +37,11 @@ __all__ = [
     "IssuedLabel",
     "Municipality",
     "MyKey",
+    "OutboxMail",
+    "PortalAccount",
+    "PortalSession",
+    "RateEvent",
+    "RegistrationTicket",
     "RequestNonce",
     "RevokedCertificate",
     "Service",

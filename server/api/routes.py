@@ -10,10 +10,13 @@ from server.api import (
     health,
     lookups,
     points,
+    providers,
+    registration,
     terminals,
 )
 from server.api.schemas import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX)
-for module in (health, terminals, challenges, lookups, points, conversions):
+for module in (health, terminals, challenges, lookups, registration, points, conversions):
     router.include_router(module.router)
+router.include_router(providers.router)

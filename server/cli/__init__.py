@@ -8,7 +8,22 @@ from __future__ import annotations
 
 import click
 
-from server.cli import ca, crl, db, demo, label, mykey, serve, service, terminal
+from server.cli import (
+    address,
+    audit,
+    ca,
+    crl,
+    db,
+    demo,
+    label,
+    mail,
+    mykey,
+    points,
+    serve,
+    service,
+    settlement,
+    terminal,
+)
 from server.cli.context import CliContext
 from server.db import DATABASE_URL_ENV
 
@@ -31,6 +46,11 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.call_on_close(cli.close)
 
 
-for _module in (serve, db, ca, crl, service, mykey, terminal, label, demo):
+for _module in (
+    serve, db, ca, crl, service, mykey, terminal, label, demo, mail, points, settlement,
+):  # fmt: skip
     for _command in _module.COMMANDS:
         main.add_command(_command)
+for _command in (*audit.COMMANDS, *address.COMMANDS):
+    main.add_command(_command)
+service.service_group.add_command(address.credential_group)

@@ -29,7 +29,22 @@ def test_openapi_lists_the_endpoints(inprocess_platform: InProcessPlatform) -> N
         "/v1/terminal",
         "/v1/challenges",
         "/v1/lookups",
+        "/v1/registration-tickets",
+        "/v1/card-sessions",
+        "/v1/terminal/points",
+        "/v1/payments",
+        "/v1/payments/{payment_id}/post",
+        "/v1/payments/{payment_id}/void",
+        "/v1/payments/{payment_id}/refunds",
+        "/v1/grants",
+        "/v1/grants/{grant_id}/decision",
+        "/v1/vouchers",
+        "/v1/vouchers/redeem",
+        "/v1/conversions",
+        "/v1/providers/address-changes",
     }
+    # the resident portal's HTML pages are not part of the API
+    assert not any(path.startswith("/portal") for path in schema["paths"])
     assert {"LookupRequest", "LookupResult", "ErrorBody"} <= set(schema["components"]["schemas"])
 
 

@@ -1,0 +1,287 @@
+"""My Page, one transaction per step: log in and out, what the page shows, and each change
+the resident may make (service IDs, reserved points, default account, notices, password,
+e-mail)."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit import hooks
+from server.audit.log import audited
+from server.db import Database, new_id, utcnow
+from server.errors import PlatformError
+from server.identity.models import Service, ServiceLink
+from server.ledger import holders
+from server.notices import NoticeKind, enqueue_notice
+from server.portal import accounts
+from server.portal.forms import FormErrors, Notices, Refused, email_errors, password_errors
+from server.portal.i18n import MESSAGES
+from server.portal.models import PortalSession
+from server.portal.passwords import hash_password, verify_password
+from server.portal.sessions import KIND_MYPAGE, create_session, find_session
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    cookie: str
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class Link:
+    service: str
+    display_name: str
+    external_id: str
+    valid: bool
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything My Page shows."""
+
+    mykey_id: str
+    csrf_token: str
+    email: str | None
+    notices: Notices
+    links: list[Link]
+    services: list[tuple[str, str]]
+    balances: list[object]
+    history: list[object]
+    reserved: int
+    default_municipality: str | None
+    municipalities: list[tuple[str, str]]
+
+
+def login(db: Database, mykey_id: str, password: str, client: str) -> LoggedIn:
+    """A My Page session, or :class:`Refused` (failure counted, committed)."""
+
+    def work(session: Session) -> LoggedIn | Refused:
+        now = utcnow()
+        try:
+            account = accounts.authenticate(session, mykey_id, password, client, now)
+        except Refused as refused:
+            return refused
+        cookie, row = create_session(session, KIND_MYPAGE, now, mykey_pk=account.mykey_pk)
+        return LoggedIn(cookie, row.csrf_token)
+
+    outcome = audited(db, work, hooks.portal_login(mykey_id, client))
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+def logout(db: Database, cookie: str | None) -> None:
+    def work(session: Session) -> None:
+        row = find_session(session, cookie, KIND_MYPAGE, utcnow())
+        if row is not None:
+            row.ended_at = utcnow()
+
+    db.transaction(work)
+
+
+def _in_session(
+    db: Database, cookie: str | None, csrf: str | None, step: Callable[[Session, PortalSession], T]
+) -> T:
+    """Run ``step`` for the logged-in resident; for a change, ``csrf`` must be the
+    session's token (``None``: a read)."""
+
+    def work(session: Session) -> T:
+        row = find_session(session, cookie, KIND_MYPAGE, utcnow())
+        if row is None or row.mykey_pk is None:
+            raise Refused("session_expired", 401)
+        if csrf is not None and not _same(row.csrf_token, csrf):
+            raise Refused("csrf", 403)
+        return step(session, row)
+
+    return db.transaction(work)
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def overview(db: Database, cookie: str | None) -> Overview:
+    def step(session: Session, row: PortalSession) -> Overview:
+        assert row.mykey_pk is not None
+        pk = row.mykey_pk
+        account = accounts.account_of(session, pk)
+        links = session.execute(
+            select(ServiceLink, Service)
+            .join(Service, Service.id == ServiceLink.service_pk)
+            .where(ServiceLink.mykey_pk == pk)
+            .order_by(Service.name)
+        ).all()
+        services = session.execute(
+            select(Service.name, Service.display_name).order_by(Service.name)
+        )
+        return Overview(
+            mykey_id=accounts.mykey_of(session, pk).mykey_id,
+            csrf_token=row.csrf_token,
+            email=account.email,
+            notices=Notices(
+                account.notify_points_granted,
+                account.notify_points_expired,
+                account.notify_password_changed,
+                account.notify_mykey,
+            ),
+            links=[Link(s.name, s.display_name, link.external_id, link.valid) for link, s in links],
+            services=[(name, display) for name, display in services],
+            balances=list(holders.balances(session, pk)),
+            history=list(holders.history(session, pk)),
+            reserved=holders.reserved_points(session, pk),
+            default_municipality=holders.default_municipality(session, pk),
+            municipalities=holders.municipalities(session),
+        )
+
+    return _in_session(db, cookie, None, step)
+
+
+def link_service(
+    db: Database, cookie: str | None, csrf: str, service_name: str, external_id: str
+) -> None:
+    """Link the resident's ID at a service (it must have the service's format)."""
+    external_id = external_id.strip()
+
+    def step(session: Session, row: PortalSession) -> None:
+        service = session.scalar(select(Service).where(Service.name == service_name))
+        if service is None:
+            raise FormErrors({"service": "service_unknown"})
+        if not external_id or re.fullmatch(service.pattern, external_id) is None:
+            raise FormErrors({"service_id": "service_id_format"})
+        taken = session.scalar(
+            select(ServiceLink).where(
+                ServiceLink.service_pk == service.id, ServiceLink.external_id == external_id
+            )
+        )
+        if taken is not None:
+            raise FormErrors({"service_id": "service_id_taken"})
+        mine = session.scalar(
+            select(ServiceLink).where(
+                ServiceLink.service_pk == service.id, ServiceLink.mykey_pk == row.mykey_pk
+            )
+        )
+        if mine is not None:
+            raise FormErrors({"service_id": "service_linked_already"})
+        assert row.mykey_pk is not None
+        session.add(
+            ServiceLink(mykey_pk=row.mykey_pk, service_pk=service.id, external_id=external_id)
+        )
+        session.flush()
+
+    try:
+        _in_session(db, cookie, csrf, step)
+    except IntegrityError:
+        raise FormErrors({"service_id": "service_id_taken"}) from None
+
+
+def unlink_service(db: Database, cookie: str | None, csrf: str, service_name: str) -> None:
+    def step(session: Session, row: PortalSession) -> None:
+        service = session.scalar(select(Service).where(Service.name == service_name))
+        link = (
+            session.scalar(
+                select(ServiceLink).where(
+                    ServiceLink.service_pk == service.id, ServiceLink.mykey_pk == row.mykey_pk
+                )
+            )
+            if service is not None
+            else None
+        )
+        if link is None:
+            raise FormErrors({"service": "service_unknown"})
+        session.delete(link)
+
+    _in_session(db, cookie, csrf, step)
+
+
+def _ledger_step(
+    db: Database, cookie: str | None, csrf: str, step: Callable[[Session, uuid.UUID], None]
+) -> None:
+    def run(session: Session, row: PortalSession) -> None:
+        assert row.mykey_pk is not None
+        step(session, row.mykey_pk)
+
+    _in_session(db, cookie, csrf, run)
+
+
+def assign_reserved(db: Database, cookie: str | None, csrf: str, code: str, points: int) -> None:
+    """Move reserved support points to a municipality's account (PlatformError on refusal)."""
+    if points <= 0:
+        raise FormErrors({"points": "points_invalid"})
+    transfer_id = new_id()  # chosen once: a retried transaction is the same transfer
+
+    def step(session: Session, pk: uuid.UUID) -> None:
+        holders.assign_reserved(session, pk, code, points, transfer_id)
+
+    _ledger_step(db, cookie, csrf, step)
+
+
+def set_default(db: Database, cookie: str | None, csrf: str, code: str) -> None:
+    def step(session: Session, pk: uuid.UUID) -> None:
+        if code not in dict(accounts.municipality_choices(session)):
+            raise FormErrors({"default_municipality": "municipality_unknown"})
+        accounts.set_default(session, pk, code)
+
+    _ledger_step(db, cookie, csrf, step)
+
+
+def set_notices(db: Database, cookie: str | None, csrf: str, notices: Notices) -> None:
+    def step(session: Session, pk: uuid.UUID) -> None:
+        account = accounts.account_of(session, pk)
+        if notices.any() and not account.email:
+            raise FormErrors({"email": "email_needed"})
+        account.notify_points_granted = notices.points_granted
+        account.notify_points_expired = notices.points_expired
+        account.notify_password_changed = notices.password_changed
+        account.notify_mykey = notices.mykey
+
+    _ledger_step(db, cookie, csrf, step)
+
+
+def change_password(
+    db: Database, cookie: str | None, csrf: str, current: str, new: str, confirm: str
+) -> None:
+    errors = password_errors(new, confirm, "new_password")
+    if errors:
+        raise FormErrors(errors)
+    new_hash = hash_password(new)
+
+    def step(session: Session, pk: uuid.UUID) -> None:
+        account = accounts.account_of(session, pk)
+        if not verify_password(account.password_hash, current):
+            raise FormErrors({"current_password": "current_password_wrong"})
+        account.password_hash = new_hash
+        account.password_changed_at = utcnow()
+        enqueue_notice(session, pk, NoticeKind.PASSWORD_CHANGED, {})
+
+    _ledger_step(db, cookie, csrf, step)
+
+
+def change_email(db: Database, cookie: str | None, csrf: str, email: str, confirm: str) -> None:
+    def step(session: Session, pk: uuid.UUID) -> None:
+        account = accounts.account_of(session, pk)
+        wants = account.notify_points_granted or account.notify_points_expired
+        wants = wants or account.notify_password_changed or account.notify_mykey
+        errors = email_errors(email, confirm, wants)
+        if errors:
+            raise FormErrors(errors)
+        account.email = email or None
+
+    _ledger_step(db, cookie, csrf, step)
+
+
+def ledger_refusal(error: PlatformError) -> FormErrors:
+    """A ledger refusal shown next to the form, in the resident's language (a code without
+    its own words says the points could not be moved)."""
+    key = f"ledger_{error.code.value}"
+    return FormErrors({"ledger": key if key in MESSAGES else "ledger_other"})

@@ -1,0 +1,291 @@
+"""MyKey ID registration (画面16), one transaction per step.
+
+The browser opens the page with a ticket (:func:`start`), which becomes a registration
+session.  The session remembers what the rules depend on: candidates generated (at most
+3; the third one is the one registered), failed duplicate checks (after 3, a candidate is
+generated for the resident).  :func:`register` checks every field again and creates the
+MyKey ID, binds the ticket's certificate, the My Page account, the default municipal
+account and the "registered" notice, all at once.  :func:`bind_renewed` logs in with an
+existing MyKey ID and binds the ticket's (renewed card's) certificate to it instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit.log import OK, Actor, record
+from server.db import Database, utcnow
+from server.identity.models import CertificateBinding, MyKey
+from server.identity.mykey import binding_of, find_mykey, generate_mykey_id
+from server.notices import NoticeKind, enqueue_notice
+from server.portal import accounts
+from server.portal.forms import (
+    FormErrors,
+    Refused,
+    RegistrationForm,
+    candidate_error,
+    registration_errors,
+)
+from server.portal.models import PortalAccount, PortalSession, RegistrationTicket
+from server.portal.passwords import hash_password
+from server.portal.ratelimit import allow
+from server.portal.sessions import KIND_REGISTER, create_session, csrf_ok, find_session
+from server.portal.tickets import open_ticket
+
+MAX_GENERATIONS = 3
+MAX_DUPLICATE_ERRORS = 3
+CHECK_LIMIT = 10
+CHECK_WINDOW = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Started:
+    cookie: str
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class Generated:
+    candidate: str
+    count: int
+
+    @property
+    def final(self) -> bool:
+        return self.count >= MAX_GENERATIONS
+
+
+@dataclass(frozen=True)
+class Checked:
+    available: bool
+    errors: int
+    #: generated into the field after the third failed check
+    suggested: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterState:
+    csrf_token: str
+    generated_count: int
+    generated_last: str | None
+    duplicate_errors: int
+    expires_at: dt.datetime
+
+
+#: who the audit log names for registrations (the resident has no MyKey ID yet)
+PORTAL = Actor("portal", "registration")
+
+def start(db: Database, ticket: str) -> Started | None:
+    """Claim the ticket and open a registration session; ``None`` if the ticket is
+    unknown, expired or used."""
+
+    def work(session: Session) -> Started | None:
+        now = utcnow()
+        row = open_ticket(session, ticket, now)
+        if row is None:
+            return None
+        cookie, live = create_session(session, KIND_REGISTER, now, ticket_pk=row.id)
+        live.expires_at = min(live.expires_at, row.expires_at + dt.timedelta(minutes=20))
+        return Started(cookie, live.csrf_token)
+
+    return db.transaction(work)
+
+
+def _live(
+    session: Session, cookie: str | None, csrf: str | None, now: dt.datetime
+) -> PortalSession:
+    """The live registration session, whose CSRF token ``csrf`` must be."""
+    row = find_session(session, cookie, KIND_REGISTER, now)
+    if row is None:
+        raise Refused("session_expired", 401)
+    if not csrf_ok(row, csrf):
+        raise Refused("csrf", 403)
+    return row
+
+
+def state(db: Database, cookie: str | None) -> RegisterState | None:
+    def work(session: Session) -> RegisterState | None:
+        row = find_session(session, cookie, KIND_REGISTER, utcnow())
+        if row is None:
+            return None
+        return RegisterState(
+            row.csrf_token,
+            row.generated_count,
+            row.generated_last,
+            row.duplicate_errors,
+            row.expires_at,
+        )
+
+    return db.transaction(work)
+
+
+def _free_candidate(session: Session) -> str:
+    while True:  # 36^8 ≈ 2.8e12 IDs: a collision is rare, two in a row never happen
+        candidate = generate_mykey_id()
+        if find_mykey(session, candidate) is None:
+            return candidate
+
+
+def generate(db: Database, cookie: str | None, csrf: str | None) -> Generated:
+    """The next generated candidate; after the third, ``generate_limit`` (the third
+    candidate stays the one to register)."""
+
+    def work(session: Session) -> Generated:
+        row = _live(session, cookie, csrf, utcnow())
+        if row.generated_count >= MAX_GENERATIONS:
+            raise Refused("generate_limit", 409)
+        row.generated_count += 1
+        row.generated_last = _free_candidate(session)
+        return Generated(row.generated_last, row.generated_count)
+
+    return db.transaction(work)
+
+
+def check(
+    db: Database, cookie: str | None, csrf: str | None, candidate: str, client: str
+) -> Checked:
+    """The duplicate check of a typed candidate (rate-limited per session and client).
+    A taken candidate counts an error; the third error generates a candidate."""
+
+    def work(session: Session) -> Checked | Refused:
+        now = utcnow()
+        row = _live(session, cookie, csrf, now)
+        if row.generated_count >= MAX_GENERATIONS:
+            return Refused("candidate_not_third", 409)
+        if not (
+            allow(session, f"check:{row.id}", CHECK_LIMIT, CHECK_WINDOW, now)
+            and allow(session, f"check-ip:{client}", CHECK_LIMIT * 6, CHECK_WINDOW, now)
+        ):
+            return Refused("rate_limited", 429)  # the events are committed
+        problem = candidate_error(candidate)
+        if problem:
+            return Refused(problem, 400)
+        if find_mykey(session, candidate) is None:
+            return Checked(True, row.duplicate_errors)
+        row.duplicate_errors += 1
+        if row.duplicate_errors % MAX_DUPLICATE_ERRORS == 0:
+            row.suggested = _free_candidate(session)
+            return Checked(False, row.duplicate_errors, row.suggested)
+        return Checked(False, row.duplicate_errors)
+
+    outcome = db.transaction(work)
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+def _ticket(session: Session, row: PortalSession) -> RegistrationTicket:
+    ticket = session.get(RegistrationTicket, row.ticket_pk) if row.ticket_pk else None
+    if ticket is None:
+        raise Refused("session_expired", 401)
+    if binding_of(session, ticket.fingerprint) is not None:
+        raise Refused("already_registered", 409)
+    return ticket
+
+
+def _bind(session: Session, mykey: MyKey, ticket: RegistrationTicket) -> None:
+    session.add(
+        CertificateBinding(
+            mykey_pk=mykey.id,
+            mykey=mykey,
+            fingerprint=ticket.fingerprint,
+            issuer=ticket.issuer,
+            serial=ticket.serial,
+            not_after=ticket.not_after,
+        )
+    )
+
+
+def register(
+    db: Database, cookie: str | None, csrf: str | None, form: RegistrationForm, lang: str
+) -> str:
+    """Create the MyKey ID from the form; its ID. Raises :class:`FormErrors` (per field)
+    or :class:`Refused` (the session)."""
+    errors = registration_errors(form)
+    password_hash = hash_password(form.password) if not errors else ""
+
+    def work(session: Session) -> str:
+        now = utcnow()
+        row = _live(session, cookie, csrf, now)
+        ticket = _ticket(session, row)
+        problems = dict(errors)
+        if row.generated_count >= MAX_GENERATIONS and form.mykey_id != row.generated_last:
+            problems["mykey_id"] = "candidate_not_third"
+        elif "mykey_id" not in problems and find_mykey(session, form.mykey_id) is not None:
+            problems["mykey_id"] = "candidate_taken"
+        code = form.default_municipality
+        if code and code not in dict(accounts.municipality_choices(session)):
+            problems["default_municipality"] = "municipality_unknown"
+        if problems:
+            raise FormErrors(problems)
+        mykey = MyKey(mykey_id=form.mykey_id, created_at=now)
+        session.add(mykey)
+        session.flush()
+        _bind(session, mykey, ticket)
+        session.add(
+            PortalAccount(
+                mykey_pk=mykey.id,
+                password_hash=password_hash,
+                email=form.email or None,
+                lang=lang,
+                notify_points_granted=form.notices.points_granted,
+                notify_points_expired=form.notices.points_expired,
+                notify_password_changed=form.notices.password_changed,
+                notify_mykey=form.notices.mykey,
+                created_at=now,
+                password_changed_at=now,
+            )
+        )
+        session.flush()
+        if code:
+            accounts.set_default(session, mykey.id, code)
+        enqueue_notice(session, mykey.id, NoticeKind.MYKEY_REGISTERED, {"mykey_id": mykey.mykey_id})
+        record(session, PORTAL, "portal.register", OK, certificate_sha256=ticket.fingerprint)
+        row.ended_at = now
+        return mykey.mykey_id
+
+    try:
+        return db.transaction(work)
+    except IntegrityError:  # the candidate or the certificate was taken meanwhile
+        raise FormErrors({"mykey_id": "candidate_taken"}) from None
+
+
+def bind_renewed(
+    db: Database, cookie: str | None, csrf: str | None, mykey_id: str, password: str, client: str
+) -> str:
+    """Log in with an existing MyKey ID and bind the ticket's certificate to it (a
+    renewed card): the MyKey ID and its links carry over. Its ID."""
+
+    def work(session: Session) -> str | Refused:
+        now = utcnow()
+        row = _live(session, cookie, csrf, now)
+        ticket = _ticket(session, row)
+        try:
+            account = accounts.authenticate(session, mykey_id, password, client, now)
+        except Refused as refused:
+            return refused  # the failed attempt is committed (lockout, rate limit)
+        mykey = session.get(MyKey, account.mykey_pk)
+        assert mykey is not None
+        _bind(session, mykey, ticket)
+        enqueue_notice(
+            session,
+            mykey.id,
+            NoticeKind.MYKEY_CHANGED,
+            {"mykey_id": mykey.mykey_id, "reason": "new card / 新しいカード"},
+        )
+        record(session, PORTAL, "portal.bind_renewed", OK, certificate_sha256=ticket.fingerprint)
+        row.ended_at = now
+        return mykey.mykey_id
+
+    outcome = db.transaction(work)
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+def municipalities(db: Database) -> list[tuple[str, str]]:
+    """(code, name) of the municipalities a default account may be in."""
+    return db.transaction(accounts.municipality_choices)

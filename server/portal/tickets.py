@@ -1,0 +1,90 @@
+"""Registration tickets: a counter proves an unregistered card, the resident's browser
+opens the portal with the ticket it got back.
+
+A ticket is 32 random bytes (URL-safe base64); only its SHA-256 is stored.  It lives
+:data:`TICKET_TTL` and opens the page once (:func:`open_ticket` claims it with
+:func:`server.db.claim_once`); the browser then carries a registration session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.api.schemas import ErrorCode, RegistrationTicket, RegistrationTicketRequest
+from server.audit import hooks
+from server.audit.log import audited
+from server.db import Database, claim_once, utcnow
+from server.errors import PlatformError
+from server.identity.proof import decode_proof, prove_card
+from server.portal.models import RegistrationTicket as TicketRow
+from server.terminals.models import Terminal
+
+TICKET_TTL = dt.timedelta(minutes=10)
+REGISTER_PATH = "/portal/register"
+#: the page offers both: a new MyKey ID, or log in to bind this (renewed) card
+PURPOSE_REGISTER = "register"
+PURPOSE_REBIND = "rebind"
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a ticket or cookie value, lower-case hex (what the database keeps)."""
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def issue_ticket(
+    db: Database, terminal: Terminal, request: RegistrationTicketRequest, base_url: str
+) -> RegistrationTicket:
+    """Prove the card (spending the challenge) and answer a ticket for an unregistered
+    certificate; ``already_registered`` for a registered one."""
+    proof = decode_proof(request.challenge_id, request.certificate, request.signature)
+    token = secrets.token_urlsafe(32)
+
+    def work(session: Session) -> TicketRow | PlatformError:
+        now = utcnow()
+        try:
+            card = prove_card(session, terminal, proof, now)
+        except PlatformError as error:
+            return error  # committed: a spent challenge stays spent
+        if card.binding is not None:
+            return PlatformError(
+                ErrorCode.ALREADY_REGISTERED,
+                "this card's certificate is already registered to a MyKey ID: log in to My Page",
+            )
+        verified = card.verified
+        row = TicketRow(
+            ticket_hash=token_hash(token),
+            purpose=PURPOSE_REGISTER,
+            terminal_pk=terminal.id,
+            fingerprint=verified.fingerprint,
+            issuer=verified.certificate.issuer.rfc4514_string(),
+            serial=verified.serial,
+            not_after=verified.not_after,
+            created_at=now,
+            expires_at=now + TICKET_TTL,
+        )
+        session.add(row)
+        return row
+
+    outcome = audited(db, work, hooks.registration_ticket(terminal, proof.certificate_der))
+    if isinstance(outcome, PlatformError):
+        raise outcome
+    return RegistrationTicket(
+        url=f"{base_url.rstrip('/')}{REGISTER_PATH}?ticket={token}",
+        expires_at=outcome.expires_at,
+        purpose=outcome.purpose,
+    )
+
+
+def open_ticket(session: Session, token: str, now: dt.datetime) -> TicketRow | None:
+    """The ticket, claimed now; ``None`` when unknown, expired or already used."""
+    row = session.scalar(select(TicketRow).where(TicketRow.ticket_hash == token_hash(token)))
+    if row is None or now >= row.expires_at:
+        return None
+    if not claim_once(session, TicketRow, TicketRow.id == row.id, now=now):
+        return None
+    return row

@@ -1,0 +1,84 @@
+"""Helpers of the portal tests: a card's ticket, a browser-like client (HTTPS, cookies)."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+import warnings
+from dataclasses import dataclass
+
+import httpx
+
+from server.ledger.municipalities import ensure_municipality
+from tests.unit.server.certs import Holder
+from tests.unit.server.conftest import Library
+from tests.unit.server.world import challenge, lookup_body
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+MUNICIPALITIES = (("14130", "α市"), ("13116", "β市"))
+
+
+def add_municipalities(library: Library) -> None:
+    for code, name in MUNICIPALITIES:
+        library.world.db.transaction(lambda s, c=code, n=name: ensure_municipality(s, c, n))
+
+
+def ticket_response(library: Library, holder: Holder) -> httpx.Response:
+    challenge_id, value = challenge(library.desk)
+    body = lookup_body(challenge_id, holder, holder.sign(value))
+    return library.desk.post("/v1/registration-tickets", body)
+
+
+def ticket_of(library: Library, holder: Holder) -> str:
+    response = ticket_response(library, holder)
+    assert response.status_code == 200, response.text
+    query = urllib.parse.urlparse(response.json()["url"]).query
+    return urllib.parse.parse_qs(query)["ticket"][0]
+
+
+def browser(library: Library) -> TestClient:
+    """A second client of the same app over HTTPS, so that Secure cookies come back."""
+    return TestClient(library.world.platform.app, base_url="https://testserver")
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf"[^>]*value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+@dataclass
+class Registration:
+    """A browser inside a registration session."""
+
+    client: TestClient
+    csrf: str
+
+    def generate(self) -> httpx.Response:
+        return self.client.post("/portal/register/generate", headers={"X-CSRF-Token": self.csrf})
+
+    def check(self, candidate: str) -> httpx.Response:
+        return self.client.post(
+            "/portal/register/check",
+            json={"candidate": candidate},
+            headers={"X-CSRF-Token": self.csrf},
+        )
+
+    def submit(self, **fields: str) -> httpx.Response:
+        form = {
+            "csrf": self.csrf,
+            "password": "abc123",
+            "password_confirm": "abc123",
+            **fields,
+        }
+        return self.client.post("/portal/register", data=form)
+
+
+def open_registration(library: Library, holder: Holder) -> Registration:
+    client = browser(library)
+    page = client.get("/portal/register", params={"ticket": ticket_of(library, holder)})
+    assert page.status_code == 200, page.text
+    return Registration(client, csrf_of(page.text))
