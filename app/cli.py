@@ -44,6 +44,7 @@ from app.settings import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from app.points.services import PointsClient, PointsServices
     from drivers.printers import LabelPrinter
     from server.api.schemas import (
         BarcodeSpec,
@@ -167,6 +168,10 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
     ErrorKind.LABEL_LIMIT_REACHED: (
         "today's label limit for this card is reached: ask at the counter",
         "本日のラベル発行数の上限に達しました。カウンターでお尋ねください",
+    ),
+    ErrorKind.RATE_LIMITED: (
+        "too many tries in a short time: wait a moment and try again",
+        "短い時間に操作が多すぎます。しばらく待ってからもう一度お試しください",
     ),
 }
 
@@ -432,6 +437,9 @@ def _kiosk(
     else:  # the startup check of a counter not enrolled yet
         deferred = DeferredTapper(_not_enrolled)
     tapper = RecordingTapper(deferred)
+    points = None
+    if service_name is not None and not startup_check:
+        points = _points_services(state, settings)
     check: dict[str, Any] = {}
     if startup_check:
         check = {"on_idle_painted": _idle_report(backends.started_at, enrolled),
@@ -447,6 +455,7 @@ def _kiosk(
         exit_after_result=once,
         after_first_paint=work,
         home=state.home,
+        points=points,
         **check,
     )
     if startup_check and status != 0:
@@ -455,6 +464,26 @@ def _kiosk(
     if once and status == 0 and tapper.last_result is not None:
         click.echo(result_json(tapper.last_result))  # the kiosk exits non-zero on errors
     return int(status)
+
+
+def _points_services(state: CliState, settings: Settings) -> PointsServices | None:
+    """The points modes' services (``[points]``), or None when switched off."""
+    if not (settings.points.enabled or settings.points.register):
+        return None
+    from app.points.services import PointsServices
+
+    def client() -> PointsClient:
+        return cast("PointsClient", state.backends.make_client(settings, state.home))
+
+    return PointsServices(
+        make_client=client,
+        home=state.home,
+        reader=settings.reader,
+        label=settings.label,
+        enabled=settings.points.enabled,
+        register=settings.points.register,
+        make_printer=state.backends.make_printer,
+    )
 
 
 # --- the startup check -------------------------------------------------------------------
@@ -874,3 +903,9 @@ def doctor(state: CliState) -> None:
     click.echo(format_table(checks))
     if failed(checks):
         raise SystemExit(1)
+
+
+# --- register (app/register.py) -----------------------------------------------------------
+from app.register import register as _register  # noqa: E402 (it imports this module lazily)
+
+cli.add_command(_register)

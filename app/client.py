@@ -19,20 +19,37 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from app.ports import ErrorKind, TapError
 from server.api.schemas import (
     API_PREFIX,
     SIGNATURE_LABEL,
+    ApprovalRequest,
+    CardSession,
+    CardSessionRequest,
     ChallengeResponse,
     EnrollRequest,
     ErrorBody,
     ErrorCode,
+    Grant,
+    GrantRequestBody,
     HealthResponse,
     LookupRequest,
     LookupResult,
+    Payment,
+    PaymentRequest,
+    PointsScope,
+    RedeemRequest,
+    Redemption,
+    Refund,
+    RefundRequest,
+    RegistrationTicket,
+    RegistrationTicketRequest,
+    ResolveRequest,
     TerminalInfo,
+    VoucherInfo,
+    VoucherRequest,
 )
 
 PATH_HEALTH = f"{API_PREFIX}/health"
@@ -40,6 +57,13 @@ PATH_ENROLL = f"{API_PREFIX}/terminals/enroll"
 PATH_TERMINAL = f"{API_PREFIX}/terminal"
 PATH_CHALLENGE = f"{API_PREFIX}/challenges"
 PATH_LOOKUP = f"{API_PREFIX}/lookups"
+PATH_REGISTRATION_TICKET = f"{API_PREFIX}/registration-tickets"
+PATH_POINTS_SCOPE = f"{API_PREFIX}/terminal/points"
+PATH_CARD_SESSIONS = f"{API_PREFIX}/card-sessions"
+PATH_PAYMENTS = f"{API_PREFIX}/payments"
+PATH_GRANTS = f"{API_PREFIX}/grants"
+PATH_VOUCHERS = f"{API_PREFIX}/vouchers"
+PATH_REDEEM = f"{API_PREFIX}/vouchers/redeem"
 COVERED = ("@method", "@target-uri")
 USER_AGENT = "mykey-counter/0.1"
 
@@ -56,6 +80,7 @@ ERROR_KINDS: dict[ErrorCode, ErrorKind] = {
     ErrorCode.CERTIFICATE_MALFORMED: ErrorKind.CERTIFICATE_UNTRUSTED,
     ErrorCode.CARD_SIGNATURE_INVALID: ErrorKind.CERTIFICATE_UNTRUSTED,
     ErrorCode.LABEL_LIMIT_REACHED: ErrorKind.LABEL_LIMIT_REACHED,
+    ErrorCode.RATE_LIMITED: ErrorKind.RATE_LIMITED,
 }
 #: the platform's ``ErrorCode.LABEL_LIMIT_REACHED``, by value: it is matched even where
 #: the wire schema in use does not know it yet
@@ -71,33 +96,51 @@ _GATEWAY_STATUSES = frozenset({502, 503, 504})
 M = TypeVar("M", bound=BaseModel)
 
 
+class GrantList(RootModel[list[Grant]]):
+    """The answer of ``GET /v1/grants``."""
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
 def public_key_b64(key: Ed25519PrivateKey) -> str:
     """The raw 32-byte public key, standard base64 (``EnrollRequest.public_key``)."""
-    raw = key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return _b64(raw)
+
+
+class PlatformRefusal(TapError):
+    """The platform answered with an error body: ``code`` (an ``ErrorCode`` value) and the
+    HTTP ``status`` say which; a 4xx is a definite answer (the points outbox relies on it)."""
+
+    def __init__(self, kind: ErrorKind, detail: str, *, code: str, status: int) -> None:
+        super().__init__(kind, detail)
+        self.code = code
+        self.status = status
 
 
 def error_from_response(response: httpx.Response) -> TapError:
     """Map a 4xx/5xx answer to the :class:`TapError` the counter shows."""
+    status = response.status_code
     try:
         body = ErrorBody.model_validate_json(response.content)
     except ValidationError:
         code, message = _raw_error(response)
         if code == LABEL_LIMIT_REACHED_CODE:
-            return TapError(ErrorKind.LABEL_LIMIT_REACHED, f"{code}: {message}")
-        if response.status_code in _GATEWAY_STATUSES:
-            return TapError(
-                ErrorKind.PLATFORM_UNREACHABLE, f"HTTP {response.status_code} from a gateway"
+            return PlatformRefusal(
+                ErrorKind.LABEL_LIMIT_REACHED, f"{code}: {message}", code=code, status=status
             )
-        return TapError(ErrorKind.PLATFORM_ERROR, f"HTTP {response.status_code}")
-    kind = ERROR_KINDS_BY_VALUE.get(str(body.error.value), ErrorKind.PLATFORM_ERROR)
-    return TapError(kind, f"{body.error.value}: {body.message}")
+        if status in _GATEWAY_STATUSES:
+            return TapError(ErrorKind.PLATFORM_UNREACHABLE, f"HTTP {status} from a gateway")
+        if code is not None:
+            return PlatformRefusal(
+                ErrorKind.PLATFORM_ERROR, f"{code}: {message}", code=code, status=status
+            )
+        return TapError(ErrorKind.PLATFORM_ERROR, f"HTTP {status}")
+    code = str(body.error.value)
+    kind = ERROR_KINDS_BY_VALUE.get(code, ErrorKind.PLATFORM_ERROR)
+    return PlatformRefusal(kind, f"{code}: {body.message}", code=code, status=status)
 
 
 def _raw_error(response: httpx.Response) -> tuple[str | None, str]:
@@ -118,9 +161,7 @@ def _send(http: httpx.Client, request: httpx.Request) -> httpx.Response:
         raise TapError(ErrorKind.PLATFORM_ERROR, f"bad server_url: {e}") from None
     except httpx.TransportError as e:  # refused, DNS, timeouts, resets, proxies
         reason = str(e) or type(e).__name__
-        raise TapError(
-            ErrorKind.PLATFORM_UNREACHABLE, f"{request.url.host}: {reason}"
-        ) from None
+        raise TapError(ErrorKind.PLATFORM_UNREACHABLE, f"{request.url.host}: {reason}") from None
 
 
 def _parse(response: httpx.Response, model: type[M]) -> M:
@@ -253,8 +294,24 @@ class PlatformClient:
 
     def lookup(self, challenge_id: str, certificate_der: bytes, signature: bytes) -> LookupResult:
         """``POST /v1/lookups``: certificate + card signature → the holder's service ID."""
-        return self._call("POST", PATH_LOOKUP, LookupResult, self.lookup_body(
-            challenge_id, certificate_der, signature))
+        return self._call(
+            "POST",
+            PATH_LOOKUP,
+            LookupResult,
+            self.lookup_body(challenge_id, certificate_der, signature),
+        )
+
+    def registration_ticket(
+        self, challenge_id: str, certificate_der: bytes, signature: bytes
+    ) -> RegistrationTicket:
+        """``POST /v1/registration-tickets``: the card's proof → a one-time portal link to
+        register a MyKey ID (``already_registered`` → TapError PLATFORM_ERROR)."""
+        body = RegistrationTicketRequest(
+            challenge_id=challenge_id,
+            certificate=_b64(certificate_der),
+            signature=_b64(signature),
+        )
+        return self._call("POST", PATH_REGISTRATION_TICKET, RegistrationTicket, body)
 
     def lookup_body(
         self, challenge_id: str, certificate_der: bytes, signature: bytes
@@ -273,6 +330,60 @@ class PlatformClient:
         if self.label:
             body["label"] = True
         return body
+
+    # the points ledger ------------------------------------------------------------------
+    # Requests that create or resolve a transfer carry the terminal's own ``id``; sending
+    # one again returns the first result (see app.points.outbox).
+
+    def points_scope(self) -> PointsScope:
+        """``GET /v1/terminal/points``: this terminal's points modes, shop or municipality."""
+        return self._call("GET", PATH_POINTS_SCOPE, PointsScope)
+
+    def card_session(
+        self, challenge_id: str, certificate_der: bytes, signature: bytes
+    ) -> CardSession:
+        """``POST /v1/card-sessions``: a card proof → a short session and the balances."""
+        body = CardSessionRequest(
+            challenge_id=challenge_id, certificate=_b64(certificate_der), signature=_b64(signature)
+        )
+        return self._call("POST", PATH_CARD_SESSIONS, CardSession, body)
+
+    def create_payment(self, request: PaymentRequest) -> Payment:
+        """``POST /v1/payments``: hold points at this shop (status "held")."""
+        return self._call("POST", PATH_PAYMENTS, Payment, request)
+
+    def post_payment(self, payment_id: str, request: ResolveRequest) -> Payment:
+        """``POST /v1/payments/{id}/post``: take the held points."""
+        return self._call("POST", f"{PATH_PAYMENTS}/{payment_id}/post", Payment, request)
+
+    def void_payment(self, payment_id: str, request: ResolveRequest) -> Payment:
+        """``POST /v1/payments/{id}/void``: release the held points."""
+        return self._call("POST", f"{PATH_PAYMENTS}/{payment_id}/void", Payment, request)
+
+    def refund_payment(self, payment_id: str, request: RefundRequest) -> Refund:
+        """``POST /v1/payments/{id}/refunds``: give (part of) a posted payment back."""
+        return self._call("POST", f"{PATH_PAYMENTS}/{payment_id}/refunds", Refund, request)
+
+    def create_grant(self, request: GrantRequestBody) -> Grant:
+        """``POST /v1/grants``: administrative points (granted, or awaiting approval)."""
+        return self._call("POST", PATH_GRANTS, Grant, request)
+
+    def awaiting_grants(self) -> list[Grant]:
+        """``GET /v1/grants?status=awaiting_approval`` of this terminal's municipality."""
+        grants = self._call("GET", f"{PATH_GRANTS}?status=awaiting_approval", GrantList)
+        return list(grants.root)
+
+    def decide_grant(self, grant_id: str, request: ApprovalRequest) -> Grant:
+        """``POST /v1/grants/{id}/decision``: a second staff member approves or rejects."""
+        return self._call("POST", f"{PATH_GRANTS}/{grant_id}/decision", Grant, request)
+
+    def issue_voucher(self, request: VoucherRequest) -> VoucherInfo:
+        """``POST /v1/vouchers``: a dated voucher from the holder's points."""
+        return self._call("POST", PATH_VOUCHERS, VoucherInfo, request)
+
+    def redeem_voucher(self, request: RedeemRequest) -> Redemption:
+        """``POST /v1/vouchers/redeem``: use a voucher once at this shop."""
+        return self._call("POST", PATH_REDEEM, Redemption, request)
 
     # enrollment (unsigned) --------------------------------------------------------------
     @staticmethod

@@ -32,6 +32,7 @@ class ErrorKind(StrEnum):
     CARD_ERROR = "card_error"
     PLATFORM_ERROR = "platform_error"
     LABEL_LIMIT_REACHED = "label_limit_reached"
+    RATE_LIMITED = "rate_limited"
 
 
 #: exit status of ``mykey-counter lookup`` per error; 0 is success, 1 is reserved for usage
@@ -48,6 +49,7 @@ EXIT_STATUS: dict[ErrorKind, int] = {
     ErrorKind.CERTIFICATE_EXPIRED: 32,
     ErrorKind.CERTIFICATE_UNTRUSTED: 33,
     ErrorKind.LABEL_LIMIT_REACHED: 34,
+    ErrorKind.RATE_LIMITED: 35,
     ErrorKind.PLATFORM_UNREACHABLE: 40,
     ErrorKind.NOT_ENROLLED: 41,
     ErrorKind.PLATFORM_ERROR: 42,

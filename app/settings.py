@@ -80,6 +80,16 @@ class LabelSettings:
 
 
 @dataclass
+class PointsSettings:
+    """``[points]``: the points modes (shop, grant, voucher) and MyKey ID registration."""
+
+    #: ask the platform at start-up which points modes this terminal has (its buttons)
+    enabled: bool = True
+    #: a "register a MyKey ID" button on the idle screen
+    register: bool = False
+
+
+@dataclass
 class Settings:
     """Everything the counter reads from ``counter.toml``, plus the cached service."""
 
@@ -92,6 +102,8 @@ class Settings:
     pin_entry_timeout_s: float = 60.0
     #: seconds for one HTTP call to the platform
     platform_timeout_s: float = 10.0
+    #: seconds one card transaction (a tap) may take; a slower card is refused as broken
+    card_timeout_s: float = 20.0
     delivery: list[str] = field(default_factory=lambda: list(DEFAULT_DELIVERY))
     fullscreen: bool = True
     secrets_backend: str = "system"
@@ -101,6 +113,8 @@ class Settings:
     keyboard: KeyboardSettings = field(default_factory=lambda: KeyboardSettings())
     #: the ``[label]`` table: delivery "label" (D)
     label: LabelSettings = field(default_factory=lambda: LabelSettings())
+    #: the ``[points]`` table: points modes and registration (receipts use ``[label]``)
+    points: PointsSettings = field(default_factory=lambda: PointsSettings())
     #: the service this terminal serves, from ``service.json`` (never in the TOML)
     service: ServiceInfo | None = field(default=None, compare=False)
 
@@ -207,6 +221,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "error_timeout_s": _seconds,
     "pin_entry_timeout_s": _seconds,
     "platform_timeout_s": _seconds,
+    "card_timeout_s": _seconds,
     "delivery": _delivery,
     "fullscreen": _boolean,
     "secrets_backend": _choice(SECRETS_BACKENDS),
@@ -227,10 +242,15 @@ _LABEL_CHECKS: dict[str, Callable[[Any], Any]] = {
     "size": _choice(LABEL_SIZES),
     "terminal_name": _optional_text,
 }
+_POINTS_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "enabled": _boolean,
+    "register": _boolean,
+}
 #: the tables of counter.toml: name → (key checks, dataclass)
 _TABLES: dict[str, tuple[dict[str, Callable[[Any], Any]], type[Any]]] = {
     "keyboard": (_KEYBOARD_CHECKS, KeyboardSettings),
     "label": (_LABEL_CHECKS, LabelSettings),
+    "points": (_POINTS_CHECKS, PointsSettings),
 }
 #: keys of counter.toml, in the order they are written (tables last, as TOML wants)
 TOML_KEYS = tuple(_CHECKS)

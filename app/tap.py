@@ -87,6 +87,10 @@ def _check_pin(pin: str) -> None:
 class CardTapper:
     """One reader (or any), one platform. Blocking: call it off the GUI thread.
 
+    A card that breaks the protocol (wrong lengths, unknown status words, a truncated or
+    oversized certificate, endless 61xx) or answers too slowly ends as a CARD_ERROR whose
+    detail names the fault; the PIN is never sent to such a card before the fault shows.
+
     ``timings`` holds the seconds the last call spent: ``card_io_s`` and, for
     :meth:`authenticate`, ``network_challenge_s``, ``network_lookup_s``, ``network_s``.
     """
@@ -97,10 +101,14 @@ class CardTapper:
         reader: str | None = None,
         *,
         open_card: OpenCard | None = None,
+        card_timeout_s: float | None = None,
     ) -> None:
         self.client = client
         self.reader = reader
         self._open_card = open_card
+        #: one card transaction's time budget (None: the driver's default); a slower card
+        #: is refused as broken (:class:`drivers.card.errors.CardTooSlow`)
+        self.card_timeout_s = card_timeout_s
         self.timings: dict[str, float] = {}
 
     def _open(self) -> AbstractContextManager[Transport]:
@@ -119,20 +127,32 @@ class CardTapper:
         """Select the JPKI AP and read the PIN counter (uses no PIN try)."""
         self.timings = {}
         with self._timed("card_io_s"), _card_errors(), self._open() as transport:
-            session = JpkiSession(transport)
+            session = JpkiSession(transport, budget_s=self.card_timeout_s)
             session.select_jpki()
             tries = session.pin_tries_left()
         return CardStatus(tries_left=tries)
 
     def authenticate(self, pin: str, *, allow_last_try: bool) -> LookupResult:
         """Challenge, then PIN + signature in one transaction, then the lookup."""
+        challenge_id, certificate, signature = self.prove(pin, allow_last_try=allow_last_try)
+        with self._timed("network_lookup_s"):
+            result = self.client.lookup(challenge_id, certificate, signature)
+        self.timings["network_s"] = (
+            self.timings["network_challenge_s"] + self.timings["network_lookup_s"]
+        )
+        return result
+
+    def prove(self, pin: str, *, allow_last_try: bool) -> tuple[str, bytes, bytes]:
+        """The card's proof: a platform challenge, then PIN + signature in one transaction;
+        ``(challenge id, certificate DER, signature)`` (a lookup or a registration ticket
+        sends them)."""
         self.timings = {}
         _check_pin(pin)
         with self._timed("network_challenge_s"):
             challenge = self.client.challenge()
         raw = _challenge_bytes(challenge)
         with self._timed("card_io_s"), _card_errors(), self._open() as transport:
-            session = JpkiSession(transport)
+            session = JpkiSession(transport, budget_s=self.card_timeout_s)
             session.select_jpki()
             certificate = session.read_auth_certificate()
             try:
@@ -140,12 +160,7 @@ class CardTapper:
             except PinFormatError as e:
                 raise TapError(ErrorKind.WRONG_PIN, str(e)) from e
             signature = session.sign(digest_info_sha256(raw))
-        with self._timed("network_lookup_s"):
-            result = self.client.lookup(challenge.challenge_id, certificate, signature)
-        self.timings["network_s"] = (
-            self.timings["network_challenge_s"] + self.timings["network_lookup_s"]
-        )
-        return result
+        return challenge.challenge_id, certificate, signature
 
 
 def _challenge_bytes(challenge: ChallengeResponse) -> bytes:

@@ -94,6 +94,11 @@ class CounterController(QObject):
         self._card.stop()
 
     @property
+    def card_thread(self) -> CardThread:
+        """The one card thread: the points modes run their card work on it too."""
+        return self._card
+
+    @property
     def deliveries(self) -> list[Delivery]:
         """The configured delivery methods, in order."""
         return list(self._deliveries)

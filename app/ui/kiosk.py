@@ -34,6 +34,8 @@ from app.ui.startup import KioskStartup
 from app.ui.style import apply_style
 
 if TYPE_CHECKING:
+    from app.points.services import PointsServices
+    from app.ui.points.modes import PointsModes
     from server.api.schemas import ServiceInfo
 
 log = logging.getLogger(__name__)
@@ -107,8 +109,13 @@ class Kiosk:
     exit_after_idle_painted: bool = False
     #: the staff's way into the settings screen
     staff: StaffAccess | None = None
+    #: the points modes (shop, grant, voucher, register), if the counter has them
+    points: PointsModes | None = None
 
     def __post_init__(self) -> None:
+        if self.points is not None:
+            self.startup.idle_painted.connect(self._begin_points)
+            self.startup.paint_overdue.connect(lambda: self._begin_points(0.0))
         self.startup.idle_painted.connect(self._idle_painted)
         self.startup.paint_overdue.connect(self._paint_overdue)
         self.startup.work_done.connect(self._work_done)
@@ -121,14 +128,19 @@ class Kiosk:
         self.startup.begin()
         self.window.show_kiosk(fullscreen=self.settings.fullscreen,
                                take_focus="keyboard" not in self.settings.delivery)
+        if self.settings.fullscreen and self.staff is not None:
+            self.staff.lock_down()  # close, quit and minimise need the staff PIN
 
     def stop(self) -> None:
         if self.staff is not None:
             self.staff.back_to_idle()  # also stops watching the application's input
         self.startup.stop()
         self.monitor.stop()
+        if self.points is not None:
+            self.points.stop()
         self.controller.shutdown()
         self.window.close_guard = None
+        self.window.lockdown = False
         self.window.close()
         self.garbage_collector.stop()
 
@@ -136,6 +148,10 @@ class Kiosk:
         """A new service description: the screens' service name and the next deliveries."""
         self.window.set_service_name(None if service is None else service.display_name)
         self.controller.set_service(service)
+
+    def _begin_points(self, painted_at: float) -> None:
+        if self.points is not None:
+            self.points.begin()
 
     def _idle_painted(self, painted_at: float) -> None:
         if self.on_idle_painted is not None:
@@ -202,6 +218,7 @@ def build_kiosk(
     on_idle_painted: Callable[[float], object] | None = None,
     exit_after_idle_painted: bool = False,
     home: Path | None = None,
+    points: PointsServices | None = None,
 ) -> Kiosk:
     """Build the window, controller and monitor; nothing runs until ``Kiosk.start``.
 
@@ -212,6 +229,8 @@ def build_kiosk(
     :data:`StartupWork`); ``on_idle_painted`` gets the ``perf_counter()`` of that paint,
     and ``exit_after_idle_painted`` closes the kiosk right then (the startup check).
     ``home`` holds the counter.toml the settings screen edits (default: ``home_dir()``).
+    ``points`` adds the points modes (:mod:`app.ui.points.modes`): buttons on the idle
+    screen once the platform told which this terminal has.
     """
     check_demo_pin(demo_pin)
     app = application()
@@ -234,12 +253,18 @@ def build_kiosk(
         deliveries=deliveries,
         parent=window,
     )
-    window.intent.connect(controller.post)
+    modes = None
+    if points is not None:
+        from app.ui.points.modes import PointsModes
+
+        modes = PointsModes(window=window, lookup=controller, services=points, texts=texts)
+    router: CounterController | PointsModes = modes if modes is not None else controller
+    window.intent.connect(router.post)
     staff = StaffAccess(window=window, controller=controller, texts=texts,
                         home=home if home is not None else home_dir())
     bridge = MonitorBridge(window)
-    bridge.inserted.connect(controller.card_inserted)
-    bridge.removed.connect(controller.card_removed)
+    bridge.inserted.connect(router.card_inserted)
+    bridge.removed.connect(router.card_removed)
     monitor = monitor_factory(bridge.on_insert, bridge.on_remove)
     automation = None
     if demo_pin is not None or screenshot_path is not None or exit_after_result:
@@ -256,7 +281,7 @@ def build_kiosk(
     return Kiosk(
         app, settings, window, controller, bridge, monitor, collector, startup, automation,
         on_idle_painted=on_idle_painted, exit_after_idle_painted=exit_after_idle_painted,
-        staff=staff,
+        staff=staff, points=modes,
     )
 
 
@@ -274,6 +299,7 @@ def run_kiosk(
     on_idle_painted: Callable[[float], object] | None = None,
     exit_after_idle_painted: bool = False,
     home: Path | None = None,
+    points: PointsServices | None = None,
 ) -> int:
     """Run the counter until the window closes (or the result, with exit_after_result;
     or the first paint, with exit_after_idle_painted). See :func:`build_kiosk`."""
@@ -290,6 +316,7 @@ def run_kiosk(
         on_idle_painted=on_idle_painted,
         exit_after_idle_painted=exit_after_idle_painted,
         home=home,
+        points=points,
     )
     with quit_on_signals(kiosk.app):
         kiosk.start()

@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QObject, Signal
@@ -19,7 +20,15 @@ from app.ports import CardStatus
 from app.settings import KeyboardSettings, LabelSettings
 from app.ui.kiosk import Kiosk, build_kiosk
 from app.ui.main_window import MainWindow
-from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo
+from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo, Symbology
+from tests.gui.points_world import (
+    CutTransport,
+    MakeCounter,
+    PointsCounter,
+    PointsPlatform,
+    Terminal,
+    served_points_platform,
+)
 
 PIN = "4821"
 SERVICE_ID = "2100045678"
@@ -145,7 +154,7 @@ def service() -> ServiceInfo:
         name="library",
         display_name="みどり市立図書館 利用者カード",
         provider="midori-city",
-        barcode=BarcodeSpec(symbology="nw7", pattern=r"[0-9]{10}"),
+        barcode=BarcodeSpec(symbology=Symbology.NW7, pattern=r"[0-9]{10}"),
     )
 
 
@@ -250,3 +259,81 @@ def make_counter(
     for kiosk, tapper in started:
         tapper.release()  # let a held call return before the card thread joins
         kiosk.stop()
+
+
+# --- the points world (tests/gui/points_world.py) ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def points_platform(
+    tmp_path_factory: pytest.TempPathFactory, vcard_ca: Path
+) -> Iterator[PointsPlatform]:
+    """The platform in process, set up for points (one per test module)."""
+    with served_points_platform(tmp_path_factory.mktemp("points-platform"), vcard_ca) as platform:
+        yield platform
+
+
+@pytest.fixture
+def make_points_counter(
+    qtbot: QtBot, service: ServiceInfo, points_platform: PointsPlatform, tmp_path: Path
+) -> Iterator[MakeCounter]:
+    """Factory: a started kiosk with the points modes of ``terminal``, talking to the
+    ``points_platform`` through a :class:`CutTransport`; every one stopped afterwards."""
+    from app.client import PlatformClient
+    from app.points.flow import PointsTimeouts
+    from app.points.services import PointsServices
+    from app.recording import RecordingPrinter
+    from tests.fixtures.pcscd import VPCD_READER
+
+    started: list[PointsCounter] = []
+
+    def make(
+        terminal: Terminal,
+        *,
+        home: Path | None = None,
+        register: bool = False,
+        offline: bool = False,
+        **timeouts: Any,
+    ) -> PointsCounter:
+        home = home or tmp_path / f"counter-{len(started)}"
+        transport = CutTransport(points_platform.client._transport)
+        transport.down = offline  # the network is away from the start
+        client = PlatformClient(
+            "http://testserver", terminal.terminal_id, terminal.key, transport=transport
+        )
+        printer = RecordingPrinter()
+        services = PointsServices(
+            make_client=lambda: client,
+            home=home,
+            reader=VPCD_READER,
+            label=LabelSettings(printer="recording", size="80mm"),
+            register=register,
+            make_printer=lambda settings: printer,
+            timeouts=PointsTimeouts(**timeouts),
+        )
+        monitors: list[FakeMonitor] = []
+
+        def factory(
+            on_insert: Callable[[str], None], on_remove: Callable[[str], None]
+        ) -> FakeMonitor:
+            monitors.append(FakeMonitor(on_insert, on_remove))
+            return monitors[-1]
+
+        kiosk = build_kiosk(
+            settings=FakeSettings(),
+            service=service,
+            tapper=FakeTapper([]),
+            monitor_factory=factory,
+            home=home,
+            points=services,
+        )
+        kiosk.start()
+        counter = PointsCounter(kiosk, transport, printer, monitors[0], home, qtbot, services)
+        # stopped before pytest-qt closes and deletes the window (before this teardown)
+        qtbot.addWidget(kiosk.window, before_close_func=lambda _: counter.stop())
+        started.append(counter)
+        return counter
+
+    yield make
+    for counter in started:
+        counter.stop()

@@ -52,6 +52,7 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.label_limit_reached.title"),
         N_("error.label_limit_reached.message"),
     ),
+    ErrorKind.RATE_LIMITED: (N_("error.rate_limited.title"), N_("error.rate_limited.message")),
 }
 
 

@@ -295,10 +295,15 @@ def test_lookup_asks_for_a_label_only_when_the_terminal_prints_them(label: bool)
 
 
 def test_every_error_code_has_a_screen() -> None:
-    mapped = set(ERROR_KINDS)
+    from app.points.errors import ERROR_CODES as POINTS_ERROR_CODES
+
+    # the points ledger's codes have their messages in app.points.errors
+    mapped = set(ERROR_KINDS) | {ErrorCode(code) for code in POINTS_ERROR_CODES}
     rest = {ErrorCode.MALFORMED, ErrorCode.ENROLLMENT_CODE_INVALID, ErrorCode.CHALLENGE_UNKNOWN,
             ErrorCode.CHALLENGE_USED, ErrorCode.CHALLENGE_EXPIRED,
-            ErrorCode.CHALLENGE_WRONG_TERMINAL, ErrorCode.INTERNAL}
+            ErrorCode.CHALLENGE_WRONG_TERMINAL, ErrorCode.INTERNAL,
+            ErrorCode.SUPPORTER_KEY_INVALID,  # supporter companies' API, not terminals
+            ErrorCode.PROVIDER_KEY_INVALID}  # service providers' API, not terminals
     assert mapped | rest == set(ErrorCode)
 
 

@@ -1,0 +1,444 @@
+"""The local outbox: every transfer request is on disk before it leaves the terminal.
+
+A request that creates or resolves a transfer (a payment, its post or void, a refund, a
+grant, a voucher, a redemption) carries an ``id`` the terminal chose. The outbox writes
+``(id, endpoint, request JSON, created_at)`` to ``outbox.sqlite3`` in the counter home
+(WAL, ``synchronous=FULL``: every commit is on disk) *before* the request is sent, then:
+
+- a definite answer (2xx, or a 4xx error body) marks the entry done, with the answer;
+- a transport failure (refused, reset, timeout, a gateway's 502/503/504) or a 5xx keeps
+  it pending: the SAME request (same id) is sent again — by the screen's retry, and at
+  the next start-up by :func:`replay_pending`. The platform answers a repeated id with
+  its first result, so a network cut followed by a retry yields exactly one transfer.
+
+A voucher's secret code stays in its entry until the voucher is printed
+(:meth:`Outbox.forget_secret`). Pure Python (sqlite3), thread-safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from app.client import PlatformRefusal
+from app.ports import TapError
+from server.api.schemas import (
+    API_PREFIX,
+    ApprovalRequest,
+    Grant,
+    GrantRequestBody,
+    Payment,
+    PaymentRequest,
+    RedeemRequest,
+    Redemption,
+    Refund,
+    RefundRequest,
+    ResolveRequest,
+    VoucherInfo,
+    VoucherRequest,
+)
+
+log = logging.getLogger(__name__)
+
+OUTBOX_FILE = "outbox.sqlite3"
+#: what replaces a voucher's code once the voucher is printed
+REDACTED = "(printed)"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id          TEXT PRIMARY KEY,
+    operation   TEXT NOT NULL,
+    endpoint    TEXT NOT NULL,
+    target      TEXT,
+    request     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending',
+    status      INTEGER,
+    answer      TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    updated_at  TEXT
+)
+"""
+
+
+class Operation(StrEnum):
+    """The requests that go through the outbox."""
+
+    PAYMENT = "payment"
+    PAYMENT_POST = "payment_post"
+    PAYMENT_VOID = "payment_void"
+    REFUND = "refund"
+    GRANT = "grant"
+    GRANT_DECISION = "grant_decision"
+    VOUCHER = "voucher"
+    REDEEM = "redeem"
+
+
+class EntryState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+
+
+class PointsApi(Protocol):
+    """The calls of :class:`app.client.PlatformClient` the outbox sends."""
+
+    def create_payment(self, request: PaymentRequest) -> Payment: ...
+
+    def post_payment(self, payment_id: str, request: ResolveRequest) -> Payment: ...
+
+    def void_payment(self, payment_id: str, request: ResolveRequest) -> Payment: ...
+
+    def refund_payment(self, payment_id: str, request: RefundRequest) -> Refund: ...
+
+    def create_grant(self, request: GrantRequestBody) -> Grant: ...
+
+    def decide_grant(self, grant_id: str, request: ApprovalRequest) -> Grant: ...
+
+    def issue_voucher(self, request: VoucherRequest) -> VoucherInfo: ...
+
+    def redeem_voucher(self, request: RedeemRequest) -> Redemption: ...
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """How one operation is sent: its path, request and answer models."""
+
+    path: str
+    request: type[BaseModel]
+    answer: type[BaseModel]
+    call: Callable[[PointsApi, str | None, BaseModel], BaseModel]
+
+
+def _target(target: str | None) -> str:
+    if not target:
+        raise ValueError("this operation needs a target id")
+    return target
+
+
+SPECS: dict[Operation, _Spec] = {
+    Operation.PAYMENT: _Spec(
+        "/payments",
+        PaymentRequest,
+        Payment,
+        lambda api, t, r: api.create_payment(PaymentRequest.model_validate(r)),
+    ),
+    Operation.PAYMENT_POST: _Spec(
+        "/payments/{target}/post",
+        ResolveRequest,
+        Payment,
+        lambda api, t, r: api.post_payment(_target(t), ResolveRequest.model_validate(r)),
+    ),
+    Operation.PAYMENT_VOID: _Spec(
+        "/payments/{target}/void",
+        ResolveRequest,
+        Payment,
+        lambda api, t, r: api.void_payment(_target(t), ResolveRequest.model_validate(r)),
+    ),
+    Operation.REFUND: _Spec(
+        "/payments/{target}/refunds",
+        RefundRequest,
+        Refund,
+        lambda api, t, r: api.refund_payment(_target(t), RefundRequest.model_validate(r)),
+    ),
+    Operation.GRANT: _Spec(
+        "/grants",
+        GrantRequestBody,
+        Grant,
+        lambda api, t, r: api.create_grant(GrantRequestBody.model_validate(r)),
+    ),
+    Operation.GRANT_DECISION: _Spec(
+        "/grants/{target}/decision",
+        ApprovalRequest,
+        Grant,
+        lambda api, t, r: api.decide_grant(_target(t), ApprovalRequest.model_validate(r)),
+    ),
+    Operation.VOUCHER: _Spec(
+        "/vouchers",
+        VoucherRequest,
+        VoucherInfo,
+        lambda api, t, r: api.issue_voucher(VoucherRequest.model_validate(r)),
+    ),
+    Operation.REDEEM: _Spec(
+        "/vouchers/redeem",
+        RedeemRequest,
+        Redemption,
+        lambda api, t, r: api.redeem_voucher(RedeemRequest.model_validate(r)),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One request as written before sending; ``request`` is its JSON."""
+
+    id: str
+    operation: Operation
+    endpoint: str
+    request: str
+    created_at: dt.datetime
+    target: str | None = None
+
+    def model(self) -> BaseModel:
+        """The request as its wire model."""
+        return SPECS[self.operation].request.model_validate_json(self.request)
+
+
+def make_entry(
+    operation: Operation,
+    request: BaseModel,
+    *,
+    target: str | None = None,
+    now: dt.datetime | None = None,
+) -> OutboxEntry:
+    """The entry for ``request`` (its ``id`` is the entry's id)."""
+    transfer_id = getattr(request, "id", None)
+    if not isinstance(transfer_id, str) or not transfer_id:
+        raise ValueError("an outbox request needs its transfer id")
+    spec = SPECS[operation]
+    if not isinstance(request, spec.request):
+        raise TypeError(f"{operation} takes {spec.request.__name__}")
+    path = API_PREFIX + spec.path.format(target=target)
+    return OutboxEntry(
+        id=transfer_id,
+        operation=operation,
+        endpoint=path,
+        request=request.model_dump_json(),
+        created_at=now or dt.datetime.now(dt.UTC),
+        target=target,
+    )
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """An entry and what became of it."""
+
+    entry: OutboxEntry
+    state: EntryState
+    status: int | None
+    answer: str | None
+    attempts: int
+    last_error: str | None
+
+
+class OutboxConflict(Exception):
+    """An id already in the outbox with another request: a bug, never sent."""
+
+
+class Outbox:
+    """``outbox.sqlite3``: the terminal's record of every transfer request."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(_SCHEMA)
+
+    @classmethod
+    def in_home(cls, home: Path) -> Outbox:
+        return cls(Path(home) / OUTBOX_FILE)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # writing ----------------------------------------------------------------------------
+    def record(self, entry: OutboxEntry) -> OutboxRecord:
+        """Write ``entry`` (durably) unless its id is there already; the stored record.
+
+        The same id with another request raises :class:`OutboxConflict`.
+        """
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO outbox (id, operation, endpoint, target, request,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    entry.id,
+                    entry.operation.value,
+                    entry.endpoint,
+                    entry.target,
+                    entry.request,
+                    entry.created_at.isoformat(),
+                ),
+            )
+            record = self._get(entry.id)
+        assert record is not None
+        same = (record.entry.operation, record.entry.endpoint) == (entry.operation, entry.endpoint)
+        if not same or (
+            record.entry.request != entry.request
+            and record.entry.request != _redacted(entry.request)
+        ):
+            raise OutboxConflict(f"outbox id {entry.id} already holds another request")
+        return record
+
+    def mark_done(self, entry_id: str, status: int, answer: str) -> None:
+        """A definite answer: the entry is never sent again."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET state = 'done', status = ?, answer = ?, updated_at = ?"
+                " WHERE id = ?",
+                (status, answer, _now(), entry_id),
+            )
+
+    def note_failure(self, entry_id: str, error: str) -> None:
+        """An attempt without a definite answer: the entry stays pending."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ?"
+                " WHERE id = ?",
+                (error[:500], _now(), entry_id),
+            )
+
+    def forget_secret(self, entry_id: str) -> None:
+        """The voucher is printed: its code leaves the outbox (request and answer)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT request FROM outbox WHERE id = ?", (entry_id,)
+            ).fetchone()
+            if row is None:
+                return
+            self._db.execute(
+                "UPDATE outbox SET request = ?, updated_at = ? WHERE id = ?",
+                (_redacted(row[0]), _now(), entry_id),
+            )
+
+    # reading ----------------------------------------------------------------------------
+    def get(self, entry_id: str) -> OutboxRecord | None:
+        with self._lock:
+            return self._get(entry_id)
+
+    def pending(self) -> list[OutboxEntry]:
+        """Entries without a definite answer, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM outbox WHERE state = 'pending' ORDER BY created_at, rowid"
+            ).fetchall()
+        return [_record(row).entry for row in rows]
+
+    def _get(self, entry_id: str) -> OutboxRecord | None:
+        row = self._db.execute("SELECT * FROM outbox WHERE id = ?", (entry_id,)).fetchone()
+        return None if row is None else _record(row)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _redacted(request: str) -> str:
+    data = json.loads(request)
+    if isinstance(data, dict) and "code" in data:
+        data["code"] = REDACTED
+        return json.dumps(data, separators=(",", ":"))
+    return request
+
+
+def _record(row: tuple[object, ...]) -> OutboxRecord:
+    (
+        id_,
+        operation,
+        endpoint,
+        target,
+        request,
+        created_at,
+        state,
+        status,
+        answer,
+        attempts,
+        last_error,
+        _updated,
+    ) = row
+    entry = OutboxEntry(
+        id=str(id_),
+        operation=Operation(str(operation)),
+        endpoint=str(endpoint),
+        request=str(request),
+        created_at=dt.datetime.fromisoformat(str(created_at)),
+        target=None if target is None else str(target),
+    )
+    return OutboxRecord(
+        entry=entry,
+        state=EntryState(str(state)),
+        status=None if status is None else int(str(status)),
+        answer=None if answer is None else str(answer),
+        attempts=int(str(attempts)),
+        last_error=None if last_error is None else str(last_error),
+    )
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"  # 2xx: ``answer`` holds the result
+    REFUSED = "refused"  # a definite 4xx: ``code`` says why
+    UNREACHABLE = "unreachable"  # no definite answer: the entry stays pending
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one :func:`send` came to."""
+
+    entry_id: str
+    outcome: Outcome
+    answer: BaseModel | None = None
+    code: str | None = None
+    detail: str = ""
+
+
+def _stored(record: OutboxRecord) -> Sent:
+    """The result of an entry that already has its definite answer."""
+    entry, answer = record.entry, record.answer or "{}"
+    if record.status is not None and record.status < 300:
+        model = SPECS[entry.operation].answer.model_validate_json(answer)
+        return Sent(entry.id, Outcome.ANSWERED, answer=model)
+    data = json.loads(answer)
+    return Sent(entry.id, Outcome.REFUSED, code=data.get("error"), detail=data.get("message", ""))
+
+
+def send(outbox: Outbox, api: PointsApi, entry: OutboxEntry) -> Sent:
+    """Write ``entry`` to the outbox, then send it (once); an entry already answered is not
+    sent again: its stored answer is returned."""
+    record = outbox.record(entry)
+    if record.state is EntryState.DONE:
+        return _stored(record)
+    spec = SPECS[entry.operation]
+    try:
+        answer = spec.call(api, entry.target, record.entry.model())
+    except PlatformRefusal as e:
+        if e.status >= 500:
+            outbox.note_failure(entry.id, e.detail)
+            return Sent(entry.id, Outcome.UNREACHABLE, detail=e.detail)
+        message = e.detail.partition(": ")[2] or e.detail
+        outbox.mark_done(entry.id, e.status, json.dumps({"error": e.code, "message": message}))
+        return Sent(entry.id, Outcome.REFUSED, code=e.code, detail=message)
+    except TapError as e:  # refused, reset, timeout, a gateway: no definite answer
+        outbox.note_failure(entry.id, e.detail or e.kind.value)
+        return Sent(entry.id, Outcome.UNREACHABLE, detail=e.detail or e.kind.value)
+    outbox.mark_done(entry.id, 200, answer.model_dump_json())
+    return Sent(entry.id, Outcome.ANSWERED, answer=answer)
+
+
+def replay_pending(outbox: Outbox, api: PointsApi) -> list[Sent]:
+    """Send every pending entry again (same id, same request), oldest first; stop at the
+    first one still unreachable (the network is still away). What each came to."""
+    results: list[Sent] = []
+    for entry in outbox.pending():
+        result = send(outbox, api, entry)
+        results.append(result)
+        log.info("outbox replay of %s %s: %s", entry.operation, entry.id, result.outcome)
+        if result.outcome is Outcome.UNREACHABLE:
+            break
+    return results

@@ -1,0 +1,288 @@
+"""The points controller: owns one :class:`app.points.flow.PointsFlow`, carries out its
+effects, as :class:`app.ui.controller.CounterController` does for the lookup flow.
+
+Card probes go to the kiosk's card worker; card proofs, outbox sends and the approvals
+list run on the same card thread (:mod:`app.ui.points.worker`); receipts print off the
+GUI thread (:class:`app.ui.delivery_jobs.DeliveryJobs`); timers are one single-shot
+QTimer. Every answer comes back to the GUI thread and into the flow as an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from app.flow import CardInserted, CardRemovedEvent, ClearScreen, ProbeCard, StartTimer, TapFailed
+from app.points.flow import (
+    Answered,
+    ApprovalsLoaded,
+    CloseMode,
+    ForgetSecret,
+    LoadApprovals,
+    LoadFailed,
+    Mode,
+    OpenSession,
+    PointsEffect,
+    PointsEvent,
+    PointsFlow,
+    PointsView,
+    Printed,
+    PrintFailed,
+    PrintReceipt,
+    Receipt,
+    Refused,
+    Send,
+    SessionOpened,
+    Step,
+    TicketIssued,
+    Unreachable,
+)
+from app.points.outbox import OutboxEntry, Outcome, send
+from app.ports import ErrorKind, TapError
+from app.ui.card_worker import CardThread, failure_of, log_unexpected
+from app.ui.delivery_jobs import DeliveryJobs
+from app.ui.points.worker import PointsThread, Work
+
+if TYPE_CHECKING:
+    from app.points.services import PointsServices
+    from server.api.schemas import PointsScope
+
+log = logging.getLogger(__name__)
+
+#: job numbers of the points controller, apart from the lookup controller's
+FIRST_JOB = 1_000_000
+#: the voucher secret: 24 random bytes, URL-safe base64 (32 characters)
+VOUCHER_CODE_BYTES = 24
+
+
+class PointsRenderer(Protocol):
+    """The screens as the points controller sees them."""
+
+    def show_points(self, flow: PointsFlow) -> None: ...
+
+    def clear_points(self) -> None: ...
+
+    def close_points(self) -> None: ...
+
+
+def new_transfer_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_voucher_code() -> str:
+    return secrets.token_urlsafe(VOUCHER_CODE_BYTES)
+
+
+class PointsController(QObject):
+    """Runs one points operation at a time; ``closed`` when it ends."""
+
+    rendered = Signal(object, object)
+    closed = Signal()
+
+    def __init__(
+        self,
+        *,
+        services: PointsServices,
+        card: CardThread,
+        renderer: PointsRenderer,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.flow: PointsFlow | None = None
+        self._renderer = renderer
+        self._card = card
+        card.worker.finished.connect(self._on_finished)
+        self._work = PointsThread(card.worker.thread(), self)
+        self._work.worker.finished.connect(self._on_finished)
+        self._prints = DeliveryJobs()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timeout)
+        self._timer_token = 0
+        self._last_job = FIRST_JOB
+        self._awaited_job: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether an operation is under way (the points flow gets the events)."""
+        return self.flow is not None and self.flow.step is not Step.CLOSED
+
+    @property
+    def printing(self) -> int:
+        """Receipts not printed yet."""
+        return self._prints.pending
+
+    def open(self, mode: Mode, scope: PointsScope | None) -> None:
+        """Start ``mode``'s operation on its first screen."""
+        if self.active:
+            return
+        from app.points.flow import PointsFlow
+
+        self.flow = PointsFlow(
+            mode,
+            scope,
+            new_id=new_transfer_id,
+            new_code=new_voucher_code,
+            timeouts=self.services.timeouts,
+        )
+        self._apply(self.flow.start())
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self.flow = None
+
+    # events ------------------------------------------------------------------------------
+    @Slot(object)
+    def post(self, event: PointsEvent) -> None:
+        """Feed one event to the flow (GUI thread only) and carry out its effects."""
+        if self.flow is None:
+            return
+        self._apply(self.flow.handle(event))
+
+    def _apply(self, effects: list[PointsEffect]) -> None:
+        flow = self.flow
+        if flow is None:
+            return
+        if flow.step not in (Step.CARD_PRESENT, Step.AUTHENTICATING, Step.SENDING, Step.LOADING):
+            self._awaited_job = None  # a late answer is stale now
+        if flow.step is not Step.CLOSED:
+            self._renderer.show_points(flow)
+        for effect in effects:
+            self._execute(effect)
+        if self.flow is not None:
+            self.rendered.emit(self.flow.step, replace(self.flow.view))
+
+    def card_inserted(self) -> None:
+        self.post(CardInserted())
+
+    def card_removed(self) -> None:
+        self.post(CardRemovedEvent())
+
+    @Slot(int, object)
+    def _on_finished(self, job: int, event: object) -> None:
+        if job != self._awaited_job:
+            return
+        self._awaited_job = None
+        if event is not None:
+            self.post(event)  # type: ignore[arg-type]
+
+    def _on_timeout(self) -> None:
+        from app.flow import TimerFired
+
+        self.post(TimerFired(self._timer_token))
+
+    # effects -----------------------------------------------------------------------------
+    def _execute(self, effect: PointsEffect) -> None:
+        match effect:
+            case ProbeCard():
+                self._card.probe_requested.emit(self._next_job())
+            case OpenSession():
+                self._work.run(self._next_job(), self._open_session(effect))
+            case Send(entry=entry):
+                self._work.run(self._next_job(), self._send(entry))
+            case LoadApprovals():
+                self._work.run(self._next_job(), self._load_approvals)
+            case ForgetSecret(entry_id=entry_id):
+                self._work.run(self._last_job + 1, lambda: self._forget(entry_id))
+            case PrintReceipt(receipt=receipt):
+                self._print(receipt)
+            case StartTimer(seconds=seconds, token=token):
+                self._timer_token = token
+                self._timer.start(max(0, round(seconds * 1000)))
+            case ClearScreen():
+                self._timer.stop()
+                self._renderer.clear_points()
+            case CloseMode():
+                self._timer.stop()
+                self._awaited_job = None
+                self.flow = None
+                self._renderer.close_points()
+                self.closed.emit()
+
+    def _next_job(self) -> int:
+        self._last_job += 2  # odd numbers stay free for unawaited work
+        self._awaited_job = self._last_job
+        return self._last_job
+
+    # work on the card thread (closures: never touch a widget) ---------------------------
+    def _open_session(self, request: OpenSession) -> Work:
+        services = self.services
+
+        def work() -> object:
+            try:
+                prover = services.prover()
+                if request.ticket:
+                    ticket = prover.registration_ticket(
+                        request.pin, allow_last_try=request.allow_last_try
+                    )
+                    return TicketIssued(ticket)
+                session = prover.open_session(request.pin, allow_last_try=request.allow_last_try)
+                return SessionOpened(session)
+            except TapError as exc:
+                return failure_of(exc)
+            except Exception as exc:
+                log_unexpected("points card proof", exc, request.pin)
+                return TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__)
+
+        return work
+
+    def _send(self, entry: OutboxEntry) -> Work:
+        services = self.services
+
+        def work() -> object:
+            try:
+                result = send(services.outbox(), services.client(), entry)
+            except TapError as exc:  # no client (not enrolled): nothing was sent
+                return Unreachable(entry.id, exc.detail or exc.kind.value)
+            if result.outcome is Outcome.ANSWERED:
+                assert result.answer is not None
+                return Answered(entry.id, result.answer)
+            if result.outcome is Outcome.REFUSED:
+                return Refused(entry.id, result.code, result.detail)
+            return Unreachable(entry.id, result.detail)
+
+        return work
+
+    def _load_approvals(self) -> object:
+        try:
+            return ApprovalsLoaded(self.services.client().awaiting_grants())
+        except TapError as exc:
+            return LoadFailed(exc.kind, exc.detail)
+
+    def _forget(self, entry_id: str) -> None:
+        self.services.outbox().forget_secret(entry_id)
+
+    def _print(self, receipt: Receipt) -> None:
+        flow = self.flow
+        services = self.services
+
+        def work() -> None:
+            from app.outputs import label_size
+            from app.points.receipts import render_receipt
+
+            image = render_receipt(receipt, label_size(services.label))
+            services.printer().print_image(image, copies=1, job_name=f"MyKey {receipt.kind}")
+
+        def done(value: object) -> None:
+            if self.flow is flow:
+                self.post(Printed())
+
+        def failed(exc: BaseException) -> None:
+            from app.ui.delivery import failure_detail
+
+            log.error("receipt printing failed: %s", type(exc).__name__)
+            if self.flow is flow:
+                self.post(PrintFailed(failure_detail(exc)))
+
+        self._prints.run(work, done, failed, "receipt-printer")
+
+
+def view_of(flow: PointsFlow) -> PointsView:
+    """A copy of the flow's view (for tests and the rendered signal)."""
+    return replace(flow.view)

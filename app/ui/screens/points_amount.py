@@ -1,0 +1,115 @@
+"""Shop payment and voucher issue: the holder's balances, the account, the amount."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (  # noqa: TID251
+    QButtonGroup,
+    QHBoxLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.flow import Cancel
+from app.i18n import Catalogue
+from app.points.flow import AmountEntered, Mode, PointsFlow
+from app.ui.points.texts import MODE_BUTTONS, points_text
+from app.ui.points.widgets import NumberPad
+from app.ui.screens.base import button, label
+from app.ui.screens.points_base import PointsScreen, problem_label, show_problem
+from server.api.schemas import PointBalance
+
+
+class PointsAmountScreen(PointsScreen):
+    """One button per usable balance (pick the account), the amount pad, OK / Cancel."""
+
+    def __init__(self, texts: Catalogue, parent: QWidget | None = None) -> None:
+        super().__init__(texts, "points_amount", parent)
+        root = QHBoxLayout(self)
+        root.setContentsMargins(40, 32, 40, 32)
+        root.setSpacing(40)
+        left = QVBoxLayout()
+        self.title = label("", "caption")
+        left.addWidget(self.title)
+        left.addWidget(label(texts.tr("points.amount.balances"), "subtitle"))
+        self.balance_box = QVBoxLayout()
+        left.addLayout(self.balance_box)
+        self.empty = label(texts.tr("points.amount.no_balance"), "message")
+        left.addWidget(self.empty)
+        left.addStretch(1)
+        self.problem = problem_label()
+        left.addWidget(self.problem)
+        root.addLayout(left, 1)
+        right = QVBoxLayout()
+        self.pad = NumberPad(texts)
+        self.pad.changed.connect(lambda value: self._refresh())
+        right.addWidget(self.pad)
+        row = QHBoxLayout()
+        self.cancel_button = button(texts.tr("pin.cancel"), "cancel", role="secondary")
+        self.ok_button = button(texts.tr("pin.ok"), "ok")
+        self.cancel_button.clicked.connect(lambda: self.intent.emit(Cancel()))
+        self.ok_button.clicked.connect(self._submit)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.ok_button)
+        right.addLayout(row)
+        root.addLayout(right, 0)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.balance_buttons: list[QPushButton] = []
+        self._mode = Mode.PAY
+
+    def show_points(self, flow: PointsFlow) -> None:
+        view = flow.view
+        self._mode = flow.mode
+        self.title.setText(self.texts.tr(MODE_BUTTONS[flow.mode]))
+        if [b.property("balance_key") for b in self.balance_buttons] != [
+            _key(b) for b in view.balances
+        ]:
+            self._set_balances(view.balances)
+            self.pad.clear()
+        if self.balance_buttons and view.selected < len(self.balance_buttons):
+            self.balance_buttons[view.selected].setChecked(True)
+        show_problem(self.problem, self.texts, view)
+        self._refresh()
+
+    def _set_balances(self, balances: list[PointBalance]) -> None:
+        for widget in self.balance_buttons:
+            self.group.removeButton(widget)
+            widget.deleteLater()
+        self.balance_buttons = []
+        for index, balance in enumerate(balances):
+            name = balance.event_name or balance.municipality_name
+            text = f"{name}  {points_text(balance.available)}"
+            if balance.next_expiry is not None and balance.expiring_points:
+                text += "\n" + self.texts.tr(
+                    "points.amount.expiry",
+                    date=balance.next_expiry.isoformat(),
+                    points=points_text(balance.expiring_points),
+                )
+            widget = button(text, f"balance_{index}", role="secondary")
+            widget.setCheckable(True)
+            widget.setProperty("balance_key", _key(balance))
+            self.group.addButton(widget, index)
+            self.balance_box.addWidget(widget)
+            self.balance_buttons.append(widget)
+        if self.balance_buttons:
+            self.balance_buttons[0].setChecked(True)
+        self.empty.setVisible(not balances)
+
+    def _refresh(self) -> None:
+        has_account = bool(self.balance_buttons) or self._mode is Mode.VOUCHER
+        self.ok_button.setEnabled(has_account and self.pad.value() > 0)
+
+    def _submit(self) -> None:
+        index = max(0, self.group.checkedId())
+        if self.pad.value() > 0:
+            self.intent.emit(AmountEntered(index, self.pad.value()))
+
+    def clear(self) -> None:
+        self._set_balances([])
+        self.pad.clear()
+        self.problem.setText("")
+
+
+def _key(balance: PointBalance) -> str:
+    return f"{balance.municipality_code}/{balance.event_code}/{balance.available}"

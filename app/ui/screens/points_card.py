@@ -1,0 +1,36 @@
+"""A points operation's first screen: "place the card", naming the operation."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: TID251
+
+from app.flow import Cancel
+from app.i18n import Catalogue
+from app.points.flow import PointsFlow
+from app.ui.pictograms import Kind, Pictogram
+from app.ui.points.texts import MODE_BUTTONS
+from app.ui.screens.base import button, label
+from app.ui.screens.points_base import PointsScreen
+
+
+class PointsCardScreen(PointsScreen):
+    """The operation's name, the reader pictogram and "キャンセル"."""
+
+    def __init__(self, texts: Catalogue, parent: QWidget | None = None) -> None:
+        super().__init__(texts, "points_card", parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(48, 40, 48, 32)
+        self.mode = label("", "caption")
+        layout.addWidget(self.mode)
+        layout.addStretch(1)
+        layout.addWidget(Pictogram(Kind.READER, 220), 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(label(texts.tr("idle.title"), "title"))
+        layout.addWidget(label(texts.tr("points.card.subtitle"), "subtitle"))
+        layout.addStretch(2)
+        self.cancel_button = button(texts.tr("pin.cancel"), "cancel", role="secondary")
+        self.cancel_button.clicked.connect(lambda: self.intent.emit(Cancel()))
+        layout.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignHCenter)
+
+    def show_points(self, flow: PointsFlow) -> None:
+        self.mode.setText(self.texts.tr(MODE_BUTTONS[flow.mode]))
