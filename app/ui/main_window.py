@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget  # noqa: TID251
 
@@ -21,6 +22,8 @@ from app.ui.screens.querying import QUERYING, READING, QueryingScreen
 from app.ui.screens.result import ResultScreen
 
 DEFAULT_SIZE = (1280, 800)
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -42,8 +45,13 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle(texts.tr("app.title"))
         self._texts = texts
-        #: staff-PIN guard for closing the kiosk (a later issue): return False to refuse
+        #: guard for closing the kiosk (the staff PIN, :mod:`app.ui.staff_access`):
+        #: return False to refuse
         self.close_guard: Callable[[], bool] | None = None
+        #: kiosk lock-down: minimising or leaving full screen is undone at once unless
+        #: ``may_leave_full_screen()`` (the staff PIN was given) says otherwise
+        self.lockdown = False
+        self.may_leave_full_screen: Callable[[], bool] = lambda: False
 
         name = self._shown_name(service_name)
         self.idle = IdleScreen(texts, name)
@@ -166,3 +174,26 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         super().closeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange and self.left_full_screen():
+            if not self.may_leave_full_screen():
+                log.warning("the kiosk left full screen without the staff PIN: restored")
+                QTimer.singleShot(0, self.restore_full_screen)
+
+    def left_full_screen(self) -> bool:
+        """Whether the locked-down kiosk is minimised or no longer full screen."""
+        state = self.windowState()
+        return self.lockdown and (
+            bool(state & Qt.WindowState.WindowMinimized)
+            or not state & Qt.WindowState.WindowFullScreen
+        )
+
+    def restore_full_screen(self) -> None:
+        """Back to full screen and on top (lock-down), unless the staff PIN allows otherwise."""
+        if not self.left_full_screen() or self.may_leave_full_screen() or not self.isVisible():
+            return
+        self.setWindowState(Qt.WindowState.WindowFullScreen)
+        self.showFullScreen()
+        self.raise_()

@@ -5,6 +5,11 @@ top-left corner), never while a patron's tap is in progress. Three wrong staff P
 the counter back to idle and lock the prompt out for a minute. A patron's card ends the
 staff screens (unsaved changes are dropped). The staff screens, the keyring and the
 settings form are loaded on the first gesture, never on the way to the first paint.
+
+Kiosk lock-down (:meth:`StaffAccess.lock_down`, a full-screen counter): closing the window
+or Ctrl+Q asks for the staff PIN first and closes only after it; minimising or leaving
+full screen is undone at once unless the settings screen is open (the staff PIN was given),
+and the counter goes back to full screen when the staff leave it.
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ class StaffAccess(QObject):
         self.queues = queues
         self.failures = 0
         self.locked_until: float | None = None
+        #: what the staff PIN opens: the settings, or the way out of the kiosk
+        self.leaving = False
+        self._may_close = False
         self._prompt: StaffPinScreen | None = None
         self._settings: SettingsScreen | None = None
         window.staff_requested.connect(self.request)
@@ -101,14 +109,24 @@ class StaffAccess(QObject):
         return self._settings
 
     # the gesture -------------------------------------------------------------------------
-    def request(self) -> bool:
-        """The staff's gesture: the prompt, from the idle screen only. True if it opened."""
-        if self.controller.flow.state is not State.IDLE or self.window.showing_staff_screen():
+    def request(self, *, leave: bool = False) -> bool:
+        """The staff's gesture: the prompt, from the idle screen only. True if it opened.
+
+        ``leave``: the PIN closes the kiosk instead of opening the settings.
+        """
+        window = self.window
+        if self.controller.flow.state is not State.IDLE:
             return False
-        if self.window.current_screen() is not self.window.idle:
+        if window.showing_staff_screen() and not (leave and window.current_screen() is
+                                                   self._settings):
             return False
+        if not window.showing_staff_screen() and window.current_screen() is not window.idle:
+            return False
+        self.leaving = leave
         prompt = self.prompt
         prompt.reset()
+        if leave:
+            prompt.set_message(self.texts.tr("staff.leave"))
         refusal = self._refusal()
         if refusal is not None:
             prompt.set_pad_enabled(False)
@@ -167,7 +185,10 @@ class StaffAccess(QObject):
             return
         if ok:
             self.failures = 0
-            self.open_settings()
+            if self.leaving:
+                self._leave()
+            else:
+                self.open_settings()
             return
         self.failures += 1
         log.warning("wrong staff PIN (%d of %d)", self.failures, MAX_FAILURES)
@@ -177,6 +198,35 @@ class StaffAccess(QObject):
             self.back_to_idle()
             return
         prompt.set_message(self.texts.tr("staff.wrong", tries=MAX_FAILURES - self.failures))
+
+    # lock-down ---------------------------------------------------------------------------
+    def lock_down(self) -> None:
+        """Guard the window: close and Ctrl+Q need the staff PIN; full screen is kept."""
+        window = self.window
+        window.close_guard = self.may_close
+        window.may_leave_full_screen = self.unlocked
+        window.lockdown = True
+
+    def may_close(self) -> bool:
+        """The window's close guard: True once the staff PIN was given to leave; otherwise
+        the staff PIN prompt opens (from the idle or settings screen) and False."""
+        if self._may_close:
+            return True
+        log.warning("closing the kiosk needs the staff PIN")
+        self.request(leave=True)
+        return False
+
+    def unlocked(self) -> bool:
+        """Whether the staff PIN was given (the settings screen shows): the window may then
+        be minimised or leave full screen."""
+        return self._settings is not None and self.window.current_screen() is self._settings
+
+    def _leave(self) -> None:
+        log.info("the staff closed the kiosk")
+        self._may_close = True
+        self.back_to_idle()
+        self.window.lockdown = False
+        self.window.close()
 
     def _flow_changed(self, state: State, view: View) -> None:
         """A patron's card took the screen over: the staff screens are left."""
@@ -220,8 +270,10 @@ class StaffAccess(QObject):
         if self._settings is not None:
             self._settings.clear()
         self._take_focus(False)
+        self.leaving = False
         if self.window.showing_staff_screen():
             self.window.show_idle()
+        self.window.restore_full_screen()  # the staff may have minimised the counter
 
     def _take_focus(self, take: bool) -> None:
         """A keyboard-wedge counter never takes the focus; its settings form needs it for
