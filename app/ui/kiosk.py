@@ -114,8 +114,7 @@ class Kiosk:
 
     def __post_init__(self) -> None:
         if self.points is not None:
-            self.startup.idle_painted.connect(self._begin_points)
-            self.startup.paint_overdue.connect(lambda: self._begin_points(0.0))
+            self.startup.continuing.connect(self.points.begin)
         self.startup.idle_painted.connect(self._idle_painted)
         self.startup.paint_overdue.connect(self._paint_overdue)
         self.startup.work_done.connect(self._work_done)
@@ -148,10 +147,6 @@ class Kiosk:
         """A new service description: the screens' service name and the next deliveries."""
         self.window.set_service_name(None if service is None else service.display_name)
         self.controller.set_service(service)
-
-    def _begin_points(self, painted_at: float) -> None:
-        if self.points is not None:
-            self.points.begin()
 
     def _idle_painted(self, painted_at: float) -> None:
         if self.on_idle_painted is not None:

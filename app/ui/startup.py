@@ -104,6 +104,18 @@ class Startable(Protocol):
     def start(self) -> None: ...
 
 
+def preload_wire_schema() -> None:
+    """Import pydantic and the wire schema on this (the GUI) thread, once.
+
+    The start-up work, the card worker and the points start-up each import them on their
+    own thread; pydantic resolves its names lazily, and two threads importing it for the
+    first time at once can see a half-initialised module ("cannot import name
+    'BaseModel'"). Importing it here first, before any of those threads starts, makes
+    their imports plain look-ups.
+    """
+    import server.api.schemas  # noqa: F401
+
+
 class KioskStartup(QObject):
     """The second half of start-up, begun by the first paint of ``window``."""
 
@@ -115,6 +127,9 @@ class KioskStartup(QObject):
     work_done = Signal(object)
     #: the background work raised this TapError: the counter cannot work (not enrolled)
     refused = Signal(object)
+    #: the second half begins (after the first paint, or when it is overdue): the wire
+    #: schema is imported; background threads may start now
+    continuing = Signal()
 
     def __init__(
         self,
@@ -177,6 +192,8 @@ class KioskStartup(QObject):
         if self._continued or self._stopped:
             return
         self._continued = True
+        preload_wire_schema()
+        self.continuing.emit()
         self._monitor.start()
         self._next_job()
 

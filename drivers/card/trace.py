@@ -1,4 +1,4 @@
-"""APDU traffic logging at the TRAFFIC level (5), with VERIFY PIN bytes redacted."""
+"""APDU traffic logging at the TRAFFIC level (7), with VERIFY PIN bytes redacted."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from drivers.card.apdu import INS_VERIFY
 from drivers.card.transport import Transport
 
-TRAFFIC = 5
+TRAFFIC = 7  # not 5: uvicorn names 5 "TRACE" in a process that runs both
 logging.addLevelName(TRAFFIC, "TRAFFIC")
 
 logger = logging.getLogger("drivers.card.traffic")

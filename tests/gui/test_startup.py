@@ -247,3 +247,30 @@ def test_a_window_never_painted_still_starts_the_monitor(qtbot: QtBot) -> None:
     startup.begin()
     qtbot.waitUntil(lambda: monitor.running, timeout=5000)
     assert overdue == [True] and startup.continued
+
+
+def test_the_wire_schema_is_imported_before_any_background_thread_starts(
+    qtbot: QtBot, service: ServiceInfo
+) -> None:
+    """pydantic imported for the first time by two threads at once can fail ("cannot
+    import name 'BaseModel'"): the GUI thread imports it before the monitor, the start-up
+    work and the points start-up begin."""
+    order: list[str] = []
+    kiosk = started_kiosk(qtbot, service)
+    try:
+        kiosk.startup.continuing.connect(lambda: order.append("continuing"))
+        qtbot.waitUntil(lambda: kiosk.monitor.running, timeout=5000)
+        order.append("monitor running")
+        assert order == ["continuing", "monitor running"]
+    finally:
+        kiosk.stop()
+    code = (
+        "import sys\n"
+        "from app.ui.startup import preload_wire_schema\n"
+        "assert 'pydantic.main' not in sys.modules, 'loaded before the paint'\n"
+        "preload_wire_schema()\n"
+        "assert 'pydantic.main' in sys.modules and 'server.api.schemas' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=offscreen(), cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

@@ -151,7 +151,10 @@ class Fakes:
             list_readers=lambda: self.readers,
             enroll=enroll,
             key_store=lambda settings, home: TerminalKeyStore("file", home),
-            fetch_health=lambda url, timeout: HealthResponse(server_time=NOW, version="t"),
+            # the platform's clock is now (NOW is the collection's time, minutes ago in CI)
+            fetch_health=lambda url, timeout: HealthResponse(
+                server_time=dt.datetime.now(dt.UTC), version="t"
+            ),
             monitor_factory=lambda settings: lambda on_insert, on_remove: None,  # type: ignore[arg-type,return-value]
             run_kiosk=run_kiosk,
         )

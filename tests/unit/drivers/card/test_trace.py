@@ -19,9 +19,15 @@ def _pin_forms(pin: str) -> list[str]:
     return [pin, raw.hex(), raw.hex().upper(), raw.hex(" "), raw.hex(" ").upper()]
 
 
-def test_level_is_registered() -> None:
-    assert trace.TRAFFIC == 5
-    assert logging.getLevelName(5) == "TRAFFIC"
+def test_level_is_registered_apart_from_uvicorn_s_trace() -> None:
+    import uvicorn.config
+
+    # what uvicorn does when it configures logging in the same process (the demo's
+    # embedded platform): our level keeps its name
+    logging.addLevelName(uvicorn.config.TRACE_LOG_LEVEL, "TRACE")
+    assert trace.TRAFFIC == 7
+    assert logging.getLevelName(trace.TRAFFIC) == "TRAFFIC"
+    assert logging.DEBUG > trace.TRAFFIC > uvicorn.config.TRACE_LOG_LEVEL
 
 
 def test_format_command_redacts_verify_data() -> None:
