@@ -7,6 +7,9 @@ Real card proofs through pcscd and the virtual card; the platform in process
 
 from __future__ import annotations
 
+from PySide6.QtGui import QValidator
+from pytestqt.qtbot import QtBot
+
 from app.points.errors import PointsErrorKind
 from app.points.flow import Step
 from app.points.mode import Mode
@@ -292,3 +295,20 @@ def test_a_shop_terminal_cannot_grant(
     assert points_platform.points_at_alpha(mykey_id) == (100, 0)
     counter.screens.done.finish_button.click()
     counter.wait_closed()
+
+
+def test_a_staff_name_takes_no_markup_or_quotes(qtbot: QtBot) -> None:
+    """The platform refuses markup, quotes and semicolons in names (400 malformed): the
+    name fields of the grant and approval screens do not take them in the first place."""
+    from app.i18n import Catalogue
+    from app.ui.screens.points_approvals import PointsApprovalsScreen
+    from app.ui.screens.points_grant import PointsGrantScreen
+
+    texts = Catalogue("ja")
+    grant, approvals = PointsGrantScreen(texts), PointsApprovalsScreen(texts)
+    for screen in (grant, approvals):
+        qtbot.addWidget(screen)
+        qtbot.keyClicks(screen.staff, "O'Brien <b>;\\\"`")  # typed key by key
+        assert screen.staff.text() == "OBrien b"
+        validator = screen.staff.validator()
+        assert validator.validate("山田 花子", 0)[0] is QValidator.State.Acceptable

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget  # noqa: TID251
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap, QRegularExpressionValidator
+from PySide6.QtWidgets import (  # noqa: TID251
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.i18n import Catalogue
 from app.ui.screens.base import button, label
+from server.api.schemas import PLAIN_TEXT
 
 #: points amounts up to 9,999,999
 MAX_DIGITS = 7
+
+
+def name_field(name: str) -> QLineEdit:
+    """A staff member's name: the characters the platform refuses in free text (markup,
+    quotes, semicolons, backslashes, control characters) cannot be typed."""
+    field = QLineEdit()
+    field.setObjectName(name)
+    field.setMaxLength(128)
+    field.setMinimumHeight(64)
+    field.setValidator(QRegularExpressionValidator(QRegularExpression(PLAIN_TEXT), field))
+    return field
 
 
 class NumberPad(QWidget):

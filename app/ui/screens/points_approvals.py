@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (  # noqa: TID251
     QFrame,
     QHBoxLayout,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -15,6 +14,7 @@ from app.flow import Cancel
 from app.i18n import N_, Catalogue
 from app.points.flow import Decide, PointsFlow
 from app.ui.points.texts import GRANT_REASONS, points_text
+from app.ui.points.widgets import name_field
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen, problem_label, show_problem
 from server.api.schemas import Grant, GrantStatus
@@ -30,10 +30,7 @@ class PointsApprovalsScreen(PointsScreen):
         layout.addWidget(label(texts.tr("points.mode.approvals"), "caption"))
         row = QHBoxLayout()
         row.addWidget(label(texts.tr("points.approvals.staff"), "subtitle"))
-        self.staff = QLineEdit()
-        self.staff.setObjectName("approver_name")
-        self.staff.setMaxLength(128)
-        self.staff.setMinimumHeight(64)
+        self.staff = name_field("approver_name")
         row.addWidget(self.staff, 1)
         layout.addLayout(row)
         self.notice = label("", "message")

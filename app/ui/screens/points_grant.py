@@ -6,7 +6,6 @@ from PySide6.QtWidgets import (  # noqa: TID251
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -16,7 +15,7 @@ from app.flow import Cancel
 from app.i18n import Catalogue
 from app.points.flow import Confirm, GrantEntered, PointsFlow
 from app.ui.points.texts import GRANT_REASONS, points_text
-from app.ui.points.widgets import NumberPad
+from app.ui.points.widgets import NumberPad, name_field
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen
 from server.api.schemas import GrantReason
@@ -50,10 +49,7 @@ class PointsGrantScreen(PointsScreen):
         self.reasons.buttonToggled.connect(lambda *_: self._refresh())
         left.addLayout(grid)
         left.addWidget(label(texts.tr("points.grant.staff"), "subtitle"))
-        self.staff = QLineEdit()
-        self.staff.setObjectName("staff_name")
-        self.staff.setMaxLength(128)
-        self.staff.setMinimumHeight(64)
+        self.staff = name_field("staff_name")
         self.staff.textChanged.connect(lambda _: self._refresh())
         left.addWidget(self.staff)
         self.approval = label("", "subtitle")
