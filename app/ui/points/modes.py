@@ -101,14 +101,17 @@ class PointsModes(QObject):
         idle_layout.insertWidget(max(0, idle_layout.count() - 2), self.bar)
         self.started.connect(self._started)
         self._jobs: object | None = None
+        #: set by :meth:`stop`: a start-up answer arriving later is dropped (its widgets
+        #: may be gone by then)
+        self._stopped = False
 
     # start-up ----------------------------------------------------------------------------
     def begin(self) -> None:
         """After the first paint: the scope and the outbox replay, off the GUI thread."""
         from app.ui.delivery_jobs import DeliveryJobs
 
-        if self._jobs is not None:
-            return  # started already (painted, or overdue)
+        if self._jobs is not None or self._stopped:
+            return  # started already (painted, or overdue), or stopping
         jobs = DeliveryJobs()
         self._jobs = jobs
         jobs.run(self.services.start_up, self.started.emit, self._start_failed, "points-start-up")
@@ -119,6 +122,8 @@ class PointsModes(QObject):
 
     @Slot(object)
     def _started(self, result: object) -> None:
+        if self._stopped:
+            return
         startup: StartUp | None = result  # type: ignore[assignment]
         self.scope = startup.scope if startup is not None else None
         self.bar.show_modes(offered_modes(self.scope, register=self.services.register))
@@ -183,6 +188,7 @@ class PointsModes(QObject):
             self.lookup.card_removed(reader)
 
     def stop(self) -> None:
+        self._stopped = True
         if self.controller is not None:
             self.controller.shutdown()
         self.services.close()
