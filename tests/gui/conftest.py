@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections import deque
@@ -146,6 +147,23 @@ class FakeSettings:
     keyboard: KeyboardSettings = field(default_factory=KeyboardSettings)
     label: LabelSettings = field(default_factory=LabelSettings)
     terminal_id: str | None = "term-1"
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """Automatic garbage collection off for each GUI test, one collection on this (the GUI)
+    thread after it — after pytest-qt has closed its widgets (an autouse fixture is set up
+    first and torn down last).  Otherwise a thread of the test (an in-process platform's
+    worker, a card thread) could collect a stopped kiosk's Qt objects off the GUI thread,
+    which crashes PySide (app.ui.main_thread_gc does the same for a running kiosk)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if was:
+            gc.enable()
 
 
 @pytest.fixture

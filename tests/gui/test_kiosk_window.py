@@ -46,11 +46,14 @@ def test_close_guard_can_refuse(make_counter) -> None:
 
 
 def test_gc_runs_on_the_gui_thread_while_the_kiosk_runs(make_counter) -> None:
-    assert gc.isenabled()
-    counter = make_counter(FakeTapper([]))
-    assert not gc.isenabled()
-    counter.kiosk.stop()
-    assert gc.isenabled()
+    gc.enable()  # as in a real process (the GUI tests' fixture keeps it off otherwise)
+    try:
+        counter = make_counter(FakeTapper([]))
+        assert not gc.isenabled()
+        counter.kiosk.stop()
+        assert gc.isenabled()
+    finally:
+        gc.disable()
 
 
 def test_the_real_settings_class_fits(make_counter) -> None:
