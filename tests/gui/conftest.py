@@ -268,15 +268,25 @@ def make_counter(
             monitor_factory=factory,
             home=home,
         )
-        qtbot.addWidget(kiosk.window)
+        # stopped before pytest-qt closes and deletes the window (its teardown hook runs
+        # before this fixture's): a delivery finishing later would touch deleted widgets
+        qtbot.addWidget(kiosk.window, before_close_func=lambda _: stop(kiosk, tapper))
         kiosk.start()
         started.append((kiosk, tapper))
         return Counter(kiosk, tapper, monitors[0], qtbot)
 
-    yield make
-    for kiosk, tapper in started:
+    stopped: set[int] = set()
+
+    def stop(kiosk: Kiosk, tapper: FakeTapper) -> None:
+        if id(kiosk) in stopped:
+            return
+        stopped.add(id(kiosk))
         tapper.release()  # let a held call return before the card thread joins
         kiosk.stop()
+
+    yield make
+    for kiosk, tapper in started:
+        stop(kiosk, tapper)
 
 
 # --- the points world (tests/gui/points_world.py) ------------------------------------------
