@@ -22,10 +22,6 @@ from server.portal.models import PortalAccount
 BATCH = 500
 
 
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 def _due(session: Session, now: dt.datetime) -> list[tuple[PortalAccount, str, dt.datetime]]:
     latest = (
         select(
@@ -47,7 +43,8 @@ def _due(session: Session, now: dt.datetime) -> list[tuple[PortalAccount, str, d
         .limit(BATCH)
         .with_for_update(of=PortalAccount, skip_locked=True)
     ).all()
-    return [(account, mykey_id, _as_utc(not_after)) for account, mykey_id, not_after in rows]
+    # max() keeps the column's type (UTCDateTime): aware UTC on every backend
+    return [(account, mykey_id, not_after) for account, mykey_id, not_after in rows]
 
 
 def notice_expired_mykeys(db: Database, now: dt.datetime) -> int:

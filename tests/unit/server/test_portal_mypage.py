@@ -299,7 +299,6 @@ def test_an_expired_mykey_id_is_noticed_once_and_again_after_renewal(
             select(CertificateBinding.not_after).where(CertificateBinding.mykey_pk == pk)
         ).one()
     )
-    not_after = not_after.replace(tzinfo=dt.UTC) if not_after.tzinfo is None else not_after
     before = run_scheduled(library.world.db, not_after - dt.timedelta(days=1), settings)
     assert before.mykeys_expired == 0 and before.mails_sent == 1  # "registered" only
     after = run_scheduled(library.world.db, not_after + dt.timedelta(days=1), settings)
