@@ -160,7 +160,12 @@ def real_backends() -> Backends:
 
 
 def main() -> None:
-    """The ``mykey-counter`` console script."""
+    """The ``mykey-counter`` console script.  A crash in native code (Qt, PC/SC) prints
+    every thread's Python stack to stderr (the journal under systemd) before the process
+    dies, so that the restarted kiosk's cause can be found."""
+    import faulthandler
+
+    faulthandler.enable()
     cli.main(prog_name="mykey-counter", obj=real_backends())
 
 
