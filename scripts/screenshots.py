@@ -147,7 +147,11 @@ def _result(window: MainWindow) -> None:
     methods = deliveries_for(
         ["show", "barcode"], keyboard=KeyboardSettings(), label=LabelSettings()
     )
-    deliver_all(methods, result, DeliveryContext(SERVICE, window.result))
+    from app.ui.background import Background
+
+    background = Background(window)  # show and barcode run nothing in the background
+    deliver_all(methods, result, DeliveryContext(SERVICE, window.result, background))
+    background.stop()
 
 
 def _staff_screen(make: Callable[[], Screen]) -> Callable[[MainWindow], QWidget | None]:
@@ -191,6 +195,7 @@ def counter_shots(texts: Catalogue, home: Path) -> Iterator[Shot]:
         return screen
 
     def settings() -> Screen:
+        from app.ui.background import Background
         from app.ui.screens.settings import SettingsScreen
 
         screen = SettingsScreen(
@@ -200,6 +205,7 @@ def counter_shots(texts: Catalogue, home: Path) -> Iterator[Shot]:
             apply=lambda settings: True,
             back=lambda: None,
             queues=lambda: ["QL-820NWB"],
+            background=Background(),  # no test is run for the screenshot
         )
         screen.open()
         return screen

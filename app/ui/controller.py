@@ -1,9 +1,9 @@
 """The counter's controller: owns the flow, carries out its effects.
 
-Events come in from the card monitor, the screens (intents), the card thread and the
+Events come in from the card monitor, the screens (intents), the card lane and the
 flow's timer, all on the GUI thread; ``CounterFlow.handle`` turns each into effects:
-card work goes to the card thread, timers to one single-shot QTimer, deliveries to the
-configured methods, and ClearScreen wipes every screen.
+card work goes to the card lane (:mod:`app.ui.background`), timers to one single-shot
+QTimer, deliveries to the configured methods, and ClearScreen wipes every screen.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from app import card_work
 from app.flow import (
     Authenticate,
     CardInserted,
@@ -27,11 +28,12 @@ from app.flow import (
     ProbeCard,
     StartTimer,
     State,
+    TapFailed,
     TimerFired,
     View,
 )
-from app.ports import Tapper
-from app.ui.card_worker import CardThread
+from app.ports import ErrorKind, Tapper
+from app.ui.background import Background
 from app.ui.delivery import Delivery, DeliveryContext, ResultDisplay, deliver_all
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: states in which an answer of the card thread is awaited
+#: states in which an answer of the card lane is awaited
 _WAITING = (State.CARD_PRESENT, State.QUERYING)
 
 
@@ -67,36 +69,41 @@ class CounterController(QObject):
         renderer: Renderer,
         service: ServiceInfo | None,
         deliveries: Sequence[Delivery],
+        background: Background,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.flow = flow
+        self._tapper = tapper
         self._renderer = renderer
         self._service = service
         self._deliveries = list(deliveries)
-        self._card = CardThread(tapper, self)
-        self._card.worker.finished.connect(self._on_card_finished)
+        self._background = background
+        self._card = background.card_lane.caller()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timeout)
         self._timer_token = 0
-        self._last_job = 0
-        self._awaited_job: int | None = None
 
     # life --------------------------------------------------------------------------------
     def start(self) -> None:
-        self._card.start()
         self._renderer.show_state(self.flow.state, self.flow.view)
         self.rendered.emit(self.flow.state, replace(self.flow.view))
 
     def shutdown(self) -> None:
+        """No more timers, and no answer of the card lane reaches the flow any more."""
         self._timer.stop()
-        self._card.stop()
+        self._card.forget()
 
     @property
-    def card_thread(self) -> CardThread:
-        """The one card thread: the points modes run their card work on it too."""
-        return self._card
+    def tapper(self) -> Tapper:
+        """The card on the reader: the points modes probe it too."""
+        return self._tapper
+
+    @property
+    def background(self) -> Background:
+        """The kiosk's worker threads: the points modes use the same card lane."""
+        return self._background
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -125,7 +132,7 @@ class CounterController(QObject):
         effects = self.flow.handle(event)
         state, view = self.flow.state, self.flow.view
         if state not in _WAITING:
-            self._awaited_job = None  # a late answer of the card thread is stale now
+            self._card.forget()  # a late answer of the card lane is stale now
         changed = (state, view) != before
         if changed:
             log.debug("%s -> %s", before[0], state)
@@ -143,13 +150,10 @@ class CounterController(QObject):
     def card_removed(self, reader: str) -> None:
         self.post(CardRemovedEvent())
 
-    @Slot(int, object)
-    def _on_card_finished(self, job: int, event: Event) -> None:
-        if job != self._awaited_job:
-            log.debug("dropping the stale answer of card job %d", job)
-            return
-        self._awaited_job = None
-        self.post(event)
+    def _card_failed(self, exc: BaseException) -> None:
+        """The card work itself broke (card_work catches everything it expects)."""
+        log.error("card work failed: %s", type(exc).__name__)
+        self.post(TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__))
 
     def _on_timeout(self) -> None:
         self.post(TimerFired(self._timer_token))
@@ -158,9 +162,13 @@ class CounterController(QObject):
     def _execute(self, effect: Effect) -> None:
         match effect:
             case ProbeCard():
-                self._card.probe_requested.emit(self._next_job())
-            case Authenticate():
-                self._card.authenticate_requested.emit(self._next_job(), effect)
+                tapper = self._tapper
+                self._card.run(lambda: card_work.probe(tapper), self.post, self._card_failed)
+            case Authenticate(pin=pin, allow_last_try=allow_last_try):
+                tapper = self._tapper
+                self._card.run(
+                    lambda: card_work.authenticate(tapper, pin, allow_last_try=allow_last_try),
+                    self.post, self._card_failed)
             case StartTimer(seconds=seconds, token=token):
                 self._timer_token = token
                 self._timer.start(max(0, round(seconds * 1000)))
@@ -172,12 +180,8 @@ class CounterController(QObject):
                     log.error("a result without a service description; not delivered")
                     display.show_delivery_failed()
                     return
-                deliver_all(self._deliveries, result, DeliveryContext(self._service, display))
+                context = DeliveryContext(self._service, display, self._background)
+                deliver_all(self._deliveries, result, context)
             case ClearScreen():
                 self._timer.stop()
                 self._renderer.clear_personal_data()
-
-    def _next_job(self) -> int:
-        self._last_job += 1
-        self._awaited_job = self._last_job
-        return self._last_job

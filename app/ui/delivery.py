@@ -2,8 +2,9 @@
 
 "show" (A) and "barcode" (B) write to the result screen. "keyboard" (C) types the number
 into the desk's system and "label" (D) prints a same-day label: both block (per-key
-delays, printers), so they run off the GUI thread (:mod:`app.ui.delivery_jobs`) and report
-on the result screen; a number that was not typed or printed is shown there (A) instead.
+delays, printers), so they run off the GUI thread (the kiosk's
+:class:`app.ui.background.Background`, one lane per method) and report on the result
+screen; a number that was not typed or printed is shown there (A) instead.
 Their backends are built on first use from the settings (:mod:`app.outputs`).
 
 The barcode libraries and Pillow are imported on first use (or by :func:`warm_up` after
@@ -14,10 +15,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from app.i18n import N_
 from app.settings import KeyboardSettings, LabelSettings
@@ -26,12 +26,13 @@ if TYPE_CHECKING:
     from PIL import Image
     from PySide6.QtGui import QImage
 
-    from app.ui.delivery_jobs import DeliveryJobs
+    from app.ui.printing import BackgroundRunner
     from drivers.keyboard import KeyboardWedge, WedgeOutcome
     from drivers.printers import LabelPrinter
     from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: on-screen barcode size: scanners read wide bars from a step away
 BARCODE_MAX_WIDTH_PX = 960
@@ -77,6 +78,8 @@ class DeliveryContext:
 
     service: ServiceInfo
     display: ResultDisplay
+    #: where blocking work (typing, printing) runs
+    background: BackgroundRunner
 
 
 class Delivery(Protocol):
@@ -121,33 +124,43 @@ KEYBOARD_NOTICES: dict[str, str] = {
 
 
 class _BackgroundDelivery:
-    """A delivery whose blocking work (typing, printing) runs off the GUI thread, one job
-    at a time per method; ``pending`` tells unattended runs to wait for it."""
+    """A delivery whose blocking work (typing, printing) runs on its own background lane,
+    one job at a time per method; ``pending`` tells unattended runs to wait for it."""
+
+    name: str
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._jobs: DeliveryJobs | None = None
+        self._pending = 0
 
     @property
     def pending(self) -> int:
-        return 0 if self._jobs is None else self._jobs.pending
+        return self._pending
+
+    def _counted(
+        self, done: Callable[[T], None], failed: Callable[[BaseException], None]
+    ) -> tuple[Callable[[T], None], Callable[[BaseException], None]]:
+        """``done`` and ``failed``, counting this job as pending until one of them runs."""
+        self._pending += 1
+
+        def finished(value: T) -> None:
+            self._pending -= 1
+            done(value)
+
+        def broke(exc: BaseException) -> None:
+            self._pending -= 1
+            failed(exc)
+
+        return finished, broke
 
     def _run(
         self,
+        background: BackgroundRunner,
         work: Callable[[], object],
         done: Callable[[object], None],
         failed: Callable[[BaseException], None],
-        thread_name: str,
     ) -> None:
-        def serialised() -> object:
-            with self._lock:
-                return work()
-
-        if self._jobs is None:
-            from app.ui.delivery_jobs import DeliveryJobs
-
-            self._jobs = DeliveryJobs()
-        self._jobs.run(serialised, done, failed, thread_name)
+        finished, broke = self._counted(done, failed)
+        background.run_in_background(work, finished, broke, name=self.name)
 
 
 class KeyboardDelivery(_BackgroundDelivery):
@@ -159,7 +172,7 @@ class KeyboardDelivery(_BackgroundDelivery):
     """
 
     name = "keyboard"
-    modules: tuple[str, ...] = ("app.outputs", "drivers.keyboard", "app.ui.delivery_jobs")
+    modules: tuple[str, ...] = ("app.outputs", "drivers.keyboard")
 
     def __init__(
         self,
@@ -200,7 +213,7 @@ class KeyboardDelivery(_BackgroundDelivery):
             log.error("keyboard wedge failed: %s", type(exc).__name__)
             self._not_typed(display, token, service_id, N_("result.keyboard.unavailable"))
 
-        self._run(work, done, failed, "keyboard-wedge")
+        self._run(context.background, work, done, failed)
 
     @staticmethod
     def _not_typed(display: ResultDisplay, token: int, service_id: str, key: str) -> None:
@@ -231,7 +244,7 @@ class LabelDelivery(_BackgroundDelivery):
     """
 
     name = "label"
-    modules: tuple[str, ...] = ("app.labels", "app.outputs", "app.ui.delivery_jobs")
+    modules: tuple[str, ...] = ("app.labels", "app.outputs", "app.ui.printing")
 
     def __init__(
         self,
@@ -267,13 +280,12 @@ class LabelDelivery(_BackgroundDelivery):
         job_name = f"MyKey label {context.service.name}"  # never the ID: spool logs keep it
         display.show_delivery_notice("label", N_("result.label.printing"), "staff")
 
-        def work() -> None:
+        def render() -> Image.Image:
             from app.labels import render_label
 
-            self.printer().print_image(render_label(content, size), copies=1,
-                                       job_name=job_name)
+            return render_label(content, size)
 
-        def done(value: object) -> None:
+        def done() -> None:
             if display.result_token() == token:
                 display.show_delivery_notice("label", N_("result.label.printed"), "staff")
 
@@ -286,7 +298,12 @@ class LabelDelivery(_BackgroundDelivery):
                 "label", N_("result.label.failed"), "danger", detail=failure_detail(exc)
             )
 
-        self._run(work, done, failed, "label-printer")
+        from app.ui.printing import print_rendered
+
+        printed, broke = self._counted(lambda _: done(), failed)
+        print_rendered(context.background, printer=self.printer, render=render,
+                       job_name=job_name, on_done=lambda: printed(None), on_failed=broke,
+                       lane=self.name)
 
 
 def deliveries_for(

@@ -23,6 +23,7 @@ from app.flow import CounterFlow, Timeouts
 from app.i18n import Catalogue
 from app.ports import EXIT_STATUS, TapError, Tapper
 from app.settings import KeyboardSettings, LabelSettings, home_dir
+from app.ui.background import Background
 from app.ui.controller import CounterController
 from app.ui.delivery import deliveries_for
 from app.ui.demo import KioskAutomation, check_demo_pin
@@ -102,6 +103,8 @@ class Kiosk:
     monitor: Any
     garbage_collector: MainThreadGarbageCollector
     startup: KioskStartup
+    #: every worker thread of the kiosk (the card lane, typing, printing, start-up)
+    background: Background
     automation: KioskAutomation | None = None
     #: called with ``time.perf_counter()`` once the idle screen is painted
     on_idle_painted: Callable[[float], object] | None = None
@@ -131,6 +134,12 @@ class Kiosk:
             self.staff.lock_down()  # close, quit and minimise need the staff PIN
 
     def stop(self) -> None:
+        """Stop every thread, then the window; automatic gc stays off until all are joined.
+
+        The card monitor's thread and the background lanes are joined here (their work has
+        its own time limits), so no worker thread runs once this returns, and none can free
+        a Qt object: garbage is collected on this thread, after the joins.
+        """
         if self.staff is not None:
             self.staff.back_to_idle()  # also stops watching the application's input
         self.startup.stop()
@@ -138,6 +147,9 @@ class Kiosk:
         if self.points is not None:
             self.points.stop()
         self.controller.shutdown()
+        self.background.stop()
+        if self.points is not None:
+            self.points.close()  # the platform client, once no lane can use it
         self.window.close_guard = None
         self.window.lockdown = False
         self.window.close()
@@ -240,12 +252,14 @@ def build_kiosk(
         label=settings.label,
         terminal_id=settings.terminal_id,
     )
+    background = Background(parent=window)
     controller = CounterController(
         flow=CounterFlow(timeouts_of(settings)),
         tapper=tapper,
         renderer=window,
         service=service,
         deliveries=deliveries,
+        background=background,
         parent=window,
     )
     modes = None
@@ -272,9 +286,11 @@ def build_kiosk(
             exit_after_result=exit_after_result,
         )
     collector = MainThreadGarbageCollector(parent=window)
-    startup = KioskStartup(window, monitor=monitor, deliveries=deliveries, work=after_first_paint)
+    startup = KioskStartup(window, monitor=monitor, background=background,
+                           deliveries=deliveries, work=after_first_paint)
     return Kiosk(
-        app, settings, window, controller, bridge, monitor, collector, startup, automation,
+        app, settings, window, controller, bridge, monitor, collector, startup, background,
+        automation,
         on_idle_painted=on_idle_painted, exit_after_idle_painted=exit_after_idle_painted,
         staff=staff, points=modes,
     )

@@ -105,6 +105,7 @@ class StaffAccess(QObject):
                 apply=self.apply,
                 back=self.back_to_idle,
                 queues=self.queues or available_queues,
+                background=self.controller.background,
             )
         return self._settings
 

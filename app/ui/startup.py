@@ -6,8 +6,9 @@ completed, :class:`KioskStartup`
 1. reports it (``idle_painted``) — ``mykey-counter --startup-check`` ends here;
 2. starts the card monitor (pyscard and the PC/SC thread);
 3. runs the caller's blocking start-up work (the platform client, the service refresh)
-   and the deliveries' imports on a background thread, which never touches a widget:
-   its outcome comes back as a signal on the GUI thread.
+   and the deliveries' imports on the kiosk's "kiosk-startup" background lane
+   (:mod:`app.ui.background`), which never touches a widget: its outcome comes back on
+   the GUI thread.
 
 A window that is never painted (never exposed) must not leave the counter deaf: after
 :data:`PAINT_FALLBACK_MS` the second half starts anyway.
@@ -16,10 +17,9 @@ A window that is never painted (never exposed) must not leave the counter deaf: 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
 
@@ -29,6 +29,7 @@ from app.ui.delivery import warm_up
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget  # noqa: TID251
 
+    from app.ui.background import Background
     from app.ui.delivery import Delivery
 
 log = logging.getLogger(__name__)
@@ -64,40 +65,6 @@ class FirstPaint(QObject):
         self.painted.emit(time.perf_counter())
 
 
-class BackgroundJob(QObject):
-    """One blocking call on a Python thread; ``finished(value)`` or ``failed(exc)`` after.
-
-    Connect the signals to slots of GUI-thread objects: Qt then queues them to the GUI
-    thread. The job object has no parent, so that it outlives a closed window.
-    """
-
-    finished = Signal(object)
-    failed = Signal(object)
-
-    def __init__(self, work: Callable[[], object], name: str) -> None:
-        super().__init__()
-        self._work = work
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            value = self._work()
-        except Exception as exc:
-            self._emit(self.failed, exc)
-        else:
-            self._emit(self.finished, value)
-
-    @staticmethod
-    def _emit(signal: Any, value: object) -> None:
-        try:
-            signal.emit(value)
-        except RuntimeError:  # the application is gone: nobody is listening any more
-            log.debug("start-up work ended after the kiosk closed")
-
-
 class Startable(Protocol):
     """The card monitor, as far as start-up is concerned."""
 
@@ -107,7 +74,7 @@ class Startable(Protocol):
 def preload_wire_schema() -> None:
     """Import pydantic and the wire schema on this (the GUI) thread, once.
 
-    The start-up work, the card worker and the points start-up each import them on their
+    The start-up work, the card lane and the points start-up each import them on their
     own thread; pydantic resolves its names lazily, and two threads importing it for the
     first time at once can see a half-initialised module ("cannot import name
     'BaseModel'"). Importing it here first, before any of those threads starts, makes
@@ -136,19 +103,21 @@ class KioskStartup(QObject):
         window: QWidget,
         *,
         monitor: Startable,
+        background: Background,
         deliveries: Sequence[Delivery],
         work: Callable[[], object] | Sequence[Callable[[], object]] | None = None,
         fallback_ms: int = PAINT_FALLBACK_MS,
     ) -> None:
         super().__init__(window)
         self._monitor = monitor
+        self._background = background
         self._deliveries = list(deliveries)
         #: run one after the other on a background thread; each result is reported by
         #: ``work_done`` as soon as it is there (the cached service before the refresh)
         self._works: list[Callable[[], object]] = (
             [] if work is None else [work] if callable(work) else list(work))
-        self._warmed_up = False
-        self.job: BackgroundJob | None = None
+        #: the deliveries' imports still to do with the first piece of work
+        self._warm_up: list[Delivery] = list(self._deliveries)
         self._continued = False
         self._stopped = False
         #: ``time.perf_counter()`` of the first paint, once it happened
@@ -201,30 +170,25 @@ class KioskStartup(QObject):
         if not self._works or self._stopped:
             return
         work = self._works.pop(0)
-        self.job = BackgroundJob(lambda: self._background(work), "kiosk-startup")
-        self.job.finished.connect(self._on_finished)
-        self.job.failed.connect(self._on_failed)
-        self.job.start()
+        deliveries, self._warm_up = self._warm_up, []
 
-    def _background(self, work: Callable[[], object]) -> object:
-        value = work()
-        if not self._warmed_up:
-            self._warmed_up = True
-            warm_up(self._deliveries)  # the first result then renders without imports
-        return value
+        def background() -> object:  # plain data only: this runs on the startup lane
+            value = work()
+            warm_up(deliveries)  # the first result then renders without imports
+            return value
 
-    @Slot(object)
+        self._background.run_in_background(background, self._on_finished, self._on_failed,
+                                           name="kiosk-startup")
+
     def _on_finished(self, value: object) -> None:
         if not self._stopped:
             self.work_done.emit(value)
             self._next_job()
 
-    @Slot(object)
-    def _on_failed(self, exc: object) -> None:
+    def _on_failed(self, exc: BaseException) -> None:
         if self._stopped:
             return
         if isinstance(exc, TapError):
             self.refused.emit(exc)
             return
-        assert isinstance(exc, BaseException)
         log.error("start-up work failed", exc_info=exc)

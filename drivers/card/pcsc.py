@@ -426,6 +426,10 @@ def _disconnect_disposition(transport: PcscTransport) -> int:
     return scard.SCARD_UNPOWER_CARD if _must_reset(transport) else scard.SCARD_LEAVE_CARD
 
 
+#: ``CardMonitor.stop`` logs a warning each time this long passes without the thread ending
+MONITOR_JOIN_WARNING_S = 5.0
+
+
 class CardMonitor:
     """Reports card insertions and removals (one reader, or all) from a background thread.
 
@@ -456,17 +460,23 @@ class CardMonitor:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="card-monitor", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="card-monitor", daemon=False)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop watching and wait for the thread to end."""
+        """Stop watching and wait for the thread to end (SCardCancel wakes it at once;
+        a callback still running is waited for, with a warning every few seconds)."""
         self._stop.set()
         with self._lock:
             if self._ctx is not None:
                 scard.SCardCancel(self._ctx)
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            while True:
+                thread.join(MONITOR_JOIN_WARNING_S)
+                if not thread.is_alive():
+                    break
+                log.warning("the card monitor has not stopped yet; still waiting")
         self._thread = None
 
     def _run(self) -> None:

@@ -10,7 +10,7 @@ and kept for the life of the process.
 from __future__ import annotations
 
 from PIL import Image
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF
+from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, QSizeF, QThread
 from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
@@ -27,8 +27,9 @@ def _ensure_gui_app() -> None:
 
 
 def available_queues() -> list[str]:
-    """The spooler's queue names (CUPS: as ``lpstat -e``)."""
+    """The spooler's queue names (CUPS: as ``lpstat -e``); on the GUI thread only."""
     _ensure_gui_app()
+    _check_gui_thread()
     return list(QPrinterInfo.availablePrinterNames())
 
 
@@ -40,8 +41,21 @@ def to_qimage(image: Image.Image) -> QImage:
     return qimage.copy()  # detach from ``data``
 
 
+def _check_gui_thread() -> None:
+    """QPrinter, QPrinterInfo and QPainter belong to the GUI thread (the application's)."""
+    app = QCoreApplication.instance()
+    if app is not None and QThread.currentThread() != app.thread():
+        raise RuntimeError("the system spooler's printer is used only on the GUI thread")
+
+
 class SpoolerPrinter:
-    """A queue of the system spooler, by name (``None``: the default printer)."""
+    """A queue of the system spooler, by name (``None``: the default printer).
+
+    Qt's print objects must stay on the GUI thread: callers render elsewhere and print
+    here on the GUI thread (``needs_gui_thread``); any other thread gets a RuntimeError.
+    """
+
+    needs_gui_thread = True
 
     def __init__(self, queue: str | None, *, default_dpi: int = 300) -> None:
         self.queue = queue
@@ -49,6 +63,7 @@ class SpoolerPrinter:
 
     def _printer(self, image: Image.Image, copies: int, job_name: str) -> QPrinter:
         _ensure_gui_app()
+        _check_gui_thread()
         if self.queue is None:
             info = QPrinterInfo.defaultPrinter()
             if info.isNull():

@@ -293,11 +293,7 @@ class PointsCounter:
         )
 
     def wait_modes(self) -> set[Mode]:
-        def started() -> bool:
-            jobs: Any = self.modes._jobs
-            return self.modes.scope is not None or (jobs is not None and not jobs.pending)
-
-        self.qtbot.waitUntil(started, timeout=WAIT_MS)
+        self.qtbot.waitUntil(lambda: self.modes.start_answered, timeout=WAIT_MS)
         return self.modes.bar.visible_modes()
 
     def choose(self, mode: Mode) -> None:

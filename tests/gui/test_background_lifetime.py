@@ -3,54 +3,146 @@ the kiosk. Every hand-off is followed by a forced switch to the other thread."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import weakref
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QObject, Slot
+import shiboken6
+from PySide6.QtCore import QObject
 
 from app.flow import State
 from app.ports import CardStatus
 from app.recording import RecordingKeyboard
 from app.settings import KeyboardSettings
+from app.ui.background import Background
 from app.ui.delivery import KeyboardDelivery
 from tests.gui.conftest import WAIT_MS, FakeSettings, FakeTapper, lookup
 
 pytestmark = pytest.mark.gui
 
 
-class _Sink(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: list[object] = []
-
-    @Slot(object)
-    def got(self, value: object) -> None:
-        self.values.append(value)
+GUI = threading.main_thread().name
 
 
-def test_a_background_job_is_finalised_on_the_gui_thread(qtbot: Any, monkeypatch: Any) -> None:
-    from app.ui.startup import BackgroundJob
+@pytest.fixture
+def hand_off(monkeypatch: Any) -> None:
+    """Right after each emit, the emitting thread sleeps: the GUI thread runs the callbacks
+    and drops its references while the worker is still in the middle of its loop."""
+    from app.ui import background
 
-    original = BackgroundJob._emit
+    original = background.Background._announce
 
-    def emit_then_hand_off(signal: Any, value: object) -> None:
-        original(signal, value)
-        time.sleep(0.05)  # the GUI thread runs the slot and drops its references now
+    def announce_then_hand_off(self: Any, job_id: int) -> None:
+        original(self, job_id)
+        time.sleep(0.02)
 
-    monkeypatch.setattr(BackgroundJob, "_emit", staticmethod(emit_then_hand_off))
-    finalised_on: list[str] = []
-    sink = _Sink()
-    job = BackgroundJob(lambda: 1, "lifetime-job")
-    weakref.finalize(job, lambda: finalised_on.append(threading.current_thread().name))
-    job.finished.connect(sink.got)
-    job.start()
-    del job
-    qtbot.waitUntil(lambda: sink.values == [1], timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: bool(finalised_on), timeout=WAIT_MS)
-    assert finalised_on == [threading.main_thread().name]
+    monkeypatch.setattr(background.Background, "_announce", announce_then_hand_off)
+
+
+class Tracked:
+    """A value whose finalisation records the thread it happened on."""
+
+    def __init__(self, where: list[str]) -> None:
+        weakref.finalize(self, lambda: where.append(threading.current_thread().name))
+
+
+def test_work_results_errors_and_callbacks_are_freed_on_the_gui_thread(
+    qtbot: Any, hand_off: None
+) -> None:
+    parent = QObject()
+    background = Background(parent)
+    where: list[str] = []
+    answers: list[str] = []
+    bridges: list[str] = []
+    weakref.finalize(background._bridge, lambda: bridges.append(threading.current_thread().name))
+
+    def submit(background: Background, fail: bool, lane: str) -> None:
+        captured, done_state, failed_state = Tracked(where), Tracked(where), Tracked(where)
+
+        def work() -> Tracked:
+            assert captured is not None
+            if fail:
+                raise ValueError(Tracked(where))
+            return Tracked(where)
+
+        def done(value: Tracked) -> None:
+            assert done_state is not None
+            answers.append("done")
+
+        def failed(exc: BaseException) -> None:
+            assert failed_state is not None
+            answers.append("failed")
+
+        if lane == "card":
+            background.card_lane.caller().run(work, done, failed)
+        else:
+            background.run_in_background(work, done, failed, name=lane)
+
+    for i in range(20):
+        submit(background, i % 3 == 0, "card" if i % 2 else "printer")
+    qtbot.waitUntil(lambda: len(answers) == 20, timeout=WAIT_MS)
+    threads = background.threads()
+    background.stop()
+    assert answers.count("failed") == 7
+    assert len(where) == 20 * 4 and set(where) == {GUI}  # 3 closures' data + 1 outcome each
+    assert not any(thread.is_alive() for thread in threads)
+    assert all(not thread.daemon for thread in threads)
+    del background
+    shiboken6.delete(parent)  # the window goes: its child, the bridge, with it
+    gc.collect()
+    assert bridges == [GUI]
+
+
+def test_a_superseded_card_answer_is_dropped(qtbot: Any) -> None:
+    parent = QObject()
+    background = Background(parent)
+    caller = background.card_lane.caller()
+    gate = threading.Event()
+    answers: list[str] = []
+    caller.run(lambda: gate.wait(5) and "old", answers.append, lambda exc: None)
+    caller.run(lambda: "new", answers.append, lambda exc: None)
+    gate.set()
+    qtbot.waitUntil(lambda: background.pending() == 0, timeout=WAIT_MS)
+    background.stop()
+    assert answers == ["new"]
+
+
+def test_work_queued_before_stop_still_runs_and_its_answer_is_dropped(qtbot: Any) -> None:
+    parent = QObject()
+    background = Background(parent)
+    ran: list[int] = []
+    answers: list[object] = []
+    for i in range(3):
+        background.run_in_background(lambda i=i: (time.sleep(0.05), ran.append(i)),
+                                     answers.append, answers.append, name="receipt")
+    background.stop()
+    assert ran == [0, 1, 2] and answers == []
+    background.run_in_background(lambda: ran.append(9), answers.append, answers.append,
+                                 name="receipt")
+    assert background.pending() == 0 and ran == [0, 1, 2]  # after stop: refused
+
+
+def test_the_spooler_printer_refuses_a_worker_thread(qtbot: Any) -> None:
+    from PIL import Image
+
+    from drivers.printers.cups import SpoolerPrinter
+
+    errors: list[BaseException] = []
+
+    def print_off_thread() -> None:
+        try:
+            SpoolerPrinter("nowhere").print_image(Image.new("L", (10, 10)), job_name="x")
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=print_off_thread)
+    thread.start()
+    thread.join()
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+    assert "GUI thread" in str(errors[0])
 
 
 def test_no_worker_thread_outlives_a_stopped_kiosk(make_counter: Any) -> None:

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from app.ports import EXIT_STATUS, ErrorKind, TapError
 from app.secrets import TerminalKeyStore
 from app.settings import Settings, save_settings
+from app.ui.background import Background
 from app.ui.kiosk import Kiosk, build_kiosk, run_kiosk
 from app.ui.startup import KioskStartup
 from server.api.schemas import ServiceInfo
@@ -241,12 +242,15 @@ def test_a_window_never_painted_still_starts_the_monitor(qtbot: QtBot) -> None:
     widget = QWidget()  # never shown, so never painted
     qtbot.addWidget(widget)
     monitor = FakeMonitor(lambda reader: None, lambda reader: None)
-    startup = KioskStartup(widget, monitor=monitor, deliveries=[], fallback_ms=50)
+    background = Background(widget)
+    startup = KioskStartup(widget, monitor=monitor, background=background, deliveries=[],
+                           fallback_ms=50)
     overdue: list[bool] = []
     startup.paint_overdue.connect(lambda: overdue.append(True))
     startup.begin()
     qtbot.waitUntil(lambda: monitor.running, timeout=5000)
     assert overdue == [True] and startup.continued
+    background.stop()
 
 
 def test_the_wire_schema_is_imported_before_any_background_thread_starts(

@@ -1,10 +1,11 @@
 """The points controller: owns one :class:`app.points.flow.PointsFlow`, carries out its
 effects, as :class:`app.ui.controller.CounterController` does for the lookup flow.
 
-Card probes go to the kiosk's card worker; card proofs, outbox sends and the approvals
-list run on the same card thread (:mod:`app.ui.points.worker`); receipts print off the
-GUI thread (:class:`app.ui.delivery_jobs.DeliveryJobs`); timers are one single-shot
-QTimer. Every answer comes back to the GUI thread and into the flow as an event.
+Card probes, card proofs, outbox sends and the approvals list run on the kiosk's one card
+lane (:mod:`app.ui.background`), after the lookups' card work; receipts are rendered and
+printed on the "receipt" lane (:mod:`app.ui.printing`); timers are one single-shot
+QTimer. Every answer comes back to the GUI thread and into the flow as an event. The work
+sent to a lane is a closure over plain data (services, requests), never this QObject.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from app import card_work
+from app.card_work import failure_of, log_unexpected
 from app.flow import CardInserted, CardRemovedEvent, ClearScreen, ProbeCard, StartTimer, TapFailed
 from app.points.flow import (
     Answered,
@@ -43,19 +47,19 @@ from app.points.flow import (
     Unreachable,
 )
 from app.points.outbox import OutboxEntry, Outcome, send
-from app.ports import ErrorKind, TapError
-from app.ui.card_worker import CardThread, failure_of, log_unexpected
-from app.ui.delivery_jobs import DeliveryJobs
-from app.ui.points.worker import PointsThread, Work
+from app.ports import ErrorKind, TapError, Tapper
+from app.ui.background import Background
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from app.points.services import PointsServices
     from server.api.schemas import PointsScope
 
 log = logging.getLogger(__name__)
 
-#: job numbers of the points controller, apart from the lookup controller's
-FIRST_JOB = 1_000_000
+#: blocking work for the card lane: returns the flow's next event
+Work = Callable[[], object]
 #: the voucher secret: 24 random bytes, URL-safe base64 (32 characters)
 VOUCHER_CODE_BYTES = 24
 
@@ -88,7 +92,8 @@ class PointsController(QObject):
         self,
         *,
         services: PointsServices,
-        card: CardThread,
+        tapper: Tapper,
+        background: Background,
         renderer: PointsRenderer,
         parent: QObject | None = None,
     ) -> None:
@@ -96,17 +101,14 @@ class PointsController(QObject):
         self.services = services
         self.flow: PointsFlow | None = None
         self._renderer = renderer
-        self._card = card
-        card.worker.finished.connect(self._on_finished)
-        self._work = PointsThread(card.worker.thread(), self)
-        self._work.worker.finished.connect(self._on_finished)
-        self._prints = DeliveryJobs()
+        self._tapper = tapper
+        self._background = background
+        self._card = background.card_lane.caller()
+        self._printing = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timeout)
         self._timer_token = 0
-        self._last_job = FIRST_JOB
-        self._awaited_job: int | None = None
 
     @property
     def active(self) -> bool:
@@ -116,7 +118,7 @@ class PointsController(QObject):
     @property
     def printing(self) -> int:
         """Receipts not printed yet."""
-        return self._prints.pending
+        return self._printing
 
     def open(self, mode: Mode, scope: PointsScope | None) -> None:
         """Start ``mode``'s operation on its first screen."""
@@ -135,6 +137,7 @@ class PointsController(QObject):
 
     def shutdown(self) -> None:
         self._timer.stop()
+        self._card.forget()
         self.flow = None
 
     # events ------------------------------------------------------------------------------
@@ -150,7 +153,7 @@ class PointsController(QObject):
         if flow is None:
             return
         if flow.step not in (Step.CARD_PRESENT, Step.AUTHENTICATING, Step.SENDING, Step.LOADING):
-            self._awaited_job = None  # a late answer is stale now
+            self._card.forget()  # a late answer is stale now
         if flow.step is not Step.CLOSED:
             self._renderer.show_points(flow)
         for effect in effects:
@@ -164,13 +167,16 @@ class PointsController(QObject):
     def card_removed(self) -> None:
         self.post(CardRemovedEvent())
 
-    @Slot(int, object)
-    def _on_finished(self, job: int, event: object) -> None:
-        if job != self._awaited_job:
-            return
-        self._awaited_job = None
-        if event is not None:
-            self.post(event)  # type: ignore[arg-type]
+    def _on_answer(self, event: object) -> None:
+        self.post(event)  # type: ignore[arg-type]
+
+    def _on_broken(self, exc: BaseException) -> None:
+        """A bug in the lane's work (it catches what it expects): the flow still hears."""
+        log.error("points work failed: %s", type(exc).__name__)
+        self.post(TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__))
+
+    def _run_on_card(self, work: Work) -> None:
+        self._card.run(work, self._on_answer, self._on_broken)
 
     def _on_timeout(self) -> None:
         from app.flow import TimerFired
@@ -181,15 +187,18 @@ class PointsController(QObject):
     def _execute(self, effect: PointsEffect) -> None:
         match effect:
             case ProbeCard():
-                self._card.probe_requested.emit(self._next_job())
+                tapper = self._tapper
+                self._run_on_card(lambda: card_work.probe(tapper))
             case OpenSession():
-                self._work.run(self._next_job(), self._open_session(effect))
+                self._run_on_card(self._open_session(effect))
             case Send(entry=entry):
-                self._work.run(self._next_job(), self._send(entry))
+                self._run_on_card(self._send(entry))
             case LoadApprovals():
-                self._work.run(self._next_job(), self._load_approvals)
+                self._run_on_card(self._load_approvals())
             case ForgetSecret(entry_id=entry_id):
-                self._work.run(self._last_job + 1, lambda: self._forget(entry_id))
+                outbox = self.services.outbox
+                self._background.card_lane.run(
+                    lambda: outbox().forget_secret(entry_id), _ignore, _log_forget_failure)
             case PrintReceipt(receipt=receipt):
                 self._print(receipt)
             case StartTimer(seconds=seconds, token=token):
@@ -200,15 +209,10 @@ class PointsController(QObject):
                 self._renderer.clear_points()
             case CloseMode():
                 self._timer.stop()
-                self._awaited_job = None
+                self._card.forget()
                 self.flow = None
                 self._renderer.close_points()
                 self.closed.emit()
-
-    def _next_job(self) -> int:
-        self._last_job += 2  # odd numbers stay free for unawaited work
-        self._awaited_job = self._last_job
-        return self._last_job
 
     # work on the card thread (closures: never touch a widget) ---------------------------
     def _open_session(self, request: OpenSession) -> Work:
@@ -249,38 +253,54 @@ class PointsController(QObject):
 
         return work
 
-    def _load_approvals(self) -> object:
-        try:
-            return ApprovalsLoaded(self.services.client().awaiting_grants())
-        except TapError as exc:
-            return LoadFailed(exc.kind, exc.detail)
+    def _load_approvals(self) -> Work:
+        services = self.services
 
-    def _forget(self, entry_id: str) -> None:
-        self.services.outbox().forget_secret(entry_id)
+        def work() -> object:
+            try:
+                return ApprovalsLoaded(services.client().awaiting_grants())
+            except TapError as exc:
+                return LoadFailed(exc.kind, exc.detail)
+
+        return work
 
     def _print(self, receipt: Receipt) -> None:
+        from app.ui.printing import print_rendered
+
         flow = self.flow
         services = self.services
 
-        def work() -> None:
+        def render() -> Image.Image:
             from app.outputs import label_size
             from app.points.receipts import render_receipt
 
-            image = render_receipt(receipt, label_size(services.label))
-            services.printer().print_image(image, copies=1, job_name=f"MyKey {receipt.kind}")
+            return render_receipt(receipt, label_size(services.label))
 
-        def done(value: object) -> None:
+        def done() -> None:
+            self._printing -= 1
             if self.flow is flow:
                 self.post(Printed())
 
         def failed(exc: BaseException) -> None:
             from app.ui.delivery import failure_detail
 
+            self._printing -= 1
             log.error("receipt printing failed: %s", type(exc).__name__)
             if self.flow is flow:
                 self.post(PrintFailed(failure_detail(exc)))
 
-        self._prints.run(work, done, failed, "receipt-printer")
+        self._printing += 1
+        print_rendered(self._background, printer=services.printer, render=render,
+                       job_name=f"MyKey {receipt.kind}", on_done=done, on_failed=failed,
+                       lane="receipt")
+
+
+def _ignore(value: object) -> None:
+    pass
+
+
+def _log_forget_failure(exc: BaseException) -> None:
+    log.error("a voucher secret could not be forgotten: %s", type(exc).__name__)
 
 
 def view_of(flow: PointsFlow) -> PointsView:

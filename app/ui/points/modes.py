@@ -76,8 +76,6 @@ def offered_modes(scope: PointsScope | None, *, register: bool) -> set[Mode]:
 class PointsModes(QObject):
     """Routes the kiosk's inputs to the lookup or the points flow; owns the mode bar."""
 
-    started = Signal(object)
-
     def __init__(
         self,
         *,
@@ -99,8 +97,8 @@ class PointsModes(QObject):
         idle_layout = window.idle.layout()
         assert isinstance(idle_layout, QVBoxLayout)
         idle_layout.insertWidget(max(0, idle_layout.count() - 2), self.bar)
-        self.started.connect(self._started)
-        self._jobs: object | None = None
+        self._began = False
+        self._answered = False
         #: set by :meth:`stop`: a start-up answer arriving later is dropped (its widgets
         #: may be gone by then)
         self._stopped = False
@@ -108,22 +106,25 @@ class PointsModes(QObject):
     # start-up ----------------------------------------------------------------------------
     def begin(self) -> None:
         """After the first paint: the scope and the outbox replay, off the GUI thread."""
-        from app.ui.delivery_jobs import DeliveryJobs
-
-        if self._jobs is not None or self._stopped:
+        if self._began or self._stopped:
             return  # started already (painted, or overdue), or stopping
-        jobs = DeliveryJobs()
-        self._jobs = jobs
-        jobs.run(self.services.start_up, self.started.emit, self._start_failed, "points-start-up")
+        self._began = True
+        self.lookup.background.run_in_background(
+            self.services.start_up, self._started, self._start_failed, name="points-start-up")
+
+    @property
+    def start_answered(self) -> bool:
+        """Whether the start-up (scope, outbox replay) has answered, or failed."""
+        return self._answered
 
     def _start_failed(self, exc: BaseException) -> None:
         log.error("points start-up failed: %s", exc)
         self._started(None)
 
-    @Slot(object)
     def _started(self, result: object) -> None:
         if self._stopped:
             return
+        self._answered = True
         startup: StartUp | None = result  # type: ignore[assignment]
         self.scope = startup.scope if startup is not None else None
         self.bar.show_modes(offered_modes(self.scope, register=self.services.register))
@@ -137,7 +138,8 @@ class PointsModes(QObject):
             self.screens = PointsScreens(self.window, self.texts, self._intent)
             self.controller = PointsController(
                 services=self.services,
-                card=self.lookup.card_thread,
+                tapper=self.lookup.tapper,
+                background=self.lookup.background,
                 renderer=self.screens,
                 parent=self,
             )
@@ -188,7 +190,11 @@ class PointsModes(QObject):
             self.lookup.card_removed(reader)
 
     def stop(self) -> None:
+        """No more answers reach the points flow (the lanes are joined after this)."""
         self._stopped = True
         if self.controller is not None:
             self.controller.shutdown()
+
+    def close(self) -> None:
+        """Close the platform client: after the lanes that use it are joined."""
         self.services.close()

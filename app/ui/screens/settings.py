@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (  # noqa: TID251
@@ -43,12 +43,15 @@ from app.settings import (
 from app.ui.screens.base import Screen, button, label
 
 if TYPE_CHECKING:
-    from app.ui.delivery_jobs import DeliveryJobs
+    from PIL import Image
+
+    from app.ui.printing import BackgroundRunner
     from drivers.keyboard import KeyboardBackend, WedgeOutcome
     from drivers.printers import LabelPrinter
     from server.api.schemas import ServiceInfo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: prefix / suffix choices (``drivers.keyboard.parse_affix`` reads any such list)
 AFFIXES = ("none", "enter", "tab", "tab,enter")
@@ -130,6 +133,7 @@ class SettingsScreen(Screen):
         service: Callable[[], ServiceInfo | None],
         apply: Callable[[Settings], bool],
         back: Callable[[], None],
+        background: BackgroundRunner,
         queues: Callable[[], list[str]] = available_queues,
         parent: QWidget | None = None,
     ) -> None:
@@ -141,7 +145,8 @@ class SettingsScreen(Screen):
         self._apply = apply
         self._queues = queues
         self.countdown_s = TEST_COUNTDOWN_S
-        self._jobs: DeliveryJobs | None = None
+        self._background = background
+        self._running = 0
         self._terminal_id: str | None = None
         #: the last test's keyboard backend and printer (the recording ones, in tests)
         self.test_keyboard: KeyboardBackend | None = None
@@ -342,19 +347,26 @@ class SettingsScreen(Screen):
         service = self._service() or test_service()
         return service, sample_number(service.barcode)
 
-    def _run(self, work: Callable[[], object], done: Callable[[object], None],
-             failed: Callable[[BaseException], None], name: str) -> None:
-        if self._jobs is None:
-            from app.ui.delivery_jobs import DeliveryJobs
+    def _counted(
+        self, done: Callable[[T], None], failed: Callable[[BaseException], None]
+    ) -> tuple[Callable[[T], None], Callable[[BaseException], None]]:
+        """``done`` and ``failed``, counting the test as running until one of them runs."""
+        self._running += 1
 
-            self._jobs = DeliveryJobs()
-        self._jobs.run(work, done, failed, name)
+        def finished(value: T) -> None:
+            self._running -= 1
+            done(value)
+
+        def broke(exc: BaseException) -> None:
+            self._running -= 1
+            failed(exc)
+
+        return finished, broke
 
     @property
     def pending(self) -> int:
         """Tests still running (typing, printing) or counting down."""
-        busy = 1 if self._countdown.isActive() else 0
-        return busy + (0 if self._jobs is None else self._jobs.pending)
+        return (1 if self._countdown.isActive() else 0) + self._running
 
     def test_keyboard_clicked(self) -> None:
         """Type a test number through the form's wedge after a countdown."""
@@ -391,14 +403,13 @@ class SettingsScreen(Screen):
             return
         self.set_message(self.texts.tr("settings.test.typing"))
 
-        def work() -> WedgeOutcome:
+        def work() -> tuple[KeyboardBackend, WedgeOutcome]:  # plain data only: off-thread
             wedge = make_wedge(keyboard)
-            self.test_keyboard = wedge.backend
-            return wedge.deliver(number, service.barcode.pattern)
+            return wedge.backend, wedge.deliver(number, service.barcode.pattern)
 
-        def done(value: object) -> None:
+        def done(value: tuple[KeyboardBackend, WedgeOutcome]) -> None:
             self.test_keyboard_button.setEnabled(True)
-            outcome = cast("WedgeOutcome", value)
+            self.test_keyboard, outcome = value
             if outcome.typed:
                 self.set_message(self.texts.tr("settings.test.typed", number=number))
             else:
@@ -411,7 +422,9 @@ class SettingsScreen(Screen):
             self.set_message(self.texts.tr("settings.test.not_typed",
                                            detail=str(exc) or type(exc).__name__), "danger")
 
-        self._run(work, done, failed, "settings-keyboard-test")
+        finished, broke = self._counted(done, failed)
+        self._background.run_in_background(work, finished, broke,  # type: ignore[arg-type]
+                                           name="settings-keyboard-test")
 
     def test_label_clicked(self) -> None:
         """Print a test label (TEST / テスト) on the form's printer."""
@@ -428,26 +441,36 @@ class SettingsScreen(Screen):
         self.test_label_button.setEnabled(False)
         self.set_message(self.texts.tr("settings.test.printing"))
 
-        def work() -> None:
+        from app.ui.printing import print_rendered
+
+        printers: list[LabelPrinter] = []
+
+        def printer() -> LabelPrinter:  # on the test's lane: a plain list, not this screen
+            printers.append(make_printer(label_settings))
+            return printers[-1]
+
+        def render() -> Image.Image:
             from app.labels import render_label
 
-            printer = make_printer(label_settings)
-            self.test_printer = printer
-            printer.print_image(render_label(content, label_size(label_settings)), copies=1,
-                                job_name="MyKey test label")
+            return render_label(content, label_size(label_settings))
 
         def done(value: object) -> None:
+            self.test_printer = printers[-1] if printers else None
             self.test_label_button.setEnabled(True)
             self.set_message(self.texts.tr("settings.test.printed"))
 
         def failed(exc: BaseException) -> None:
             from app.ui.delivery import failure_detail
 
+            self.test_printer = printers[-1] if printers else None
             self.test_label_button.setEnabled(True)
             self.set_message(self.texts.tr("settings.test.print_failed",
                                            detail=failure_detail(exc)), "danger")
 
-        self._run(work, done, failed, "settings-label-test")
+        finished, broke = self._counted(done, failed)
+        print_rendered(self._background, printer=printer, render=render,
+                       job_name="MyKey test label", on_done=lambda: finished(None),
+                       on_failed=broke, lane="settings-label-test")
 
     def clear(self) -> None:
         self._countdown.stop()
