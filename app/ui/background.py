@@ -215,6 +215,29 @@ def _always() -> bool:
     return True
 
 
+class Tally:
+    """How many of one owner's jobs have not answered yet (a delivery's ``pending``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def wrap(
+        self, done: Callable[[T], None], failed: Callable[[BaseException], None]
+    ) -> tuple[Callable[[T], None], Callable[[BaseException], None]]:
+        """``done`` and ``failed``, counting one job as pending until either runs."""
+        self.count += 1
+
+        def finished(value: T) -> None:
+            self.count -= 1
+            done(value)
+
+        def broke(exc: BaseException) -> None:
+            self.count -= 1
+            failed(exc)
+
+        return finished, broke
+
+
 class CardLane:
     """The one thread for card and platform work: callers take a :class:`LaneCaller`."""
 

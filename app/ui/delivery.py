@@ -17,7 +17,7 @@ import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from app.i18n import N_
 from app.settings import KeyboardSettings, LabelSettings
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: on-screen barcode size: scanners read wide bars from a step away
 BARCODE_MAX_WIDTH_PX = 960
@@ -130,27 +129,13 @@ class _BackgroundDelivery:
     name: str
 
     def __init__(self) -> None:
-        self._pending = 0
+        from app.ui.background import Tally
+
+        self._tally = Tally()
 
     @property
     def pending(self) -> int:
-        return self._pending
-
-    def _counted(
-        self, done: Callable[[T], None], failed: Callable[[BaseException], None]
-    ) -> tuple[Callable[[T], None], Callable[[BaseException], None]]:
-        """``done`` and ``failed``, counting this job as pending until one of them runs."""
-        self._pending += 1
-
-        def finished(value: T) -> None:
-            self._pending -= 1
-            done(value)
-
-        def broke(exc: BaseException) -> None:
-            self._pending -= 1
-            failed(exc)
-
-        return finished, broke
+        return self._tally.count
 
     def _run(
         self,
@@ -159,7 +144,7 @@ class _BackgroundDelivery:
         done: Callable[[object], None],
         failed: Callable[[BaseException], None],
     ) -> None:
-        finished, broke = self._counted(done, failed)
+        finished, broke = self._tally.wrap(done, failed)
         background.run_in_background(work, finished, broke, name=self.name)
 
 
@@ -300,7 +285,7 @@ class LabelDelivery(_BackgroundDelivery):
 
         from app.ui.printing import print_rendered
 
-        printed, broke = self._counted(lambda _: done(), failed)
+        printed, broke = self._tally.wrap(lambda _: done(), failed)
         print_rendered(context.background, printer=self.printer, render=render,
                        job_name=job_name, on_done=lambda: printed(None), on_failed=broke,
                        lane=self.name)

@@ -15,10 +15,10 @@ from PySide6.QtCore import QObject
 
 from app.flow import State
 from app.ports import CardStatus
-from app.recording import RecordingKeyboard
-from app.settings import KeyboardSettings
+from app.recording import RecordingKeyboard, RecordingPrinter
+from app.settings import KeyboardSettings, LabelSettings
 from app.ui.background import Background
-from app.ui.delivery import KeyboardDelivery
+from app.ui.delivery import KeyboardDelivery, LabelDelivery
 from tests.gui.conftest import WAIT_MS, FakeSettings, FakeTapper, lookup
 
 pytestmark = pytest.mark.gui
@@ -145,24 +145,49 @@ def test_the_spooler_printer_refuses_a_worker_thread(qtbot: Any) -> None:
     assert "GUI thread" in str(errors[0])
 
 
-def test_no_worker_thread_outlives_a_stopped_kiosk(make_counter: Any) -> None:
+def test_no_worker_thread_outlives_a_stopped_kiosk(
+    make_counter: Any, hand_off: None, monkeypatch: Any
+) -> None:
+    """Typing and a label still under way when the kiosk stops: both finish, every thread
+    is joined, and every job of the kiosk is freed on the GUI thread."""
+    from app.ui import background as module
+
+    freed: list[str] = []
+    original_submit = module.Background._submit
+
+    def tracked_submit(self: Any, lane: str, work: Any, *args: Any) -> None:
+        original_submit(self, lane, work, *args)
+        for job in self._pending.values():
+            if not hasattr(job, "_tracked"):
+                job._tracked = weakref.finalize(
+                    job, lambda: freed.append(threading.current_thread().name))
+
+    monkeypatch.setattr(module.Background, "_submit", tracked_submit)
     before = set(threading.enumerate())
-    settings = FakeSettings(delivery=["show", "keyboard"],
-                            keyboard=KeyboardSettings(backend="recording"))
+    settings = FakeSettings(delivery=["show", "keyboard", "label"],
+                            keyboard=KeyboardSettings(backend="recording"),
+                            label=LabelSettings(printer="recording"))
     counter = make_counter(FakeTapper([CardStatus(3)], [lookup()]), settings)
     (keyboard,) = [m for m in counter.kiosk.controller.deliveries
                    if isinstance(m, KeyboardDelivery)]
+    (label,) = [m for m in counter.kiosk.controller.deliveries if isinstance(m, LabelDelivery)]
     backend = keyboard.wedge().backend
-    assert isinstance(backend, RecordingKeyboard)
+    printer = label.printer()
+    assert isinstance(backend, RecordingKeyboard) and isinstance(printer, RecordingPrinter)
     typing = threading.Event()
-    original = backend.type_text
+    original_type, original_print = backend.type_text, printer.print_image
 
     def slow_type(text: str, *, per_key_delay_s: float = 0.0) -> None:
         typing.set()
         time.sleep(0.5)  # a long number typed slowly into the desk's system
-        original(text, per_key_delay_s=per_key_delay_s)
+        original_type(text, per_key_delay_s=per_key_delay_s)
+
+    def slow_print(image: Any, *, copies: int = 1, job_name: str) -> None:
+        time.sleep(0.5)  # a label printer warming up
+        original_print(image, copies=copies, job_name=job_name)
 
     backend.type_text = slow_type  # type: ignore[method-assign]
+    printer.print_image = slow_print  # type: ignore[method-assign]
     counter.insert()
     counter.wait_for(State.PIN_ENTRY)
     counter.type_pin()
@@ -171,4 +196,6 @@ def test_no_worker_thread_outlives_a_stopped_kiosk(make_counter: Any) -> None:
     counter.kiosk.stop()
     alive = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
     assert alive == []
-    assert backend.typed  # the typing was finished, not cut off
+    assert backend.typed and len(printer.jobs) == 1  # finished, not cut off
+    gc.collect()
+    assert len(freed) >= 4 and set(freed) == {GUI}  # probe, proof, typing, label

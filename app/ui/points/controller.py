@@ -48,7 +48,7 @@ from app.points.flow import (
 )
 from app.points.outbox import OutboxEntry, Outcome, send
 from app.ports import ErrorKind, TapError, Tapper
-from app.ui.background import Background
+from app.ui.background import Background, Tally
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -104,7 +104,7 @@ class PointsController(QObject):
         self._tapper = tapper
         self._background = background
         self._card = background.card_lane.caller()
-        self._printing = 0
+        self._prints = Tally()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timeout)
@@ -118,7 +118,7 @@ class PointsController(QObject):
     @property
     def printing(self) -> int:
         """Receipts not printed yet."""
-        return self._printing
+        return self._prints.count
 
     def open(self, mode: Mode, scope: PointsScope | None) -> None:
         """Start ``mode``'s operation on its first screen."""
@@ -276,23 +276,21 @@ class PointsController(QObject):
 
             return render_receipt(receipt, label_size(services.label))
 
-        def done() -> None:
-            self._printing -= 1
+        def done(value: object) -> None:
             if self.flow is flow:
                 self.post(Printed())
 
         def failed(exc: BaseException) -> None:
             from app.ui.delivery import failure_detail
 
-            self._printing -= 1
             log.error("receipt printing failed: %s", type(exc).__name__)
             if self.flow is flow:
                 self.post(PrintFailed(failure_detail(exc)))
 
-        self._printing += 1
+        printed, broke = self._prints.wrap(done, failed)
         print_rendered(self._background, printer=services.printer, render=render,
-                       job_name=f"MyKey {receipt.kind}", on_done=done, on_failed=failed,
-                       lane="receipt")
+                       job_name=f"MyKey {receipt.kind}", on_done=lambda: printed(None),
+                       on_failed=broke, lane="receipt")
 
 
 def _ignore(value: object) -> None:

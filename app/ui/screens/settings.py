@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (  # noqa: TID251
@@ -40,6 +40,7 @@ from app.settings import (
     settings_from_mapping,
     settings_to_mapping,
 )
+from app.ui.background import Tally
 from app.ui.screens.base import Screen, button, label
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from server.api.schemas import ServiceInfo
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: prefix / suffix choices (``drivers.keyboard.parse_affix`` reads any such list)
 AFFIXES = ("none", "enter", "tab", "tab,enter")
@@ -146,7 +146,7 @@ class SettingsScreen(Screen):
         self._queues = queues
         self.countdown_s = TEST_COUNTDOWN_S
         self._background = background
-        self._running = 0
+        self._tests = Tally()
         self._terminal_id: str | None = None
         #: the last test's keyboard backend and printer (the recording ones, in tests)
         self.test_keyboard: KeyboardBackend | None = None
@@ -347,26 +347,10 @@ class SettingsScreen(Screen):
         service = self._service() or test_service()
         return service, sample_number(service.barcode)
 
-    def _counted(
-        self, done: Callable[[T], None], failed: Callable[[BaseException], None]
-    ) -> tuple[Callable[[T], None], Callable[[BaseException], None]]:
-        """``done`` and ``failed``, counting the test as running until one of them runs."""
-        self._running += 1
-
-        def finished(value: T) -> None:
-            self._running -= 1
-            done(value)
-
-        def broke(exc: BaseException) -> None:
-            self._running -= 1
-            failed(exc)
-
-        return finished, broke
-
     @property
     def pending(self) -> int:
         """Tests still running (typing, printing) or counting down."""
-        return (1 if self._countdown.isActive() else 0) + self._running
+        return (1 if self._countdown.isActive() else 0) + self._tests.count
 
     def test_keyboard_clicked(self) -> None:
         """Type a test number through the form's wedge after a countdown."""
@@ -422,7 +406,7 @@ class SettingsScreen(Screen):
             self.set_message(self.texts.tr("settings.test.not_typed",
                                            detail=str(exc) or type(exc).__name__), "danger")
 
-        finished, broke = self._counted(done, failed)
+        finished, broke = self._tests.wrap(done, failed)
         self._background.run_in_background(work, finished, broke,  # type: ignore[arg-type]
                                            name="settings-keyboard-test")
 
@@ -467,7 +451,7 @@ class SettingsScreen(Screen):
             self.set_message(self.texts.tr("settings.test.print_failed",
                                            detail=failure_detail(exc)), "danger")
 
-        finished, broke = self._counted(done, failed)
+        finished, broke = self._tests.wrap(done, failed)
         print_rendered(self._background, printer=printer, render=render,
                        job_name="MyKey test label", on_done=lambda: finished(None),
                        on_failed=broke, lane="settings-label-test")
