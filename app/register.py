@@ -7,7 +7,6 @@ minutes, which is printed and opened in the browser.
 
 from __future__ import annotations
 
-import webbrowser
 from typing import TYPE_CHECKING, Protocol, cast
 
 import click
@@ -89,4 +88,6 @@ def register(
         err=True,
     )
     if not no_browser:
+        import webbrowser  # here: its import (subprocess, shlex) is on the kiosk's path
+
         webbrowser.open(ticket.url)

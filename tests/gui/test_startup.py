@@ -33,7 +33,7 @@ ROOT = Path(__file__).parents[2]
 #: the wire schema) after the paint
 HEAVY = ("httpx", "http_message_signatures", "keyring", "keyrings", "PIL", "barcode", "segno",
          "smartcard", "pydantic", "pydantic_core", "server", "app.client", "app.secrets",
-         "app.doctor", "app.barcodes", "app.tap", "drivers")
+         "app.doctor", "app.barcodes", "app.tap", "drivers", "webbrowser")
 
 
 def home_of(tmp_path: Path, service: ServiceInfo | None = None) -> Path:
