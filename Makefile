@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: bootstrap demo test lint unit integration gui bench clean
+.PHONY: bootstrap demo test lint unit integration gui gui-soak bench clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -27,6 +27,11 @@ integration: bootstrap
 
 gui: bootstrap
 	$(BIN)/python -m pytest tests/gui
+
+# the GUI suite N times (default 20), each in a fresh process: counts native crashes
+N ?= 20
+gui-soak: bootstrap
+	$(BIN)/python scripts/gui-soak -n $(N)
 
 bench: bootstrap
 	$(BIN)/python -m benchmarks.run
