@@ -28,6 +28,7 @@ from drivers.card.errors import (
 )
 from drivers.card.jpki import JpkiSession, digest_info_sha256
 from drivers.card.pcsc import open_card
+from drivers.card.pin import PIN_LENGTH, valid_pin
 from drivers.card.transport import Transport
 from server.api.schemas import ChallengeResponse, LookupResult
 
@@ -79,9 +80,9 @@ def _card_errors() -> Iterator[None]:
 
 
 def _check_pin(pin: str) -> None:
-    if not (len(pin) == 4 and pin.isascii() and pin.isdigit()):
+    if not valid_pin(pin):
         # nothing reaches the card: the counter on the card is untouched
-        raise TapError(ErrorKind.WRONG_PIN, "the PIN must be exactly 4 digits")
+        raise TapError(ErrorKind.WRONG_PIN, f"the PIN must be exactly {PIN_LENGTH} digits")
 
 
 class CardTapper:

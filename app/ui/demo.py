@@ -15,7 +15,7 @@ from app.flow import State, View
 from app.ports import EXIT_STATUS, ErrorKind
 from app.ui.controller import CounterController
 from app.ui.main_window import MainWindow
-from app.ui.screens.pin import PIN_LENGTH
+from drivers.card.pin import PIN_LENGTH, valid_pin
 
 #: pause between two key presses of the demo, and before a screenshot
 KEY_INTERVAL_MS = 300
@@ -25,7 +25,7 @@ DELIVERY_WAIT_MS = 60_000
 
 
 def check_demo_pin(pin: str | None) -> None:
-    if pin is not None and not (len(pin) == PIN_LENGTH and pin.isascii() and pin.isdigit()):
+    if pin is not None and not valid_pin(pin):
         raise ValueError(f"the demo PIN must be {PIN_LENGTH} digits")
 
 

@@ -9,9 +9,8 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout
 from app.flow import View
 from app.i18n import Catalogue
 from app.ui.screens.base import Screen, button, label
+from drivers.card.pin import PIN_LENGTH, valid_pin
 
-#: the user-authentication PIN of the JPKI applet is four digits
-PIN_LENGTH = 4
 PAD_ROWS = ("123", "456", "789")
 
 
@@ -172,9 +171,9 @@ class PinScreen(Screen):
         self._refresh()
 
     def _submit(self) -> None:
-        if len(self._digits) != PIN_LENGTH:
-            return
         pin = "".join(self._digits)
+        if not valid_pin(pin):
+            return
         self._digits.clear()
         self._refresh()
         self.submitted.emit(pin)
@@ -183,7 +182,7 @@ class PinScreen(Screen):
         count = len(self._digits)
         self.dots.set_filled(count)
         self.dots.setAccessibleName(self.texts.tr("pin.entered", count=count))
-        self.ok_button.setEnabled(count == PIN_LENGTH)
+        self.ok_button.setEnabled(valid_pin("".join(self._digits)))
 
     # the desk keyboard -------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
