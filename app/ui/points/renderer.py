@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from app.card_step import CardView
 from app.flow import State, View
 from app.i18n import Catalogue
 from app.points.flow import PointsFlow, PointsView, Step
@@ -39,13 +40,8 @@ CARD_STATES: dict[Step, State] = {
 
 def card_view(view: PointsView) -> View:
     """The lookup screens' view of the card part."""
-    return View(
-        tries_left=view.tries_left,
-        error=view.error,
-        error_detail=view.error_detail,
-        last_try_confirmed=view.last_try_confirmed,
-        wrong_pin=view.wrong_pin,
-    )
+    card = CardView(view.tries_left, view.wrong_pin, view.last_try_confirmed)
+    return View(card=card, error=view.error, error_detail=view.error_detail)
 
 
 class PointsScreens:

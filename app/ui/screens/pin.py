@@ -136,11 +136,12 @@ class PinScreen(Screen):
     # behaviour ---------------------------------------------------------------------------
     def show_view(self, view: View) -> None:
         self._digits.clear()
-        tries = view.tries_left if view.tries_left is not None else 0
+        card = view.card
+        tries = card.tries_left if card.tries_left is not None else 0
         self.tries.setText(self.texts.tr("pin.tries_left", tries=tries))
         last = tries == 1
         self.tries.setProperty("warning", last)
-        if view.wrong_pin:
+        if card.wrong_pin:
             self.warning.setText(self.texts.tr("pin.wrong", tries=tries))
         elif last:
             self.warning.setText(self.texts.tr("pin.last_try"))
