@@ -479,6 +479,7 @@ def _points_services(state: CliState, settings: Settings) -> PointsServices | No
         make_client=client,
         home=state.home,
         reader=settings.reader,
+        card_timeout_s=settings.card_timeout_s,
         label=settings.label,
         enabled=settings.points.enabled,
         register=settings.points.register,

@@ -114,9 +114,10 @@ class PlatformRefusal(TapError):
     """The platform answered with an error body: ``code`` (an ``ErrorCode`` value) and the
     HTTP ``status`` say which; a 4xx is a definite answer (the points outbox relies on it)."""
 
+    code: str
+
     def __init__(self, kind: ErrorKind, detail: str, *, code: str, status: int) -> None:
-        super().__init__(kind, detail)
-        self.code = code
+        super().__init__(kind, detail, code=code)
         self.status = status
 
 

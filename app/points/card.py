@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from app.ports import ErrorKind, TapError
-from app.tap import OpenCard, _card_errors, _challenge_bytes, _check_pin
-from drivers.card.errors import PinFormatError
-from drivers.card.jpki import JpkiSession, digest_info_sha256
-from drivers.card.pcsc import open_card as pcsc_open_card
+from app.card_work import CardAccess, Proof, prove
 from server.api.schemas import CardSession, ChallengeResponse, RegistrationTicket
 
 
@@ -36,32 +32,12 @@ class CardProofApi(Protocol):
 class CardProver:
     """The tapper's card proof, leading to a points session (or a registration link)."""
 
-    def __init__(
-        self,
-        client: CardProofApi,
-        reader: str | None = None,
-        *,
-        open_card: OpenCard | None = None,
-    ) -> None:
+    def __init__(self, client: CardProofApi, card: CardAccess) -> None:
         self.api = client
-        self.reader = reader
-        self._open_card = open_card if open_card is not None else pcsc_open_card
+        self.card = card
 
-    def _prove(self, pin: str, allow_last_try: bool) -> tuple[str, bytes, bytes]:
-        """The challenge id, the certificate and the card's signature over the challenge."""
-        _check_pin(pin)
-        challenge = self.api.challenge()
-        raw = _challenge_bytes(challenge)
-        with _card_errors(), self._open_card(self.reader) as transport:
-            session = JpkiSession(transport)
-            session.select_jpki()
-            certificate = session.read_auth_certificate()
-            try:
-                session.verify_pin(pin, allow_last_try=allow_last_try)
-            except PinFormatError as e:
-                raise TapError(ErrorKind.WRONG_PIN, str(e)) from e
-            signature = session.sign(digest_info_sha256(raw))
-        return challenge.challenge_id, certificate, signature
+    def _prove(self, pin: str, allow_last_try: bool) -> Proof:
+        return prove(self.card, self.api, pin, allow_last_try=allow_last_try)
 
     def open_session(self, pin: str, *, allow_last_try: bool) -> CardSession:
         """Card proof → a points session at this terminal, with the visible balances."""

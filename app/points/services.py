@@ -20,10 +20,10 @@ from app.ports import TapError
 from app.settings import LabelSettings
 
 if TYPE_CHECKING:
+    from app.card_work import CardAccess, OpenCard
     from app.points.card import CardProver
     from app.points.flow import PointsTimeouts
     from app.points.outbox import Outbox, Sent
-    from app.tap import OpenCard
     from drivers.printers import LabelPrinter
     from server.api.schemas import (
         ApprovalRequest,
@@ -111,6 +111,8 @@ class PointsServices:
     register: bool = False
     #: seconds of the points screens (``app.points.flow.PointsTimeouts``); None: defaults
     timeouts: PointsTimeouts | None = None
+    #: one card transaction's budget (``card_timeout_s``); None: the driver's default
+    card_timeout_s: float | None = None
     open_card: OpenCard | None = None
     make_printer: Callable[[LabelSettings], LabelPrinter] | None = None
 
@@ -130,7 +132,14 @@ class PointsServices:
     def prover(self) -> CardProver:
         from app.points.card import CardProver
 
-        return CardProver(self.client(), self.reader, open_card=self.open_card)
+        return CardProver(self.client(), self.card)
+
+    @property
+    def card(self) -> CardAccess:
+        """The holder's card, as the points modes reach it."""
+        from app.card_work import CardAccess
+
+        return CardAccess(self.reader, self.card_timeout_s, self.open_card)
 
     def outbox(self) -> Outbox:
         from app.points.outbox import Outbox
