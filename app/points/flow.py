@@ -524,10 +524,11 @@ class PointsFlow:
             self.view.tries_left = 0
             self._goto(Step.LOCKED_PIN)
             return [self._timer(self.timeouts.error_s)]
-        if event.detail.startswith("already_registered"):
-            return self._failed(PointsErrorKind.ALREADY_REGISTERED, event.detail)
-        if event.detail.startswith("terminal_mode_not_allowed"):
-            return self._failed(PointsErrorKind.MODE_NOT_ALLOWED, event.detail)
+        if kind_of(event.code) in (
+            PointsErrorKind.ALREADY_REGISTERED,
+            PointsErrorKind.MODE_NOT_ALLOWED,
+        ):
+            return self._failed(kind_of(event.code), event.detail)
         return self._error(event.kind, event.detail)
 
     def _on_session(self, session: CardSession) -> list[PointsEffect]:

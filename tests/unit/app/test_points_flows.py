@@ -573,8 +573,24 @@ def test_a_card_already_registered_is_said() -> None:
     flow = make(Mode.REGISTER, None)
     to_pin(flow)
     flow.handle(PinEntered("1234"))
-    flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, detail="already_registered: yes"))
+    flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, detail="yes", code="already_registered"))
     assert (flow.step, flow.view.problem) == (Step.FAILED, PointsErrorKind.ALREADY_REGISTERED)
+
+
+def test_a_terminal_without_the_mode_is_said_at_the_card() -> None:
+    flow = make(Mode.PAY)
+    to_pin(flow)
+    flow.handle(PinEntered("1234"))
+    flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, code="terminal_mode_not_allowed"))
+    assert (flow.step, flow.view.problem) == (Step.FAILED, PointsErrorKind.MODE_NOT_ALLOWED)
+
+
+def test_the_code_decides_never_the_text() -> None:
+    flow = make(Mode.REGISTER, None)
+    to_pin(flow)
+    flow.handle(PinEntered("1234"))
+    flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, detail="already_registered: said a proxy"))
+    assert (flow.step, flow.view.error) == (Step.ERROR, ErrorKind.PLATFORM_ERROR)
 
 
 # --- timers --------------------------------------------------------------------------------
