@@ -36,7 +36,18 @@ from app.flow import LookupSucceeded
 from app.ports import CardStatus, ErrorKind, TapError, Tapper
 from drivers.card.pin import PIN_LENGTH, valid_pin
 
-if TYPE_CHECKING:  # the card stack loads on first use, after the kiosk's first paint
+if TYPE_CHECKING:  # the card stack and the wire schema load after the kiosk's first paint
+    from app.points.flows.events import (
+        Answered,
+        ApprovalsLoaded,
+        LoadFailed,
+        Refused,
+        SessionOpened,
+        TicketIssued,
+        Unreachable,
+    )
+    from app.points.outbox import OutboxEntry
+    from app.points.services import PointsServices
     from drivers.card.errors import CardError
     from drivers.card.jpki import JpkiSession
     from drivers.card.transport import Transport
@@ -241,3 +252,95 @@ def authenticate(
     except Exception as exc:
         log_unexpected("authenticate", exc, pin)
         return TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__)
+
+
+def probe_card(card: CardAccess) -> CardProbed | TapFailed:
+    """The points modes' :class:`~app.card_step.ProbeCard`: the PIN counter of ``card``."""
+    try:
+        return CardProbed(read_tries(card))
+    except TapError as exc:
+        return failure_of(exc)
+    except Exception as exc:
+        log_unexpected("probe", exc)
+        return TapFailed(ErrorKind.CARD_ERROR, detail=type(exc).__name__)
+
+
+# --- the points modes' work ---------------------------------------------------------------
+
+
+def open_session(
+    services: PointsServices, pin: str, *, allow_last_try: bool
+) -> SessionOpened | TapFailed:
+    """:class:`~app.points.flows.events.OpenSession`: the card's proof, then a points
+    session (``POST /v1/card-sessions``) with the holder's balances."""
+    from app.points.flows.events import SessionOpened
+
+    try:
+        client = services.client()
+        proof = prove(services.card, client, pin, allow_last_try=allow_last_try)
+        return SessionOpened(client.card_session(*proof))
+    except TapError as exc:
+        return failure_of(exc)
+    except Exception as exc:
+        log_unexpected("points card proof", exc, pin)
+        return TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__)
+
+
+def issue_ticket(
+    services: PointsServices, pin: str, *, allow_last_try: bool
+) -> TicketIssued | TapFailed:
+    """``OpenSession(ticket=True)``: the card's proof, then a one-time link to the portal's
+    MyKey ID registration (``POST /v1/registration-tickets``)."""
+    from app.points.flows.events import TicketIssued
+
+    try:
+        client = services.client()
+        proof = prove(services.card, client, pin, allow_last_try=allow_last_try)
+        return TicketIssued(client.registration_ticket(*proof))
+    except TapError as exc:
+        return failure_of(exc)
+    except Exception as exc:
+        log_unexpected("registration card proof", exc, pin)
+        return TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__)
+
+
+def send_entry(services: PointsServices, entry: OutboxEntry) -> Answered | Refused | Unreachable:
+    """:class:`~app.points.flows.events.Send`: the entry written to the outbox, then sent
+    once (:func:`app.points.outbox.send`); a refusal keeps the platform's code."""
+    from app.points.flows.events import Answered, Refused, Unreachable
+    from app.points.outbox import Outcome, send
+
+    try:
+        result = send(services.outbox(), services.client(), entry)
+    except TapError as exc:  # no client (not enrolled): nothing was sent
+        return Unreachable(entry.id, exc.detail or exc.kind.value)
+    except Exception as exc:  # a bug, or the outbox's file: sent again, or left to it
+        log_unexpected("points request", exc)
+        return Unreachable(entry.id, type(exc).__name__)
+    if result.outcome is Outcome.ANSWERED and result.answer is not None:
+        return Answered(entry.id, result.answer)
+    if result.outcome is Outcome.REFUSED:
+        return Refused(entry.id, result.code, result.detail)
+    return Unreachable(entry.id, result.detail)
+
+
+def load_approvals(services: PointsServices) -> ApprovalsLoaded | LoadFailed:
+    """:class:`~app.points.flows.events.LoadApprovals`: the grants awaiting approval."""
+    from app.points.flows.events import ApprovalsLoaded, LoadFailed
+
+    try:
+        return ApprovalsLoaded(services.client().awaiting_grants())
+    except TapError as exc:
+        return LoadFailed(exc.kind, exc.detail)
+    except Exception as exc:
+        log_unexpected("approvals list", exc)
+        return LoadFailed(ErrorKind.PLATFORM_ERROR, type(exc).__name__)
+
+
+def forget_secret(services: PointsServices, entry_id: str) -> None:
+    """:class:`~app.points.flows.events.ForgetSecret`: the printed voucher's code leaves
+    the outbox (a failure is logged: the code then stays until the next try)."""
+    try:
+        services.outbox().forget_secret(entry_id)
+    except Exception as exc:
+        log_unexpected("forgetting a voucher secret", exc)

@@ -22,8 +22,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import drivers.card.deadline
 import drivers.card.pcsc
+from app import card_work
+from app.card_step import TapFailed
 from app.cli import Backends, cli
-from app.ports import EXIT_STATUS, ErrorKind, TapError
+from app.points.flows import SessionOpened
+from app.ports import EXIT_STATUS, ErrorKind
 from app.secrets import TerminalKeyStore
 from app.settings import Settings, save_settings
 from drivers.card.transport import Transport
@@ -158,14 +161,14 @@ def register(home: Path) -> Result:
 
 
 def points_card_proof(home: Path, reader: SlowReader) -> Callable[[], object]:
-    """The kiosk's points services as the kiosk (`mykey-counter`) builds them, and their card proof
-    of a points session (what the points modes run on the card thread)."""
+    """The points services as the kiosk (``mykey-counter``) builds them, and the card proof
+    of a points session on them (what the points modes run on the card lane)."""
     calls: list[dict[str, Any]] = []
     result = CliRunner().invoke(cli, ["--home", str(home)], obj=backends(calls))
     assert result.exit_code == 0, result.output
     services = calls[0]["points"]
     services.open_card = reader.open
-    return lambda: services.prover().open_session(PIN, allow_last_try=False)
+    return lambda: card_work.open_session(services, PIN, allow_last_try=False)
 
 
 def test_the_slow_card_is_fine_within_the_default_budget(
@@ -188,7 +191,13 @@ def test_points_card_proofs_honour_card_timeout_s(
     tmp_path: Path, slow_reader: SlowReader
 ) -> None:
     prove = points_card_proof(home_with(tmp_path, card_timeout_s=5.0), slow_reader)
-    with pytest.raises(TapError) as refused:
-        prove()
-    assert refused.value.kind is ErrorKind.CARD_ERROR
-    assert TOO_SLOW in refused.value.detail
+    refused = prove()
+    assert isinstance(refused, TapFailed) and refused.kind is ErrorKind.CARD_ERROR
+    assert TOO_SLOW in refused.detail
+
+
+def test_points_card_proofs_within_the_budget_open_the_session(
+    tmp_path: Path, slow_reader: SlowReader
+) -> None:
+    opened = points_card_proof(home_with(tmp_path, card_timeout_s=20.0), slow_reader)()
+    assert isinstance(opened, SessionOpened) and opened.session.session_id == "sess-1"
