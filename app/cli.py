@@ -40,6 +40,7 @@ from app.settings import (
     save_service_cache,
     save_settings,
 )
+from drivers.card.pin import PinGate, pin_gate, valid_pin
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
 USAGE_STATUS = 1
 #: exit status of ``print-test-label`` when the configured printer cannot print
 PRINTER_STATUS = 50
-PIN_LENGTH = 4
 NOT_ENROLLED_HINT = "run `mykey-counter enroll --server URL --code CODE` first"
 #: the wire schema's ``Symbology`` and ``CheckDigit`` values, spelt out so that building
 #: the CLI does not import pydantic (a unit test checks that they agree)
@@ -479,6 +479,7 @@ def _points_services(state: CliState, settings: Settings) -> PointsServices | No
         make_client=client,
         home=state.home,
         reader=settings.reader,
+        card_timeout_s=settings.card_timeout_s,
         label=settings.label,
         enabled=settings.points.enabled,
         register=settings.points.register,
@@ -590,7 +591,7 @@ def enroll(state: CliState, server_url: str, code: str) -> None:
 
 
 def _pin_ok(pin: str) -> bool:
-    return len(pin) == PIN_LENGTH and pin.isascii() and pin.isdigit()
+    return valid_pin(pin)
 
 
 def _read_pin(from_stdin: bool) -> str:
@@ -633,9 +634,10 @@ def lookup(
         tapper = backends.make_tapper(headless, state.home, card_reader)
         status = tapper.probe()
         click.echo(f"PIN tries left / 暗証番号の残り回数: {status.tries_left}", err=True)
-        if status.tries_left <= 0:
+        gate = pin_gate(status.tries_left, last_try_allowed=allow_last_try)
+        if gate is PinGate.LOCKED:
             raise TapError(ErrorKind.PIN_BLOCKED, tries_left=0)
-        if status.tries_left == 1 and not allow_last_try:
+        if gate is PinGate.CONFIRM:
             raise TapError(ErrorKind.LAST_TRY_REFUSED, tries_left=1)
         pin = _read_pin(pin_stdin)
         result = tapper.authenticate(pin, allow_last_try=allow_last_try)

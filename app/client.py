@@ -112,11 +112,14 @@ def public_key_b64(key: Ed25519PrivateKey) -> str:
 
 class PlatformRefusal(TapError):
     """The platform answered with an error body: ``code`` (an ``ErrorCode`` value) and the
-    HTTP ``status`` say which; a 4xx is a definite answer (the points outbox relies on it)."""
+    HTTP ``status`` say which, ``message`` is the body's text (``detail`` shows both); a
+    4xx is a definite answer (the points outbox relies on it)."""
 
-    def __init__(self, kind: ErrorKind, detail: str, *, code: str, status: int) -> None:
-        super().__init__(kind, detail)
-        self.code = code
+    code: str
+
+    def __init__(self, kind: ErrorKind, *, code: str, message: str, status: int) -> None:
+        super().__init__(kind, f"{code}: {message}", code=code)
+        self.message = message
         self.status = status
 
 
@@ -129,18 +132,18 @@ def error_from_response(response: httpx.Response) -> TapError:
         code, message = _raw_error(response)
         if code == LABEL_LIMIT_REACHED_CODE:
             return PlatformRefusal(
-                ErrorKind.LABEL_LIMIT_REACHED, f"{code}: {message}", code=code, status=status
+                ErrorKind.LABEL_LIMIT_REACHED, code=code, message=message, status=status
             )
         if status in _GATEWAY_STATUSES:
             return TapError(ErrorKind.PLATFORM_UNREACHABLE, f"HTTP {status} from a gateway")
         if code is not None:
             return PlatformRefusal(
-                ErrorKind.PLATFORM_ERROR, f"{code}: {message}", code=code, status=status
+                ErrorKind.PLATFORM_ERROR, code=code, message=message, status=status
             )
         return TapError(ErrorKind.PLATFORM_ERROR, f"HTTP {status}")
     code = str(body.error.value)
     kind = ERROR_KINDS_BY_VALUE.get(code, ErrorKind.PLATFORM_ERROR)
-    return PlatformRefusal(kind, f"{code}: {body.message}", code=code, status=status)
+    return PlatformRefusal(kind, code=code, message=body.message, status=status)
 
 
 def _raw_error(response: httpx.Response) -> tuple[str | None, str]:

@@ -6,6 +6,10 @@ carry out (card work on the card thread, timers, delivery).  Screens only render
 
     IDLE → CARD_PRESENT → [CONFIRM_LAST_TRY →] PIN_ENTRY → QUERYING → RESULT → (timeout) IDLE
     any failure → ERROR or LOCKED_PIN → (timeout, card removed or dismiss) IDLE
+
+CARD_PRESENT to QUERYING is the card step (:mod:`app.card_step`), shared with the points
+modes; this flow starts it, turns its :class:`~app.card_step.Prove` into an
+:class:`Authenticate` (the lookup) and shows how it ended.
 """
 
 from __future__ import annotations
@@ -14,10 +18,56 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from app.ports import CardStatus, ErrorKind
+from app.card_step import (
+    STEP_EVENTS,
+    CardInserted,
+    CardOutcome,
+    CardProbed,
+    CardRemovedEvent,
+    CardStep,
+    CardView,
+    Failed,
+    LastTryConfirmed,
+    Left,
+    Locked,
+    Phase,
+    PinEntered,
+    ProbeCard,
+    Prove,
+    StepEffect,
+    StepEnded,
+    TapFailed,
+)
+from app.flow_common import Cancel, ClearScreen, Retry, ScreenTimer, StartTimer, TimerFired
+from app.ports import ErrorKind
 
 if TYPE_CHECKING:  # the wire schema (pydantic) stays out of the kiosk's start-up
     from server.api.schemas import LookupResult
+
+__all__ = [
+    "RETRYABLE",
+    "Authenticate",
+    "Cancel",
+    "CardInserted",
+    "CardProbed",
+    "CardRemovedEvent",
+    "ClearScreen",
+    "CounterFlow",
+    "Deliver",
+    "Effect",
+    "Event",
+    "LastTryConfirmed",
+    "LookupSucceeded",
+    "PinEntered",
+    "ProbeCard",
+    "Retry",
+    "StartTimer",
+    "State",
+    "TapFailed",
+    "Timeouts",
+    "TimerFired",
+    "View",
+]
 
 
 class State(StrEnum):
@@ -31,59 +81,12 @@ class State(StrEnum):
     LOCKED_PIN = "locked_pin"
 
 
-# --- events -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CardInserted:
-    pass
-
-
-@dataclass(frozen=True)
-class CardRemovedEvent:
-    pass
-
-
-@dataclass(frozen=True)
-class CardProbed:
-    status: CardStatus
-
-
-@dataclass(frozen=True)
-class LastTryConfirmed:
-    pass
-
-
-@dataclass(frozen=True)
-class PinEntered:
-    pin: str = field(repr=False)
+# --- events (the card step's, and these) ------------------------------------------
 
 
 @dataclass(frozen=True)
 class LookupSucceeded:
     result: LookupResult
-
-
-@dataclass(frozen=True)
-class TapFailed:
-    kind: ErrorKind
-    tries_left: int | None = None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Cancel:
-    pass
-
-
-@dataclass(frozen=True)
-class Retry:
-    pass
-
-
-@dataclass(frozen=True)
-class TimerFired:
-    token: int
 
 
 Event = (
@@ -103,11 +106,6 @@ Event = (
 
 
 @dataclass(frozen=True)
-class ProbeCard:
-    """Run ``Tapper.probe`` on the card thread; answer with CardProbed or TapFailed."""
-
-
-@dataclass(frozen=True)
 class Authenticate:
     """Run ``Tapper.authenticate``; answer with LookupSucceeded or TapFailed."""
 
@@ -116,23 +114,10 @@ class Authenticate:
 
 
 @dataclass(frozen=True)
-class StartTimer:
-    """Fire ``TimerFired(token)`` after ``seconds``; older tokens are ignored."""
-
-    seconds: float
-    token: int
-
-
-@dataclass(frozen=True)
 class Deliver:
     """Hand the service ID to the terminal's delivery methods."""
 
     result: LookupResult
-
-
-@dataclass(frozen=True)
-class ClearScreen:
-    """Forget every personal datum on screen (service ID, barcode)."""
 
 
 Effect = ProbeCard | Authenticate | StartTimer | Deliver | ClearScreen
@@ -154,12 +139,19 @@ class Timeouts:
 class View:
     """What the current screen shows; never holds the PIN."""
 
-    tries_left: int | None = None
+    card: CardView = field(default_factory=CardView)
     result: LookupResult | None = None
     error: ErrorKind | None = None
     error_detail: str = ""
-    last_try_confirmed: bool = False
-    wrong_pin: bool = False
+
+
+#: the lookup's state while its card step runs, per phase of the step
+CARD_STATES: dict[Phase, State] = {
+    Phase.READING: State.CARD_PRESENT,
+    Phase.CONFIRM_LAST_TRY: State.CONFIRM_LAST_TRY,
+    Phase.PIN_ENTRY: State.PIN_ENTRY,
+    Phase.PROVING: State.QUERYING,
+}
 
 
 class CounterFlow:
@@ -167,34 +159,41 @@ class CounterFlow:
 
     def __init__(self, timeouts: Timeouts | None = None) -> None:
         self.timeouts = timeouts or Timeouts()
-        self.state = State.IDLE
         self.view = View()
-        self._timer_token = 0
+        self._timer = ScreenTimer()
+        self.card = CardStep(self._timer, pin_entry_s=self.timeouts.pin_entry_s)
+        #: the state while no card step runs: IDLE, RESULT, ERROR or LOCKED_PIN
+        self._screen = State.IDLE
+
+    @property
+    def state(self) -> State:
+        return CARD_STATES[self.card.phase] if self.card.active else self._screen
+
+    @property
+    def timer_token(self) -> int:
+        """The token of the screen timer that counts now (or was cancelled last)."""
+        return self._timer.token
 
     # public ------------------------------------------------------------------------------
     def handle(self, event: Event) -> list[Effect]:
         """Apply one event; return the effects to carry out, in order."""
+        if isinstance(event, STEP_EVENTS) and self.card.active:
+            return self._card_step(event)
         match event:
             case CardInserted():
                 return self._on_inserted()
-            case CardRemovedEvent():
-                return self._on_removed()
-            case CardProbed(status=status):
-                return self._on_probed(status)
-            case LastTryConfirmed():
-                return self._on_last_try_confirmed()
-            case PinEntered(pin=pin):
-                return self._on_pin(pin)
             case LookupSucceeded(result=result):
                 return self._on_result(result)
-            case TapFailed():
-                return self._on_failure(event)
+            case CardRemovedEvent():
+                return self._on_removed()
             case Cancel():
                 return self._on_cancel()
             case Retry():
                 return self._on_retry()
             case TimerFired(token=token):
                 return self._on_timer(token)
+            case CardProbed() | LastTryConfirmed() | PinEntered() | TapFailed():
+                return []  # no card step runs: a late answer, or an intent of a past screen
         raise TypeError(f"unknown event {event!r}")
 
     # transitions -------------------------------------------------------------------------
@@ -202,109 +201,82 @@ class CounterFlow:
         # ERROR / LOCKED_PIN too: after "card removed" the patron puts the card back, and
         # the monitor reports no second insertion once the error screen times out.
         # RESULT too: the next patron's card replaces the previous patron's number.
-        if self.state not in (State.IDLE, State.ERROR, State.LOCKED_PIN, State.RESULT):
+        if self.card.active:
             return []
-        effects: list[Effect] = [ClearScreen()] if self.state is State.RESULT else []
-        self._timer_token += 1  # cancels the previous screen's timer
-        self._goto(State.CARD_PRESENT)
-        return [*effects, ProbeCard()]
+        effects: list[Effect] = [ClearScreen()] if self._screen is State.RESULT else []
+        self.view = View()
+        return [*effects, *self._follow(self.card.start())]
+
+    def _card_step(self, event: Event) -> list[Effect]:
+        assert isinstance(event, STEP_EVENTS)
+        return self._follow(self.card.handle(event))
+
+    def _follow(self, step_effects: list[StepEffect]) -> list[Effect]:
+        """The card step's effects as this flow's: its proof is the lookup."""
+        effects: list[Effect] = []
+        for effect in step_effects:
+            match effect:
+                case Prove(pin=pin, allow_last_try=allow_last_try):
+                    effects.append(Authenticate(pin=pin, allow_last_try=allow_last_try))
+                case StepEnded(outcome=outcome):
+                    effects += self._on_card_ended(outcome)
+                case ProbeCard() | StartTimer():
+                    effects.append(effect)
+        self.view.card = self.card.view
+        return effects
+
+    def _on_card_ended(self, outcome: CardOutcome) -> list[Effect]:
+        match outcome:
+            case Locked():
+                self._show(State.LOCKED_PIN)
+                return [self._timer.start(self.timeouts.error_s)]
+            case Failed(failure=failure):
+                return self._error(failure.kind, failure.detail)
+            case Left():
+                return self._idle()
+
+    def _on_result(self, result: LookupResult) -> list[Effect]:
+        if not self.card.proved():
+            return []
+        self._show(State.RESULT)
+        self.view.result = result
+        return [Deliver(result), self._timer.start(self.timeouts.result_s)]
 
     def _on_removed(self) -> list[Effect]:
-        # QUERYING is not here: once the card has signed, the patron may lift it; if it left
-        # too early, the tapper itself reports CARD_REMOVED.
-        if self.state in (State.CARD_PRESENT, State.CONFIRM_LAST_TRY, State.PIN_ENTRY):
-            return self._error(ErrorKind.CARD_REMOVED)
-        if self.state in (State.ERROR, State.LOCKED_PIN):
+        if self._screen in (State.ERROR, State.LOCKED_PIN):
             return self._idle()
         return []  # IDLE stays; RESULT stays until its timer: the librarian still reads it
 
-    def _on_probed(self, status: CardStatus) -> list[Effect]:
-        if self.state is not State.CARD_PRESENT:
-            return []
-        return self._ask_pin(status.tries_left, wrong_pin=False)
-
-    def _ask_pin(self, tries_left: int, *, wrong_pin: bool) -> list[Effect]:
-        self.view.tries_left = tries_left
-        self.view.wrong_pin = wrong_pin
-        if tries_left <= 0:
-            self._goto(State.LOCKED_PIN)
-            return [self._timer(self.timeouts.error_s)]
-        if tries_left == 1 and not self.view.last_try_confirmed:
-            self._goto(State.CONFIRM_LAST_TRY)
-        else:
-            self._goto(State.PIN_ENTRY)
-        return [self._timer(self.timeouts.pin_entry_s)]
-
-    def _on_last_try_confirmed(self) -> list[Effect]:
-        if self.state is not State.CONFIRM_LAST_TRY:
-            return []
-        self.view.last_try_confirmed = True
-        self._goto(State.PIN_ENTRY)
-        return [self._timer(self.timeouts.pin_entry_s)]
-
-    def _on_pin(self, pin: str) -> list[Effect]:
-        if self.state is not State.PIN_ENTRY:
-            return []
-        self._goto(State.QUERYING)
-        self._timer_token += 1  # cancels the PIN-entry timer
-        return [Authenticate(pin=pin, allow_last_try=self.view.last_try_confirmed)]
-
-    def _on_result(self, result: LookupResult) -> list[Effect]:
-        if self.state is not State.QUERYING:
-            return []
-        self._goto(State.RESULT)
-        self.view.result = result
-        return [Deliver(result), self._timer(self.timeouts.result_s)]
-
-    def _on_failure(self, event: TapFailed) -> list[Effect]:
-        if self.state not in (State.CARD_PRESENT, State.QUERYING):
-            return []
-        if event.kind is ErrorKind.WRONG_PIN and event.tries_left is not None:
-            self.view.last_try_confirmed = False
-            return self._ask_pin(event.tries_left, wrong_pin=True)
-        if event.kind is ErrorKind.PIN_BLOCKED:
-            self.view.tries_left = 0
-            self._goto(State.LOCKED_PIN)
-            return [self._timer(self.timeouts.error_s)]
-        return self._error(event.kind, event.detail)
-
     def _on_cancel(self) -> list[Effect]:
-        if self.state is State.IDLE or self.state is State.QUERYING:
+        if self._screen is State.IDLE:
             return []
         return self._idle()
 
     def _on_retry(self) -> list[Effect]:
-        if self.state is not State.ERROR or self.view.error not in RETRYABLE:
+        if self._screen is not State.ERROR or self.view.error not in RETRYABLE:
             return []
-        self._timer_token += 1  # the error screen's timer must not fire during the probe
-        self._goto(State.CARD_PRESENT)
-        return [ProbeCard()]
+        self.view = View()
+        return self._follow(self.card.start())  # the error screen's timer is void now
 
     def _on_timer(self, token: int) -> list[Effect]:
-        if token != self._timer_token or self.state in (State.IDLE, State.QUERYING):
+        if not self._timer.fired(token) or self._screen is State.IDLE:
             return []
         return self._idle()
 
     # helpers ----------------------------------------------------------------------------
-    def _goto(self, state: State) -> None:
-        if state in (State.IDLE, State.CARD_PRESENT):
-            self.view = View()
-        else:
-            self.view.error = None
-            self.view.error_detail = ""
-        self.state = state
+    def _show(self, state: State) -> None:
+        self._screen = state
+        self.view.error = None
+        self.view.error_detail = ""
 
     def _error(self, kind: ErrorKind, detail: str = "") -> list[Effect]:
-        self._goto(State.ERROR)
+        self._show(State.ERROR)
         self.view.error = kind
         self.view.error_detail = detail
-        return [self._timer(self.timeouts.error_s)]
+        return [self._timer.start(self.timeouts.error_s)]
 
     def _idle(self) -> list[Effect]:
-        self._goto(State.IDLE)
-        self._timer_token += 1
+        self._screen = State.IDLE
+        self.view = View()
+        self._timer.cancel()
         return [ClearScreen()]
-
-    def _timer(self, seconds: float) -> StartTimer:
-        self._timer_token += 1
-        return StartTimer(seconds=seconds, token=self._timer_token)

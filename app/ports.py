@@ -57,12 +57,22 @@ EXIT_STATUS: dict[ErrorKind, int] = {
 
 
 class TapError(Exception):
-    """A tap failed; ``kind`` says which screen to show."""
+    """A tap failed; ``kind`` says which screen to show. ``code`` is the platform's error
+    code (its error body's ``error``) when the platform refused; ``detail`` is for people
+    to read, never for code to decide on."""
 
-    def __init__(self, kind: ErrorKind, detail: str = "", tries_left: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str = "",
+        tries_left: int | None = None,
+        *,
+        code: str | None = None,
+    ) -> None:
         self.kind = kind
         self.detail = detail
         self.tries_left = tries_left
+        self.code = code
         super().__init__(detail or kind.value)
 
 

@@ -1,6 +1,6 @@
 """``mykey-counter register``: prove a card and open the portal's MyKey ID registration.
 
-The card signs a platform challenge (as at a lookup, :meth:`app.tap.CardTapper.prove`);
+The card signs a platform challenge (as at a lookup, :func:`app.card_work.prove`);
 the platform answers a one-time link to the registration page (画面16), valid for ten
 minutes, which is printed and opened in the browser.
 """
@@ -67,7 +67,7 @@ def register(
     try:
         card_reader = _wait(backends, reader or settings.reader, wait_s)
         client = cast(TicketClient, backends.make_client(settings, state.home))
-        tapper = CardTapper(client, card_reader)
+        tapper = CardTapper(client, card_reader, card_timeout_s=settings.card_timeout_s)
         status = tapper.probe()
         click.echo(f"PIN tries left / 暗証番号の残り回数: {status.tries_left}", err=True)
         if status.tries_left <= 0:

@@ -39,11 +39,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 
 from app.flow import Cancel, State, View
-from app.points.flow import Step
+from app.points.flows import Step
 from app.points.mode import Mode
 
 if TYPE_CHECKING:
-    from app.points.flow import PointsView
+    from app.points.flows import PointsView
     from app.ui.kiosk import Kiosk
 
 PREFIX = "SOAK "
@@ -157,7 +157,7 @@ class Driver(QObject):
         match state:
             case State.CARD_PRESENT:
                 self._typed_pin = False
-            case State.PIN_ENTRY if not view.wrong_pin and (view.tries_left or 0) >= 2:
+            case State.PIN_ENTRY if not view.card.wrong_pin and (view.card.tries_left or 0) >= 2:
                 self._type_pin()
             case State.RESULT:
                 emit("result", number=self.kiosk.window.result.number.text())
@@ -167,7 +167,7 @@ class Driver(QObject):
                 pass
             case _:
                 emit("problem", what="lookup", state=state.value, error=view.error,
-                     wrong_pin=view.wrong_pin, tries_left=view.tries_left)
+                     wrong_pin=view.card.wrong_pin, tries_left=view.card.tries_left)
 
     def _on_points(self, step: object, view: object) -> None:
         assert isinstance(step, Step)
@@ -179,7 +179,7 @@ class Driver(QObject):
         match step:
             case Step.WAIT_CARD:
                 emit("wait_card")
-            case Step.PIN_ENTRY if not pview.wrong_pin and (pview.tries_left or 0) >= 2:
+            case Step.PIN_ENTRY if not pview.card.wrong_pin and (pview.card.tries_left or 0) >= 2:
                 self._type_pin()
             case Step.AMOUNT if screens is not None:
                 pad = screens.amount.pad

@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:
 from pydantic import BaseModel  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402, TID251
 
+from app.card_step import CardView  # noqa: E402
 from app.flow import (  # noqa: E402
     CardInserted,
     CardProbed,
@@ -51,12 +52,11 @@ from app.flow import (  # noqa: E402
     View,
 )
 from app.i18n import Catalogue  # noqa: E402
-from app.points.flow import (  # noqa: E402
+from app.points.flows import (  # noqa: E402
     Answered,
     ApprovalsLoaded,
     PointsEffect,
     PointsEvent,
-    PointsFlow,
     Printed,
     Refused,
     Send,
@@ -64,6 +64,7 @@ from app.points.flow import (  # noqa: E402
     Step,
     TicketIssued,
     Unreachable,
+    flow_for,
 )
 from app.points.mode import Mode  # noqa: E402
 from app.points.outbox import OutboxEntry  # noqa: E402
@@ -165,20 +166,22 @@ def counter_shots(texts: Catalogue, home: Path) -> Iterator[Shot]:
     """The counter's own screens, in the order of a tap, then errors, then staff screens."""
     yield Shot("01-idle", "待機(カードを置いてください)", _state(State.IDLE, View()))
     yield Shot("02-reading", "カード読み取り中", _state(State.CARD_PRESENT, View()))
-    yield Shot("03-pin", "暗証番号の入力", _state(State.PIN_ENTRY, View(tries_left=3)))
+    yield Shot("03-pin", "暗証番号の入力",
+               _state(State.PIN_ENTRY, View(card=CardView(tries_left=3))))
     yield Shot(
         "04-pin-wrong",
         "暗証番号の再入力(1 回間違えた後)",
-        _state(State.PIN_ENTRY, View(tries_left=2, wrong_pin=True)),
+        _state(State.PIN_ENTRY, View(card=CardView(tries_left=2, wrong_pin=True))),
     )
     yield Shot(
         "05-confirm-last-try",
         "最後の 1 回の確認",
-        _state(State.CONFIRM_LAST_TRY, View(tries_left=1)),
+        _state(State.CONFIRM_LAST_TRY, View(card=CardView(tries_left=1))),
     )
     yield Shot("06-querying", "問い合わせ中", _state(State.QUERYING, View()))
     yield Shot("07-result", "結果(番号とバーコード)", _result)
-    yield Shot("08-locked-pin", "暗証番号ロック", _state(State.LOCKED_PIN, View(tries_left=0)))
+    yield Shot("08-locked-pin", "暗証番号ロック",
+               _state(State.LOCKED_PIN, View(card=CardView(tries_left=0))))
     for kind in ErrorKind:
         view = View(error=kind, error_detail=DETAILS.get(kind, ""))
         yield Shot(
@@ -217,7 +220,7 @@ def counter_shots(texts: Catalogue, home: Path) -> Iterator[Shot]:
 # --- the points screens ------------------------------------------------------------------
 # Each points shot drives a real PointsFlow with the events PointsController would post
 # (the card's probe, the PIN, the platform's answers, the printer's) and shows every
-# change with PointsScreens.show_points(flow), as PointsController._apply does. What the
+# change with PointsScreens.show_points(step, view), as PointsController._apply does. What the
 # operator types (an amount, a name, a code) is typed into the screen's own widgets, and
 # its buttons are clicked: their intents go back into the flow. Nothing is sent, nothing
 # printed: the answers are made up here.
@@ -276,7 +279,7 @@ class PointsDriver:
     def __init__(self, window: MainWindow, texts: Catalogue, mode: Mode, scope: PointsScope):
         self.screens = PointsScreens(window, texts, self._intent)
         self._ids = itertools.count(1)
-        self.flow = PointsFlow(mode, scope, new_id=self.new_id, new_code=lambda: VOUCHER_SECRET)
+        self.flow = flow_for(mode, scope, new_id=self.new_id, new_code=lambda: VOUCHER_SECRET)
         self.effects: list[PointsEffect] = []
         self._apply(self.flow.start())
 
@@ -291,7 +294,7 @@ class PointsDriver:
 
     def _apply(self, effects: list[PointsEffect]) -> list[PointsEffect]:
         if self.flow.step is not Step.CLOSED:
-            self.screens.show_points(self.flow)
+            self.screens.show_points(self.flow.step, self.flow.view)
         self.effects = effects
         return effects
 
@@ -482,7 +485,7 @@ def _granted(points: int) -> Callable[[PointsDriver], None]:
         _grant_form(points)(driver)
         driver.screens.grant.next_button.click()
         driver.screens.grant_confirm.confirm_button.click()
-        waits = driver.flow.needs_approval(points)
+        waits = driver.flow.view.needs_approval(points)
         status = GrantStatus.AWAITING_APPROVAL if waits else GrantStatus.GRANTED
         driver.answer(lambda entry: _grant(entry.id, points, GrantReason.VOLUNTEERING, status))
 

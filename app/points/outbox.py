@@ -421,9 +421,8 @@ def send(outbox: Outbox, api: PointsApi, entry: OutboxEntry) -> Sent:
         if e.status >= 500:
             outbox.note_failure(entry.id, e.detail)
             return Sent(entry.id, Outcome.UNREACHABLE, detail=e.detail)
-        message = e.detail.partition(": ")[2] or e.detail
-        outbox.mark_done(entry.id, e.status, json.dumps({"error": e.code, "message": message}))
-        return Sent(entry.id, Outcome.REFUSED, code=e.code, detail=message)
+        outbox.mark_done(entry.id, e.status, json.dumps({"error": e.code, "message": e.message}))
+        return Sent(entry.id, Outcome.REFUSED, code=e.code, detail=e.message)
     except TapError as e:  # refused, reset, timeout, a gateway: no definite answer
         outbox.note_failure(entry.id, e.detail or e.kind.value)
         return Sent(entry.id, Outcome.UNREACHABLE, detail=e.detail or e.kind.value)

@@ -16,7 +16,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from app.labels import LabelSize, find_cjk_font
-from app.points.flow import Receipt
+from app.points.flows.events import Receipt
 
 TEMPLATE = "receipt.toml"
 _MIN_FONT_PX = 10

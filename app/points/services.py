@@ -20,10 +20,9 @@ from app.ports import TapError
 from app.settings import LabelSettings
 
 if TYPE_CHECKING:
-    from app.points.card import CardProver
-    from app.points.flow import PointsTimeouts
+    from app.card_work import CardAccess, OpenCard
+    from app.points.flows import PointsTimeouts
     from app.points.outbox import Outbox, Sent
-    from app.tap import OpenCard
     from drivers.printers import LabelPrinter
     from server.api.schemas import (
         ApprovalRequest,
@@ -51,7 +50,7 @@ SCOPE_CACHE_FILE = "points_scope.json"
 
 class PointsClient(Protocol):
     """The signed client (:class:`app.client.PlatformClient`) as the points modes use it:
-    ``app.points.outbox.PointsApi`` and ``app.points.card.CardProofApi`` and the rest
+    ``app.points.outbox.PointsApi``, the card proof's calls and the rest
     (spelt out: importing those would load the wire schema before the first paint)."""
 
     def challenge(self) -> ChallengeResponse: ...
@@ -109,8 +108,10 @@ class PointsServices:
     enabled: bool = True
     #: show the MyKey ID registration button
     register: bool = False
-    #: seconds of the points screens (``app.points.flow.PointsTimeouts``); None: defaults
+    #: seconds of the points screens (``app.points.flows.PointsTimeouts``); None: defaults
     timeouts: PointsTimeouts | None = None
+    #: one card transaction's budget (``card_timeout_s``); None: the driver's default
+    card_timeout_s: float | None = None
     open_card: OpenCard | None = None
     make_printer: Callable[[LabelSettings], LabelPrinter] | None = None
 
@@ -127,10 +128,12 @@ class PointsServices:
                 self._client = self.make_client()
             return self._client
 
-    def prover(self) -> CardProver:
-        from app.points.card import CardProver
+    @property
+    def card(self) -> CardAccess:
+        """The holder's card, as the points modes reach it."""
+        from app.card_work import CardAccess
 
-        return CardProver(self.client(), self.reader, open_card=self.open_card)
+        return CardAccess(self.reader, self.card_timeout_s, self.open_card)
 
     def outbox(self) -> Outbox:
         from app.points.outbox import Outbox

@@ -15,7 +15,7 @@ from app.flow import State, View
 from app.ports import EXIT_STATUS, ErrorKind
 from app.ui.controller import CounterController
 from app.ui.main_window import MainWindow
-from app.ui.screens.pin import PIN_LENGTH
+from drivers.card.pin import PIN_LENGTH, valid_pin
 
 #: pause between two key presses of the demo, and before a screenshot
 KEY_INTERVAL_MS = 300
@@ -25,7 +25,7 @@ DELIVERY_WAIT_MS = 60_000
 
 
 def check_demo_pin(pin: str | None) -> None:
-    if pin is not None and not (len(pin) == PIN_LENGTH and pin.isascii() and pin.isdigit()):
+    if pin is not None and not valid_pin(pin):
         raise ValueError(f"the demo PIN must be {PIN_LENGTH} digits")
 
 
@@ -54,15 +54,15 @@ class KioskAutomation(QObject):
         controller.rendered.connect(self._on_rendered)
 
     def _on_rendered(self, state: State, view: View) -> None:
-        tries = view.tries_left or 0
+        tries = view.card.tries_left or 0
         match state:
             case State.CARD_PRESENT:
                 self._typed = False  # a new tap (a new card, or a retry)
             case State.PIN_ENTRY if self._demo_pin and not self._typed:
-                if not view.wrong_pin and tries >= 2:
+                if not view.card.wrong_pin and tries >= 2:
                     self._typed = True
                     self._type(self._demo_pin)
-            case State.PIN_ENTRY if self._demo_pin and view.wrong_pin and self._exit:
+            case State.PIN_ENTRY if self._demo_pin and view.card.wrong_pin and self._exit:
                 self._finish_later(state, EXIT_STATUS[ErrorKind.WRONG_PIN])
             case State.CONFIRM_LAST_TRY if self._demo_pin and self._exit:
                 self._finish_later(state, EXIT_STATUS[ErrorKind.LAST_TRY_REFUSED])

@@ -1,32 +1,34 @@
-"""The card stack: transport, PC/SC adapter (imported lazily), JPKI session, errors."""
+"""The card stack: transport, PC/SC adapter, JPKI session, PIN rules, errors.
+
+Every name loads its module on first use (PEP 562): the kiosk's PIN pad imports only
+:mod:`drivers.card.pin` before its first paint, and pyscard loads only where a reader is.
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from drivers.card.allowlist import GuardedTransport
-from drivers.card.errors import (
-    ApduError,
-    CardDataError,
-    CardError,
-    CardRemoved,
-    CardTooSlow,
-    ForbiddenCommand,
-    ForbiddenSelect,
-    LastTryRefused,
-    NoCard,
-    NoReader,
-    NotJpkiCard,
-    PinBlocked,
-    PinError,
-    PinFormatError,
-    PinNotVerified,
-)
-from drivers.card.jpki import JPKI_AID, JpkiSession, digest_info_sha256
-from drivers.card.trace import TRAFFIC
-from drivers.card.transport import Transport
-
 if TYPE_CHECKING:
+    from drivers.card.allowlist import GuardedTransport
+    from drivers.card.errors import (
+        ApduError,
+        CardDataError,
+        CardError,
+        CardRemoved,
+        CardTooSlow,
+        ForbiddenCommand,
+        ForbiddenSelect,
+        LastTryRefused,
+        NoCard,
+        NoReader,
+        NotJpkiCard,
+        PinBlocked,
+        PinError,
+        PinFormatError,
+        PinNotVerified,
+    )
+    from drivers.card.jpki import JPKI_AID, JpkiSession, digest_info_sha256
     from drivers.card.pcsc import (
         CardMonitor,
         PcscTransport,
@@ -35,20 +37,53 @@ if TYPE_CHECKING:
         wait_for_card,
         wait_for_removal,
     )
+    from drivers.card.pin import PIN_LENGTH, PinGate, pin_gate, valid_pin
+    from drivers.card.trace import TRAFFIC
+    from drivers.card.transport import Transport
 
-_PCSC_NAMES = frozenset(
-    {
-        "CardMonitor",
-        "PcscTransport",
-        "list_readers",
-        "open_card",
-        "wait_for_card",
-        "wait_for_removal",
-    }
-)
+#: every public name → the module that defines it
+_MODULES = {
+    "GuardedTransport": "allowlist",
+    **dict.fromkeys(
+        (
+            "ApduError",
+            "CardDataError",
+            "CardError",
+            "CardRemoved",
+            "CardTooSlow",
+            "ForbiddenCommand",
+            "ForbiddenSelect",
+            "LastTryRefused",
+            "NoCard",
+            "NoReader",
+            "NotJpkiCard",
+            "PinBlocked",
+            "PinError",
+            "PinFormatError",
+            "PinNotVerified",
+        ),
+        "errors",
+    ),
+    **dict.fromkeys(("JPKI_AID", "JpkiSession", "digest_info_sha256"), "jpki"),
+    **dict.fromkeys(
+        (
+            "CardMonitor",
+            "PcscTransport",
+            "list_readers",
+            "open_card",
+            "wait_for_card",
+            "wait_for_removal",
+        ),
+        "pcsc",
+    ),
+    **dict.fromkeys(("PIN_LENGTH", "PinGate", "pin_gate", "valid_pin"), "pin"),
+    "TRAFFIC": "trace",
+    "Transport": "transport",
+}
 
 __all__ = [
     "JPKI_AID",
+    "PIN_LENGTH",
     "TRAFFIC",
     "ApduError",
     "CardDataError",
@@ -68,20 +103,22 @@ __all__ = [
     "PinBlocked",
     "PinError",
     "PinFormatError",
+    "PinGate",
     "PinNotVerified",
     "Transport",
     "digest_info_sha256",
     "list_readers",
     "open_card",
+    "pin_gate",
+    "valid_pin",
     "wait_for_card",
     "wait_for_removal",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """Import the PC/SC names on first use, so pyscard is needed only where a reader is."""
-    if name in _PCSC_NAMES:
-        from drivers.card import pcsc
-
-        return getattr(pcsc, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """Import the module of ``name`` on first use."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

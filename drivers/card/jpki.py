@@ -25,6 +25,7 @@ from drivers.card.errors import (
     PinFormatError,
     PinNotVerified,
 )
+from drivers.card.pin import PIN_LENGTH, PinGate, pin_gate, valid_pin
 from drivers.card.trace import TracingTransport
 from drivers.card.transport import Transport
 
@@ -41,7 +42,6 @@ MAX_CERTIFICATE_BYTES = 8192
 """A certificate EF announcing more than this is refused (a hostile card can't keep us busy)."""
 
 CHUNK_BYTES = 256
-PIN_LENGTH = 4
 _PAST_END_SWS = frozenset({A.SW_WRONG_P1P2, A.SW_INCORRECT_P1P2})
 """What a card answers to a READ BINARY past the end of the file."""
 _BLOCKED_SWS = frozenset({A.SW_AUTH_BLOCKED, A.SW_REF_DATA_UNUSABLE, A.SW_PIN_COUNTER_BASE})
@@ -57,7 +57,7 @@ def _is_pin_counter(sw: int) -> bool:
 
 
 def _check_pin_format(pin: str) -> bytes:
-    if not (isinstance(pin, str) and len(pin) == PIN_LENGTH and pin.isascii() and pin.isdigit()):
+    if not valid_pin(pin):
         raise PinFormatError(f"the PIN must be exactly {PIN_LENGTH} ASCII digits")
     return pin.encode("ascii")
 
@@ -155,10 +155,10 @@ class JpkiSession:
     def verify_pin(self, pin: str, *, allow_last_try: bool = False) -> None:
         """Verify the 4-digit PIN; refuses the last try unless ``allow_last_try``."""
         pin_bytes = _check_pin_format(pin)
-        tries = self.pin_tries_left()
-        if tries == 0:
+        gate = pin_gate(self.pin_tries_left(), last_try_allowed=allow_last_try)
+        if gate is PinGate.LOCKED:
             raise PinBlocked("the PIN is locked; only a municipal office can unlock it")
-        if tries == 1 and not allow_last_try:
+        if gate is PinGate.CONFIRM:
             raise LastTryRefused("only one PIN try is left; confirm before using it")
         _, sw = self._send(A.verify(pin_bytes))
         if sw == A.SW_OK:

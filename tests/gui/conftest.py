@@ -308,7 +308,7 @@ def make_points_counter(
     """Factory: a started kiosk with the points modes of ``terminal``, talking to the
     ``points_platform`` through a :class:`CutTransport`; every one stopped afterwards."""
     from app.client import PlatformClient
-    from app.points.flow import PointsTimeouts
+    from app.points.flows import PointsTimeouts
     from app.points.services import PointsServices
     from app.recording import RecordingPrinter
     from tests.fixtures.pcscd import VPCD_READER

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.client import PlatformClient
-from app.points.flow import Step
+from app.points.flows import Step
 from app.points.mode import Mode
 from app.points.outbox import Outbox, OutboxRecord
 from app.points.services import PointsServices

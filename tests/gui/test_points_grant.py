@@ -11,7 +11,7 @@ from PySide6.QtGui import QValidator
 from pytestqt.qtbot import QtBot
 
 from app.points.errors import PointsErrorKind
-from app.points.flow import Step
+from app.points.flows import Step
 from app.points.mode import Mode
 from app.points.outbox import EntryState, Operation
 from drivers.vcard.holder import Holder

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from PySide6.QtCore import QBuffer, QIODevice
 
-from app.points.flow import Step
+from app.points.flows import Step
 from app.points.mode import Mode
 from drivers.vcard.holder import Holder, make_holder
 from tests.fixtures.pcscd import InsertCard

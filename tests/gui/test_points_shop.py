@@ -10,7 +10,7 @@ from __future__ import annotations
 import zxingcpp
 
 from app.points.errors import PointsErrorKind
-from app.points.flow import Step
+from app.points.flows import Step
 from app.points.mode import Mode
 from app.points.outbox import EntryState, Operation
 from drivers.vcard.holder import Holder
@@ -214,7 +214,7 @@ def test_a_post_left_pending_by_a_long_cut_is_sent_at_the_next_start_up(
 
 def test_the_receipt_is_readable(points_platform: PointsPlatform) -> None:
     from app.labels import LABEL_80MM
-    from app.points.flow import Receipt
+    from app.points.flows import Receipt
     from app.points.receipts import render_receipt
 
     image = render_receipt(

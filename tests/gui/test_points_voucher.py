@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.points.errors import PointsErrorKind
-from app.points.flow import Step
+from app.points.flows import Step
 from app.points.mode import Mode
 from app.points.outbox import REDACTED, EntryState, Operation
 from drivers.printers import PrintFailed

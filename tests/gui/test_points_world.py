@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.points.flow import Step
+from app.points.flows import Step
 from app.points.mode import Mode
 from tests.gui.points_world import ALPHA, SHOP, MakeCounter, PointsPlatform
 

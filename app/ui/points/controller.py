@@ -1,11 +1,12 @@
-"""The points controller: owns one :class:`app.points.flow.PointsFlow`, carries out its
+"""The points controller: owns one points flow (:mod:`app.points.flows`), carries out its
 effects, as :class:`app.ui.controller.CounterController` does for the lookup flow.
 
-Card probes, card proofs, outbox sends and the approvals list run on the kiosk's one card
-lane (:mod:`app.ui.background`), after the lookups' card work; receipts are rendered and
-printed on the "receipt" lane (:mod:`app.ui.printing`); timers are one single-shot
-QTimer. Every answer comes back to the GUI thread and into the flow as an event. The work
-sent to a lane is a closure over plain data (services, requests), never this QObject.
+Card probes, card proofs, outbox sends and the approvals list (:mod:`app.card_work`) run
+on the kiosk's one card lane (:mod:`app.ui.background`), after the lookups' card work;
+receipts are rendered and printed on the "receipt" lane (:mod:`app.ui.printing`); timers
+are one single-shot QTimer. Every answer comes back to the GUI thread and into the flow as
+an event. The work sent to a lane is a closure over plain data (services, requests),
+never this QObject.
 """
 
 from __future__ import annotations
@@ -20,15 +21,12 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app import card_work
-from app.card_work import failure_of, log_unexpected
-from app.flow import CardInserted, CardRemovedEvent, ClearScreen, ProbeCard, StartTimer, TapFailed
-from app.points.flow import (
-    Answered,
-    ApprovalsLoaded,
+from app.card_step import CardInserted, CardRemovedEvent, ProbeCard, TapFailed
+from app.flow_common import ClearScreen, StartTimer, TimerFired
+from app.points.flows import (
     CloseMode,
     ForgetSecret,
     LoadApprovals,
-    LoadFailed,
     Mode,
     OpenSession,
     PointsEffect,
@@ -39,15 +37,11 @@ from app.points.flow import (
     PrintFailed,
     PrintReceipt,
     Receipt,
-    Refused,
     Send,
-    SessionOpened,
     Step,
-    TicketIssued,
-    Unreachable,
+    flow_for,
 )
-from app.points.outbox import OutboxEntry, Outcome, send
-from app.ports import ErrorKind, TapError, Tapper
+from app.ports import ErrorKind
 from app.ui.background import Background, Tally
 
 if TYPE_CHECKING:
@@ -67,7 +61,7 @@ VOUCHER_CODE_BYTES = 24
 class PointsRenderer(Protocol):
     """The screens as the points controller sees them."""
 
-    def show_points(self, flow: PointsFlow) -> None: ...
+    def show_points(self, step: Step, view: PointsView) -> None: ...
 
     def clear_points(self) -> None: ...
 
@@ -92,7 +86,6 @@ class PointsController(QObject):
         self,
         *,
         services: PointsServices,
-        tapper: Tapper,
         background: Background,
         renderer: PointsRenderer,
         parent: QObject | None = None,
@@ -101,7 +94,6 @@ class PointsController(QObject):
         self.services = services
         self.flow: PointsFlow | None = None
         self._renderer = renderer
-        self._tapper = tapper
         self._background = background
         self._card = background.card_lane.caller()
         self._prints = Tally()
@@ -124,9 +116,7 @@ class PointsController(QObject):
         """Start ``mode``'s operation on its first screen."""
         if self.active:
             return
-        from app.points.flow import PointsFlow
-
-        self.flow = PointsFlow(
+        self.flow = flow_for(
             mode,
             scope,
             new_id=new_transfer_id,
@@ -155,7 +145,7 @@ class PointsController(QObject):
         if flow.step not in (Step.CARD_PRESENT, Step.AUTHENTICATING, Step.SENDING, Step.LOADING):
             self._card.forget()  # a late answer is stale now
         if flow.step is not Step.CLOSED:
-            self._renderer.show_points(flow)
+            self._renderer.show_points(flow.step, flow.view)
         for effect in effects:
             self._execute(effect)
         if self.flow is not None:
@@ -179,26 +169,26 @@ class PointsController(QObject):
         self._card.run(work, self._on_answer, self._on_broken)
 
     def _on_timeout(self) -> None:
-        from app.flow import TimerFired
-
         self.post(TimerFired(self._timer_token))
 
     # effects -----------------------------------------------------------------------------
     def _execute(self, effect: PointsEffect) -> None:
+        services = self.services
         match effect:
             case ProbeCard():
-                tapper = self._tapper
-                self._run_on_card(lambda: card_work.probe(tapper))
-            case OpenSession():
-                self._run_on_card(self._open_session(effect))
+                card = services.card
+                self._run_on_card(lambda: card_work.probe_card(card))
+            case OpenSession(pin=pin, allow_last_try=allow_last_try, ticket=ticket):
+                prove = card_work.issue_ticket if ticket else card_work.open_session
+                self._run_on_card(lambda: prove(services, pin, allow_last_try=allow_last_try))
             case Send(entry=entry):
-                self._run_on_card(self._send(entry))
+                self._run_on_card(lambda: card_work.send_entry(services, entry))
             case LoadApprovals():
-                self._run_on_card(self._load_approvals())
+                self._run_on_card(lambda: card_work.load_approvals(services))
             case ForgetSecret(entry_id=entry_id):
-                outbox = self.services.outbox
+                # not through this controller's caller: the answer it awaits stays current
                 self._background.card_lane.run(
-                    lambda: outbox().forget_secret(entry_id), _ignore, _log_forget_failure)
+                    lambda: card_work.forget_secret(services, entry_id), _ignore, _ignore)
             case PrintReceipt(receipt=receipt):
                 self._print(receipt)
             case StartTimer(seconds=seconds, token=token):
@@ -213,56 +203,6 @@ class PointsController(QObject):
                 self.flow = None
                 self._renderer.close_points()
                 self.closed.emit()
-
-    # work on the card thread (closures: never touch a widget) ---------------------------
-    def _open_session(self, request: OpenSession) -> Work:
-        services = self.services
-
-        def work() -> object:
-            try:
-                prover = services.prover()
-                if request.ticket:
-                    ticket = prover.registration_ticket(
-                        request.pin, allow_last_try=request.allow_last_try
-                    )
-                    return TicketIssued(ticket)
-                session = prover.open_session(request.pin, allow_last_try=request.allow_last_try)
-                return SessionOpened(session)
-            except TapError as exc:
-                return failure_of(exc)
-            except Exception as exc:
-                log_unexpected("points card proof", exc, request.pin)
-                return TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__)
-
-        return work
-
-    def _send(self, entry: OutboxEntry) -> Work:
-        services = self.services
-
-        def work() -> object:
-            try:
-                result = send(services.outbox(), services.client(), entry)
-            except TapError as exc:  # no client (not enrolled): nothing was sent
-                return Unreachable(entry.id, exc.detail or exc.kind.value)
-            if result.outcome is Outcome.ANSWERED:
-                assert result.answer is not None
-                return Answered(entry.id, result.answer)
-            if result.outcome is Outcome.REFUSED:
-                return Refused(entry.id, result.code, result.detail)
-            return Unreachable(entry.id, result.detail)
-
-        return work
-
-    def _load_approvals(self) -> Work:
-        services = self.services
-
-        def work() -> object:
-            try:
-                return ApprovalsLoaded(services.client().awaiting_grants())
-            except TapError as exc:
-                return LoadFailed(exc.kind, exc.detail)
-
-        return work
 
     def _print(self, receipt: Receipt) -> None:
         from app.ui.printing import print_rendered
@@ -295,10 +235,6 @@ class PointsController(QObject):
 
 def _ignore(value: object) -> None:
     pass
-
-
-def _log_forget_failure(exc: BaseException) -> None:
-    log.error("a voucher secret could not be forgotten: %s", type(exc).__name__)
 
 
 def view_of(flow: PointsFlow) -> PointsView:

@@ -138,7 +138,6 @@ class PointsModes(QObject):
             self.screens = PointsScreens(self.window, self.texts, self._intent)
             self.controller = PointsController(
                 services=self.services,
-                tapper=self.lookup.tapper,
                 background=self.lookup.background,
                 renderer=self.screens,
                 parent=self,

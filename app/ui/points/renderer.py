@@ -1,9 +1,10 @@
 """The points screens in the kiosk window: each step on its screen.
 
-The card part (reading, the last-try question, the PIN, errors, a locked card) is shown on
-the lookup's own screens through :meth:`MainWindow.show_state`, with a lookup
+The card step (reading, the last-try question, the PIN), errors and a locked card are
+shown on the lookup's own screens through :meth:`MainWindow.show_state`, with a lookup
 :class:`app.flow.View` made from the points view; the rest on the ``points_*`` screens,
-added to the window's stack on first use.
+added to the window's stack on first use. Every screen renders from the step and the view
+only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 from app.flow import State, View
 from app.i18n import Catalogue
-from app.points.flow import PointsFlow, PointsView, Step
+from app.points.flows import PointsView, Step
 from app.ui.main_window import MainWindow
 from app.ui.screens.points_amount import PointsAmountScreen
 from app.ui.screens.points_approvals import PointsApprovalsScreen
@@ -39,13 +40,7 @@ CARD_STATES: dict[Step, State] = {
 
 def card_view(view: PointsView) -> View:
     """The lookup screens' view of the card part."""
-    return View(
-        tries_left=view.tries_left,
-        error=view.error,
-        error_detail=view.error_detail,
-        last_try_confirmed=view.last_try_confirmed,
-        wrong_pin=view.wrong_pin,
-    )
+    return View(card=view.card, error=view.error, error_detail=view.error_detail)
 
 
 class PointsScreens:
@@ -91,13 +86,13 @@ class PointsScreens:
         return widget if isinstance(widget, PointsScreen) else None
 
     # PointsRenderer ----------------------------------------------------------------------
-    def show_points(self, flow: PointsFlow) -> None:
-        state = CARD_STATES.get(flow.step)
+    def show_points(self, step: Step, view: PointsView) -> None:
+        state = CARD_STATES.get(step)
         if state is not None:
-            self.window.show_state(state, card_view(flow.view))
+            self.window.show_state(state, card_view(view))
             return
-        screen = self.screens[flow.step]
-        screen.show_points(flow)
+        screen = self.screens[step]
+        screen.show_points(step, view)
         self.window.show_staff_screen(screen)
 
     def clear_points(self) -> None:

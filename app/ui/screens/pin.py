@@ -9,9 +9,8 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout
 from app.flow import View
 from app.i18n import Catalogue
 from app.ui.screens.base import Screen, button, label
+from drivers.card.pin import PIN_LENGTH, valid_pin
 
-#: the user-authentication PIN of the JPKI applet is four digits
-PIN_LENGTH = 4
 PAD_ROWS = ("123", "456", "789")
 
 
@@ -137,11 +136,12 @@ class PinScreen(Screen):
     # behaviour ---------------------------------------------------------------------------
     def show_view(self, view: View) -> None:
         self._digits.clear()
-        tries = view.tries_left if view.tries_left is not None else 0
+        card = view.card
+        tries = card.tries_left if card.tries_left is not None else 0
         self.tries.setText(self.texts.tr("pin.tries_left", tries=tries))
         last = tries == 1
         self.tries.setProperty("warning", last)
-        if view.wrong_pin:
+        if card.wrong_pin:
             self.warning.setText(self.texts.tr("pin.wrong", tries=tries))
         elif last:
             self.warning.setText(self.texts.tr("pin.last_try"))
@@ -172,9 +172,9 @@ class PinScreen(Screen):
         self._refresh()
 
     def _submit(self) -> None:
-        if len(self._digits) != PIN_LENGTH:
-            return
         pin = "".join(self._digits)
+        if not valid_pin(pin):
+            return
         self._digits.clear()
         self._refresh()
         self.submitted.emit(pin)
@@ -183,7 +183,7 @@ class PinScreen(Screen):
         count = len(self._digits)
         self.dots.set_filled(count)
         self.dots.setAccessibleName(self.texts.tr("pin.entered", count=count))
-        self.ok_button.setEnabled(count == PIN_LENGTH)
+        self.ok_button.setEnabled(valid_pin("".join(self._digits)))
 
     # the desk keyboard -------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:

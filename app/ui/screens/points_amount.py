@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (  # noqa: TID251
     QWidget,
 )
 
-from app.flow import Cancel
+from app.flow_common import Cancel
 from app.i18n import Catalogue
-from app.points.flow import AmountEntered, Mode, PointsFlow
+from app.points.flows import AmountEntered, Mode, PointsView, Step
 from app.ui.points.texts import MODE_BUTTONS, points_text
 from app.ui.points.widgets import NumberPad
 from app.ui.screens.base import button, label
@@ -58,10 +58,9 @@ class PointsAmountScreen(PointsScreen):
         self.balance_buttons: list[QPushButton] = []
         self._mode = Mode.PAY
 
-    def show_points(self, flow: PointsFlow) -> None:
-        view = flow.view
-        self._mode = flow.mode
-        self.title.setText(self.texts.tr(MODE_BUTTONS[flow.mode]))
+    def show_points(self, step: Step, view: PointsView) -> None:
+        self._mode = view.mode
+        self.title.setText(self.texts.tr(MODE_BUTTONS[view.mode]))
         if [b.property("balance_key") for b in self.balance_buttons] != [
             _key(b) for b in view.balances
         ]:

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (  # noqa: TID251
     QWidget,
 )
 
-from app.flow import Cancel
+from app.flow_common import Cancel
 from app.i18n import N_, Catalogue
-from app.points.flow import Decide, PointsFlow
+from app.points.flows import Decide, PointsView, Step
 from app.ui.points.texts import GRANT_REASONS, points_text
 from app.ui.points.widgets import name_field
 from app.ui.screens.base import button, label
@@ -48,8 +48,7 @@ class PointsApprovalsScreen(PointsScreen):
         self.row_widgets: list[QFrame] = []
         self.buttons: dict[tuple[str, bool], QPushButton] = {}
 
-    def show_points(self, flow: PointsFlow) -> None:
-        view = flow.view
+    def show_points(self, step: Step, view: PointsView) -> None:
         show_problem(self.problem, self.texts, view)
         decided = view.decided
         if decided is None:

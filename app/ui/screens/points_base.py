@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QWidget  # noqa: TID251
 
 from app.i18n import Catalogue
 from app.points.errors import MESSAGES
-from app.points.flow import PointsFlow, PointsView
+from app.points.flows import PointsView, Step
 from app.ui.screens.base import Screen, label
 
 
@@ -20,8 +20,9 @@ class PointsScreen(Screen):
         super().__init__(texts, parent)
         self.setObjectName(name)
 
-    def show_points(self, flow: PointsFlow) -> None:
-        """Render the flow's step and view; called on every change while current."""
+    def show_points(self, step: Step, view: PointsView) -> None:
+        """Render ``step`` and ``view`` (nothing else of the flow); called on every change
+        while the screen is current."""
 
 
 def problem_label() -> QLabel:

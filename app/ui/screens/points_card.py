@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: TID251
 
-from app.flow import Cancel
+from app.flow_common import Cancel
 from app.i18n import Catalogue
-from app.points.flow import PointsFlow
+from app.points.flows import PointsView, Step
 from app.ui.pictograms import Kind, Pictogram
 from app.ui.points.texts import MODE_BUTTONS
 from app.ui.screens.base import button, label
@@ -32,5 +32,5 @@ class PointsCardScreen(PointsScreen):
         self.cancel_button.clicked.connect(lambda: self.intent.emit(Cancel()))
         layout.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignHCenter)
 
-    def show_points(self, flow: PointsFlow) -> None:
-        self.mode.setText(self.texts.tr(MODE_BUTTONS[flow.mode]))
+    def show_points(self, step: Step, view: PointsView) -> None:
+        self.mode.setText(self.texts.tr(MODE_BUTTONS[view.mode]))

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget  # noqa: TID251
 
 from app.i18n import N_, Catalogue
 from app.points.errors import MESSAGES
-from app.points.flow import Finish, Mode, PointsFlow, PointsView, Reprint, Step
+from app.points.flows import Finish, Mode, PointsView, Reprint, Step
 from app.ui.points.texts import points_text
 from app.ui.points.widgets import QrLabel
 from app.ui.screens.base import button, label
@@ -42,12 +42,11 @@ class PointsDoneScreen(PointsScreen):
         layout.addLayout(row)
         self.clear()
 
-    def show_points(self, flow: PointsFlow) -> None:
-        view = flow.view
-        if flow.step is Step.FAILED:
+    def show_points(self, step: Step, view: PointsView) -> None:
+        if step is Step.FAILED:
             self._failed(view)
             return
-        title, amount, lines = self._summary(flow.mode, view)
+        title, amount, lines = self._summary(view.mode, view)
         self.title.setText(self.texts.tr(title))
         self.amount.setText(points_text(amount) if amount else "")
         self.lines.setText("\n".join(lines))

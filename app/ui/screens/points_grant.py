@@ -11,9 +11,9 @@ from PySide6.QtWidgets import (  # noqa: TID251
     QWidget,
 )
 
-from app.flow import Cancel
+from app.flow_common import Cancel
 from app.i18n import Catalogue
-from app.points.flow import Confirm, GrantEntered, PointsFlow
+from app.points.flows import Confirm, GrantEntered, PointsView, Step
 from app.ui.points.texts import GRANT_REASONS, points_text
 from app.ui.points.widgets import NumberPad, name_field
 from app.ui.screens.base import button, label
@@ -72,9 +72,8 @@ class PointsGrantScreen(PointsScreen):
         self._approval_over: int | None = None
         self._refresh()
 
-    def show_points(self, flow: PointsFlow) -> None:
-        limit = flow.scope.grant_approval_over if flow.scope is not None else None
-        self._approval_over = limit
+    def show_points(self, step: Step, view: PointsView) -> None:
+        self._approval_over = view.approval_over
         self._refresh()
 
     def choose(self, reason: GrantReason) -> None:
@@ -133,14 +132,14 @@ class PointsGrantConfirmScreen(PointsScreen):
         row.addWidget(self.confirm_button)
         layout.addLayout(row)
 
-    def show_points(self, flow: PointsFlow) -> None:
-        form = flow.view.grant_form
+    def show_points(self, step: Step, view: PointsView) -> None:
+        form = view.grant_form
         if form is None:
             return
         self.amount.setText(points_text(form.points))
         reason = self.texts.tr(GRANT_REASONS[form.reason.value])
         self.details.setText(self.texts.tr("points.grant.summary", reason=reason, staff=form.staff))
-        needs = flow.needs_approval(form.points)
+        needs = view.needs_approval(form.points)
         self.approval.setText(self.texts.tr("points.grant.needs_approval") if needs else "")
 
     def clear(self) -> None:

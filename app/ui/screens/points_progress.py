@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: TID251
 
 from app.i18n import N_, Catalogue
-from app.points.flow import PointsFlow, Step
+from app.points.flows import PointsView, Step
 from app.ui.pictograms import Kind, Pictogram
 from app.ui.screens.base import label
 from app.ui.screens.points_base import PointsScreen
@@ -33,11 +33,11 @@ class PointsProgressScreen(PointsScreen):
         layout.addWidget(self.detail)
         layout.addStretch(1)
 
-    def show_points(self, flow: PointsFlow) -> None:
-        self.message.setText(self.texts.tr(MESSAGES.get(flow.step, MESSAGES[Step.SENDING])))
-        if flow.step is Step.RETRYING:
+    def show_points(self, step: Step, view: PointsView) -> None:
+        self.message.setText(self.texts.tr(MESSAGES.get(step, MESSAGES[Step.SENDING])))
+        if step is Step.RETRYING:
             self.detail.setText(
-                self.texts.tr("points.progress.attempts", attempts=flow.view.attempts)
+                self.texts.tr("points.progress.attempts", attempts=view.attempts)
             )
         else:
             self.detail.setText("")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget  # noqa: TID251
 
-from app.flow import Cancel
+from app.flow_common import Cancel
 from app.i18n import Catalogue
-from app.points.flow import Confirm, PointsFlow
+from app.points.flows import Confirm, PointsView, Step
 from app.ui.points.texts import points_text
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen
@@ -36,8 +36,7 @@ class PointsReceiptScreen(PointsScreen):
         row.addWidget(self.confirm_button)
         layout.addLayout(row)
 
-    def show_points(self, flow: PointsFlow) -> None:
-        view = flow.view
+    def show_points(self, step: Step, view: PointsView) -> None:
         payment = view.payment
         self.amount.setText(points_text(payment.amount) if payment else "")
         if view.balances and view.selected < len(view.balances):

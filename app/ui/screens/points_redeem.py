@@ -6,9 +6,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget  # noqa: TID251
 
-from app.flow import Cancel
+from app.flow_common import Cancel
 from app.i18n import Catalogue
-from app.points.flow import CodeEntered, PointsFlow
+from app.points.flows import CodeEntered, PointsView, Step
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen, problem_label, show_problem
 
@@ -41,9 +41,9 @@ class PointsRedeemScreen(PointsScreen):
         row.addWidget(self.ok_button)
         layout.addLayout(row)
 
-    def show_points(self, flow: PointsFlow) -> None:
-        show_problem(self.problem, self.texts, flow.view)
-        if flow.view.problem is not None:
+    def show_points(self, step: Step, view: PointsView) -> None:
+        show_problem(self.problem, self.texts, view)
+        if view.problem is not None:
             self.code.selectAll()
         self.code.setFocus(Qt.FocusReason.OtherFocusReason)
 

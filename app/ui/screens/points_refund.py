@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget  # noqa: TID251
 
-from app.flow import Cancel
+from app.flow_common import Cancel
 from app.i18n import Catalogue
-from app.points.flow import PointsFlow, RefundEntered
+from app.points.flows import PointsView, RefundEntered, Step
 from app.ui.points.widgets import NumberPad
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen, problem_label, show_problem
@@ -49,8 +49,8 @@ class PointsRefundScreen(PointsScreen):
         root.addLayout(right, 0)
         self._refresh()
 
-    def show_points(self, flow: PointsFlow) -> None:
-        show_problem(self.problem, self.texts, flow.view)
+    def show_points(self, step: Step, view: PointsView) -> None:
+        show_problem(self.problem, self.texts, view)
 
     def _refresh(self) -> None:
         self.ok_button.setEnabled(bool(self.payment.text().strip()) and self.pad.value() > 0)

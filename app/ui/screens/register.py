@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget  # noqa: TID251
 
 from app.i18n import Catalogue
-from app.points.flow import Finish, PointsFlow
+from app.points.flows import Finish, PointsView, Step
 from app.ui.points.widgets import QrLabel
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen
@@ -33,8 +33,8 @@ class RegisterScreen(PointsScreen):
         root.addLayout(column, 1)
         self.clear()
 
-    def show_points(self, flow: PointsFlow) -> None:
-        ticket = flow.view.ticket
+    def show_points(self, step: Step, view: PointsView) -> None:
+        ticket = view.ticket
         self.qr.show_payload(ticket.url if ticket is not None else None)
         if ticket is not None:
             local = ticket.expires_at.astimezone()

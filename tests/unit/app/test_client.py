@@ -20,6 +20,7 @@ from app.client import (
     PATH_LOOKUP,
     PATH_TERMINAL,
     PlatformClient,
+    PlatformRefusal,
     fetch_health,
 )
 from app.ports import EXIT_STATUS, ErrorKind, TapError
@@ -263,6 +264,23 @@ def test_error_bodies_map_to_screens(code: str, kind: ErrorKind) -> None:
         client.lookup("c", b"cert", b"sig")
     assert info.value.kind is kind
     assert "server says why" in info.value.detail
+    assert info.value.code == code  # the code itself, as data: nobody parses the detail
+    assert isinstance(info.value, PlatformRefusal) and info.value.message == "server says why"
+
+
+def test_the_platforms_message_is_kept_as_it_came() -> None:
+    client = client_with(lambda r: error(409, "already_registered", "id: MK-1: bound"))
+    with pytest.raises(PlatformRefusal) as info:
+        client.registration_ticket("c", b"cert", b"sig")
+    assert (info.value.code, info.value.message, info.value.status) == (
+        "already_registered", "id: MK-1: bound", 409)
+
+
+def test_errors_without_a_body_carry_no_code() -> None:
+    client = client_with(lambda r: httpx.Response(500, content=b"oops"))
+    with pytest.raises(TapError) as info:
+        client.lookup("c", b"cert", b"sig")
+    assert info.value.kind is ErrorKind.PLATFORM_ERROR and info.value.code is None
 
 
 def test_label_limit_is_recognised_by_its_value_alone() -> None:

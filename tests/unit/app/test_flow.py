@@ -59,7 +59,7 @@ def timer(effects: list[Effect]) -> StartTimer:
 
 
 def last_token(flow: CounterFlow) -> int:
-    return flow._timer_token
+    return flow.timer_token
 
 
 # --- helpers that drive a flow into each state ------------------------------------------
@@ -185,8 +185,8 @@ def test_probe_with_tries_asks_the_pin(tries: int) -> None:
     flow = at_card_present()
     effects = flow.handle(CardProbed(CardStatus(tries)))
     assert flow.state is State.PIN_ENTRY
-    assert flow.view.tries_left == tries
-    assert flow.view.wrong_pin is False
+    assert flow.view.card.tries_left == tries
+    assert flow.view.card.wrong_pin is False
     assert timer(effects).seconds == TIMEOUTS.pin_entry_s
 
 
@@ -194,8 +194,8 @@ def test_probe_with_one_try_asks_for_confirmation_first() -> None:
     flow = at_card_present()
     effects = flow.handle(CardProbed(CardStatus(1)))
     assert flow.state is State.CONFIRM_LAST_TRY
-    assert flow.view.tries_left == 1
-    assert flow.view.last_try_confirmed is False
+    assert flow.view.card.tries_left == 1
+    assert flow.view.card.last_try_confirmed is False
     assert timer(effects).seconds == TIMEOUTS.pin_entry_s
 
 
@@ -203,7 +203,7 @@ def test_probe_of_a_blocked_card_shows_locked() -> None:
     flow = at_card_present()
     effects = flow.handle(CardProbed(CardStatus(0)))
     assert flow.state is State.LOCKED_PIN
-    assert flow.view.tries_left == 0
+    assert flow.view.card.tries_left == 0
     assert timer(effects).seconds == TIMEOUTS.error_s
 
 
@@ -231,7 +231,7 @@ def test_probe_failure_pin_blocked_shows_locked() -> None:
     flow = at_card_present()
     flow.handle(TapFailed(ErrorKind.PIN_BLOCKED))
     assert flow.state is State.LOCKED_PIN
-    assert flow.view.tries_left == 0
+    assert flow.view.card.tries_left == 0
 
 
 # --- last-try confirmation ---------------------------------------------------------------
@@ -241,7 +241,7 @@ def test_confirming_the_last_try_opens_the_pin_pad() -> None:
     flow = at_confirm_last_try()
     effects = flow.handle(LastTryConfirmed())
     assert flow.state is State.PIN_ENTRY
-    assert flow.view.last_try_confirmed is True
+    assert flow.view.card.last_try_confirmed is True
     assert timer(effects).seconds == TIMEOUTS.pin_entry_s
 
 
@@ -267,7 +267,7 @@ def test_confirmation_outside_its_screen_is_ignored(state: State) -> None:
     flow = STATES[state]()
     assert flow.handle(LastTryConfirmed()) == []
     assert flow.state is state
-    assert flow.view.last_try_confirmed is False
+    assert flow.view.card.last_try_confirmed is False
 
 
 def test_cancel_on_the_confirmation_returns_to_idle() -> None:
@@ -351,8 +351,8 @@ def test_wrong_pin_with_two_tries_left_asks_again() -> None:
     flow = at_querying(3)
     effects = flow.handle(TapFailed(ErrorKind.WRONG_PIN, tries_left=2))
     assert flow.state is State.PIN_ENTRY
-    assert flow.view.tries_left == 2
-    assert flow.view.wrong_pin is True
+    assert flow.view.card.tries_left == 2
+    assert flow.view.card.wrong_pin is True
     assert flow.view.error is None
     assert timer(effects).seconds == TIMEOUTS.pin_entry_s
 
@@ -361,9 +361,9 @@ def test_wrong_pin_down_to_one_try_asks_for_confirmation() -> None:
     flow = at_querying(2)
     flow.handle(TapFailed(ErrorKind.WRONG_PIN, tries_left=1))
     assert flow.state is State.CONFIRM_LAST_TRY
-    assert flow.view.tries_left == 1
-    assert flow.view.wrong_pin is True
-    assert flow.view.last_try_confirmed is False
+    assert flow.view.card.tries_left == 1
+    assert flow.view.card.wrong_pin is True
+    assert flow.view.card.last_try_confirmed is False
 
 
 def test_wrong_pin_on_the_confirmed_last_try_locks() -> None:
@@ -372,7 +372,7 @@ def test_wrong_pin_on_the_confirmed_last_try_locks() -> None:
     flow.handle(PinEntered("0000"))
     effects = flow.handle(TapFailed(ErrorKind.WRONG_PIN, tries_left=0))
     assert flow.state is State.LOCKED_PIN
-    assert flow.view.tries_left == 0
+    assert flow.view.card.tries_left == 0
     assert timer(effects).seconds == TIMEOUTS.error_s
 
 
@@ -383,7 +383,7 @@ def test_confirmation_does_not_carry_over_to_a_later_last_try() -> None:
     flow.handle(PinEntered("0000"))
     flow.handle(TapFailed(ErrorKind.WRONG_PIN, tries_left=1))
     assert flow.state is State.CONFIRM_LAST_TRY
-    assert flow.view.last_try_confirmed is False
+    assert flow.view.card.last_try_confirmed is False
 
 
 def test_full_wrong_pin_sequence_never_allows_the_last_try_unconfirmed() -> None:
@@ -410,7 +410,7 @@ def test_pin_blocked_during_the_query_shows_locked() -> None:
     flow = at_querying()
     effects = flow.handle(TapFailed(ErrorKind.PIN_BLOCKED))
     assert flow.state is State.LOCKED_PIN
-    assert flow.view.tries_left == 0
+    assert flow.view.card.tries_left == 0
     assert timer(effects).seconds == TIMEOUTS.error_s
 
 
@@ -484,7 +484,7 @@ def test_retry_after_a_platform_error_probes_again(kind: ErrorKind) -> None:
     assert flow.handle(Retry()) == [ProbeCard()]
     assert flow.state is State.CARD_PRESENT
     assert flow.view.error is None
-    assert flow.view.tries_left is None
+    assert flow.view.card.tries_left is None
 
 
 @pytest.mark.parametrize("kind", sorted(set(ErrorKind) - RETRYABLE - {ErrorKind.PIN_BLOCKED}))
@@ -520,7 +520,7 @@ def test_retry_forgets_the_last_try_confirmation() -> None:
     flow.handle(Retry())
     flow.handle(CardProbed(CardStatus(1)))
     assert flow.state is State.CONFIRM_LAST_TRY
-    assert flow.view.last_try_confirmed is False
+    assert flow.view.card.last_try_confirmed is False
 
 
 # --- card removed in each state ----------------------------------------------------------
@@ -629,7 +629,7 @@ def test_pin_screens_time_out_to_idle(state: State) -> None:
     flow = STATES[state]()
     assert flow.handle(TimerFired(last_token(flow))) == [ClearScreen()]
     assert flow.state is State.IDLE
-    assert flow.view.tries_left is None
+    assert flow.view.card.tries_left is None
 
 
 def test_configured_timeouts_are_used() -> None:

@@ -151,19 +151,19 @@ def test_an_answered_entry_is_never_sent_again(outbox: Outbox) -> None:
 
 def test_a_4xx_is_definite_and_a_5xx_is_not(outbox: Outbox) -> None:
     ledger = Ledger()
-    ledger.refuse = PlatformRefusal(ErrorKind.PLATFORM_ERROR, "insufficient_points: 10 < 500",
-                                    code="insufficient_points", status=409)
+    ledger.refuse = PlatformRefusal(ErrorKind.PLATFORM_ERROR, code="insufficient_points",
+                                    message="10 < 500: a: b", status=409)
     entry = make_entry(Operation.PAYMENT, payment())
     result = send(outbox, ledger, entry)
     assert (result.outcome, result.code) == (Outcome.REFUSED, "insufficient_points")
     assert outbox.pending() == []
     stored = send(outbox, ledger, entry)  # the stored refusal, without sending
     assert (stored.outcome, stored.code, stored.detail) == (
-        Outcome.REFUSED, "insufficient_points", "10 < 500")
+        Outcome.REFUSED, "insufficient_points", "10 < 500: a: b")
     assert len(ledger.calls) == 1
 
-    ledger.refuse = PlatformRefusal(ErrorKind.PLATFORM_ERROR, "internal: boom",
-                                    code="internal", status=500)
+    ledger.refuse = PlatformRefusal(ErrorKind.PLATFORM_ERROR, code="internal", message="boom",
+                                    status=500)
     other = make_entry(Operation.PAYMENT, payment())
     assert send(outbox, ledger, other).outcome is Outcome.UNREACHABLE
     assert [e.id for e in outbox.pending()] == [other.id]

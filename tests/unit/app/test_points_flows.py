@@ -8,25 +8,23 @@ import json
 
 import pytest
 
-from app.flow import (
-    Cancel,
+from app.card_step import (
     CardInserted,
     CardProbed,
     CardRemovedEvent,
-    ClearScreen,
     LastTryConfirmed,
     PinEntered,
     ProbeCard,
-    Retry,
-    StartTimer,
     TapFailed,
-    TimerFired,
 )
+from app.flow_common import Cancel, ClearScreen, Retry, StartTimer, TimerFired
 from app.points.errors import PointsErrorKind
-from app.points.flow import (
+from app.points.flows import (
+    FLOWS,
     AmountEntered,
     Answered,
     ApprovalsLoaded,
+    CardFlow,
     CloseMode,
     CodeEntered,
     Confirm,
@@ -34,6 +32,7 @@ from app.points.flow import (
     Finish,
     ForgetSecret,
     GrantEntered,
+    GrantFlow,
     LoadApprovals,
     LoadFailed,
     Mode,
@@ -52,6 +51,7 @@ from app.points.flow import (
     Step,
     TicketIssued,
     Unreachable,
+    flow_for,
     voucher_code,
 )
 from app.points.outbox import Operation
@@ -85,13 +85,15 @@ BALANCES = [
     PointBalance(municipality_code="14130", municipality_name="α市", event_code="EV1",
                  event_name="復興応援", available=300),
 ]
+#: the modes that start with the holder's card
+CARD_MODES = {Mode.PAY, Mode.GRANT, Mode.VOUCHER, Mode.REGISTER}
 SESSION = CardSession(session_id="sess-1", expires_at=NOW, balances=BALANCES)
 
 
 def make(mode: Mode, scope: PointsScope | None = SHOP, **timeouts: object) -> PointsFlow:
     ids = (f"id-{n}" for n in itertools.count(1))
-    flow = PointsFlow(mode, scope, new_id=lambda: next(ids), new_code=lambda: CODE,
-                      timeouts=PointsTimeouts(**timeouts))  # type: ignore[arg-type]
+    flow = flow_for(mode, scope, new_id=lambda: next(ids), new_code=lambda: CODE,
+                    timeouts=PointsTimeouts(**timeouts))  # type: ignore[arg-type]
     flow.start()
     return flow
 
@@ -145,7 +147,7 @@ def test_card_modes_wait_for_the_card_and_other_modes_open_their_form() -> None:
     assert make(Mode.REGISTER, None).step is Step.WAIT_CARD
     assert make(Mode.REDEEM).step is Step.CODE_ENTRY
     assert make(Mode.REFUND).step is Step.REFUND_FORM
-    flow = PointsFlow(Mode.APPROVALS, OFFICE, new_id=str, new_code=str)
+    flow = flow_for(Mode.APPROVALS, OFFICE, new_id=str, new_code=str)
     assert flow.start() == [LoadApprovals()]
     assert flow.step is Step.LOADING
 
@@ -153,7 +155,7 @@ def test_card_modes_wait_for_the_card_and_other_modes_open_their_form() -> None:
 def test_card_then_pin_then_session_shows_the_balances() -> None:
     flow = make(Mode.PAY)
     to_pin(flow)
-    assert flow.step is Step.PIN_ENTRY and flow.view.tries_left == 3
+    assert flow.step is Step.PIN_ENTRY and flow.view.card.tries_left == 3
     effects = flow.handle(PinEntered("1234"))
     assert isinstance(effects[0], OpenSession) and not effects[0].ticket
     effects = flow.handle(SessionOpened(SESSION))
@@ -178,7 +180,8 @@ def test_wrong_pin_asks_again_and_a_locked_card_is_said() -> None:
     to_pin(flow)
     flow.handle(PinEntered("0000"))
     flow.handle(TapFailed(ErrorKind.WRONG_PIN, tries_left=2))
-    assert flow.step is Step.PIN_ENTRY and flow.view.wrong_pin and flow.view.tries_left == 2
+    assert flow.step is Step.PIN_ENTRY
+    assert flow.view.card.wrong_pin and flow.view.card.tries_left == 2
     flow.handle(PinEntered("0000"))
     flow.handle(TapFailed(ErrorKind.PIN_BLOCKED))
     assert flow.step is Step.LOCKED_PIN
@@ -291,7 +294,7 @@ def test_cancel_at_the_receipt_voids_the_hold() -> None:
 def test_the_receipt_left_alone_is_voided() -> None:
     flow = make(Mode.PAY)
     pay_to_receipt(flow)
-    token = flow._timer_token
+    token = flow.timer_token
     send = sent(flow.handle(TimerFired(token)))
     assert send.entry.operation is Operation.PAYMENT_VOID
 
@@ -358,10 +361,10 @@ def test_no_answer_retries_the_same_entry_with_back_off() -> None:
     assert [t.seconds for t in timers(effects)] == [1.0]
     effects = flow.handle(Unreachable(first.entry.id))  # a late duplicate: ignored
     assert effects == []
-    flow.handle(TimerFired(flow._timer_token))
+    flow.handle(TimerFired(flow.timer_token))
     effects = flow.handle(Unreachable(first.entry.id))
     assert [t.seconds for t in timers(effects)] == [1.0]  # the last back-off repeats
-    flow.handle(TimerFired(flow._timer_token))
+    flow.handle(TimerFired(flow.timer_token))
     flow.handle(Answered(first.entry.id, payment()))
     assert flow.step is Step.RECEIPT
 
@@ -371,7 +374,7 @@ def test_after_the_last_attempt_the_entry_is_left_to_the_outbox() -> None:
     to_session(flow)
     send = sent(flow.handle(AmountEntered(0, 500)))
     flow.handle(Unreachable(send.entry.id))
-    flow.handle(TimerFired(flow._timer_token))
+    flow.handle(TimerFired(flow.timer_token))
     flow.handle(Unreachable(send.entry.id))
     assert (flow.step, flow.view.error) == (Step.ERROR, ErrorKind.PLATFORM_UNREACHABLE)
     assert flow.outgoing is None
@@ -448,7 +451,9 @@ def test_grant_reason_points_staff_confirm() -> None:
     assert flow.handle(GrantEntered(GrantReason.HEALTH, 500, "  ")) == []
     flow.handle(GrantEntered(GrantReason.HEALTH, 500, " 佐藤 "))
     assert flow.step is Step.GRANT_CONFIRM
+    assert isinstance(flow, GrantFlow)
     assert not flow.needs_approval(500) and flow.needs_approval(1001)
+    assert not flow.view.needs_approval(500) and flow.view.needs_approval(1001)
     send = sent(flow.handle(Confirm()))
     assert body(send) == {"id": "id-1", "session_id": "sess-1", "points": 500,
                           "reason": "health", "event_code": None, "staff": "佐藤",
@@ -475,7 +480,7 @@ def test_cancel_on_the_grant_confirmation_grants_nothing() -> None:
 
 
 def test_approvals_list_approve_and_refusal() -> None:
-    flow = PointsFlow(Mode.APPROVALS, OFFICE, new_id=lambda: "id-1", new_code=str)
+    flow = flow_for(Mode.APPROVALS, OFFICE, new_id=lambda: "id-1", new_code=str)
     flow.start()
     waiting = grant(GrantStatus.AWAITING_APPROVAL, 5000)
     flow.handle(ApprovalsLoaded([waiting]))
@@ -497,7 +502,7 @@ def test_approvals_list_approve_and_refusal() -> None:
 
 
 def test_approvals_that_cannot_load_can_be_retried() -> None:
-    flow = PointsFlow(Mode.APPROVALS, OFFICE, new_id=str, new_code=str)
+    flow = flow_for(Mode.APPROVALS, OFFICE, new_id=str, new_code=str)
     flow.start()
     flow.handle(LoadFailed(ErrorKind.PLATFORM_UNREACHABLE, "down"))
     assert flow.step is Step.ERROR
@@ -573,8 +578,24 @@ def test_a_card_already_registered_is_said() -> None:
     flow = make(Mode.REGISTER, None)
     to_pin(flow)
     flow.handle(PinEntered("1234"))
-    flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, detail="already_registered: yes"))
+    flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, detail="yes", code="already_registered"))
     assert (flow.step, flow.view.problem) == (Step.FAILED, PointsErrorKind.ALREADY_REGISTERED)
+
+
+def test_a_terminal_without_the_mode_is_said_at_the_card() -> None:
+    flow = make(Mode.PAY)
+    to_pin(flow)
+    flow.handle(PinEntered("1234"))
+    flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, code="terminal_mode_not_allowed"))
+    assert (flow.step, flow.view.problem) == (Step.FAILED, PointsErrorKind.MODE_NOT_ALLOWED)
+
+
+def test_the_code_decides_never_the_text() -> None:
+    flow = make(Mode.REGISTER, None)
+    to_pin(flow)
+    flow.handle(PinEntered("1234"))
+    flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, detail="already_registered: said a proxy"))
+    assert (flow.step, flow.view.error) == (Step.ERROR, ErrorKind.PLATFORM_ERROR)
 
 
 # --- timers --------------------------------------------------------------------------------
@@ -582,15 +603,70 @@ def test_a_card_already_registered_is_said() -> None:
 
 def test_forms_left_alone_close_and_stale_timers_do_nothing() -> None:
     flow = make(Mode.PAY)
-    stale = flow._timer_token
+    stale = flow.timer_token
     to_session(flow)
     assert flow.handle(TimerFired(stale)) == []
-    assert flow.handle(TimerFired(flow._timer_token)) == [ClearScreen(), CloseMode()]
+    assert flow.handle(TimerFired(flow.timer_token)) == [ClearScreen(), CloseMode()]
 
 
 def test_no_timer_closes_while_a_request_is_out() -> None:
     flow = make(Mode.PAY)
     to_session(flow)
     sent(flow.handle(AmountEntered(0, 10)))
-    assert flow.handle(TimerFired(flow._timer_token)) == []
+    assert flow.handle(TimerFired(flow.timer_token)) == []
     assert flow.step is Step.SENDING
+
+
+# --- one flow per mode -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_each_mode_has_its_flow_and_view(mode: Mode) -> None:
+    flow = make(mode, OFFICE)
+    assert type(flow) is FLOWS[mode] and flow.mode is mode
+    assert flow.view.mode is mode and flow.view.approval_over == 1000
+    assert isinstance(flow, CardFlow) == (mode in CARD_MODES)
+
+
+@pytest.mark.parametrize("mode", [Mode.REDEEM, Mode.REFUND, Mode.APPROVALS])
+def test_modes_without_a_card_ignore_the_card(mode: Mode) -> None:
+    flow = make(mode)
+    if mode is Mode.APPROVALS:
+        flow.handle(LoadFailed(ErrorKind.PLATFORM_UNREACHABLE, "down"))
+    else:
+        send = sent(flow.handle(CodeEntered(CODE)) if mode is Mode.REDEEM
+                    else flow.handle(RefundEntered("pay-9", 10)))
+        for _ in range(flow.timeouts.max_attempts):
+            flow.handle(Unreachable(send.entry.id))
+            if flow.step is Step.RETRYING:
+                flow.handle(TimerFired(flow.timer_token))
+    assert flow.step is Step.ERROR
+    for event in (CardInserted(), CardProbed(CardStatus(3)), PinEntered("1234"),
+                  CardRemovedEvent(), TapFailed(ErrorKind.CARD_ERROR)):
+        assert flow.handle(event) == []
+        assert flow.step is Step.ERROR
+
+
+def test_an_intent_of_another_mode_is_ignored_and_an_unknown_event_refused() -> None:
+    flow = make(Mode.REDEEM)
+    assert flow.handle(AmountEntered(0, 10)) == [] and flow.handle(Decide("g", "x", True)) == []
+    assert flow.step is Step.CODE_ENTRY
+    with pytest.raises(TypeError):
+        flow.handle(object())  # type: ignore[arg-type]
+
+
+def test_unknown_refusal_codes_fail_with_their_text_shown() -> None:
+    flow = make(Mode.PAY)
+    to_session(flow)
+    send = sent(flow.handle(AmountEntered(0, 100)))
+    flow.handle(Refused(send.entry.id, "something_new", "the platform's words"))
+    assert (flow.step, flow.view.problem, flow.view.problem_detail) == (
+        Step.FAILED, PointsErrorKind.REFUSED, "the platform's words")
+
+
+def test_the_pin_never_shows_in_effects_or_views() -> None:
+    for mode in CARD_MODES:
+        flow = make(mode, OFFICE)
+        to_pin(flow)
+        effects = flow.handle(PinEntered("9876"))
+        assert "9876" not in repr(effects) and "9876" not in repr(flow.view)

@@ -13,9 +13,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-import app.tap
+import drivers.card.pcsc
+from app.card_work import card_error_to_tap
 from app.ports import CardStatus, ErrorKind, TapError, Tapper
-from app.tap import CardTapper, card_error_to_tap
+from app.tap import CardTapper
 from drivers.card.errors import (
     ApduError,
     CardDataError,
@@ -242,8 +243,8 @@ def test_errors_opening_the_card(monkeypatch: pytest.MonkeyPatch, holder: Holder
         raise NoReader("pcscd is not running")
         yield  # pragma: no cover
 
-    monkeypatch.setattr(app.tap, "open_card", no_reader)
-    tapper = CardTapper(FakeClient(), None)  # the module's open_card
+    monkeypatch.setattr(drivers.card.pcsc, "open_card", no_reader)
+    tapper = CardTapper(FakeClient(), None)  # PC/SC's open_card
     assert error_of(tapper.probe).kind is ErrorKind.NO_READER
 
 

@@ -1,0 +1,131 @@
+"""Administrative points. Grant: card → PIN → reason, points and staff name → confirm →
+granted (or awaiting approval, above the municipality's limit). Approvals: the awaiting
+grants, each approved or rejected by another staff member."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from app.points.errors import PointsErrorKind
+from app.points.flows.base import Effects, PointsFlow
+from app.points.flows.card import CardFlow
+from app.points.flows.events import (
+    ApprovalsLoaded,
+    Confirm,
+    Decide,
+    GrantEntered,
+    LoadApprovals,
+    LoadFailed,
+    PointsEvent,
+    SessionOpened,
+)
+from app.points.flows.view import GrantForm, Step, needs_approval
+from app.points.mode import Mode
+from app.points.outbox import Operation, OutboxEntry, make_entry
+from app.ports import ErrorKind
+from server.api.schemas import ApprovalRequest, Grant, GrantRequestBody
+
+
+class GrantFlow(CardFlow):
+    mode = Mode.GRANT
+
+    def needs_approval(self, points: int) -> bool:
+        """Whether a grant of ``points`` waits for a second staff member."""
+        return needs_approval(self.view.approval_over, points)
+
+    def _on(self, event: PointsEvent) -> Effects:
+        match event:
+            case SessionOpened(session=session):
+                return self._on_session(session, Step.GRANT_FORM)
+            case GrantEntered():
+                return self._on_form(event)
+            case Confirm():
+                return self._on_confirm()
+        return super()._on(event)
+
+    def _on_form(self, event: GrantEntered) -> Effects:
+        if self.step is not Step.GRANT_FORM or self.session is None:
+            return []
+        if event.points <= 0 or not event.staff.strip():
+            return []
+        self.view.grant_form = GrantForm(event.reason, event.points, event.staff.strip(),
+                                         event.note)
+        return self._goto_form(Step.GRANT_CONFIRM)
+
+    def _on_confirm(self) -> Effects:
+        form = self.view.grant_form
+        if self.step is not Step.GRANT_CONFIRM or self.session is None or form is None:
+            return []
+        request = GrantRequestBody(
+            id=self._new_id(),
+            session_id=self.session.session_id,
+            points=form.points,
+            reason=form.reason,
+            staff=form.staff,
+            note=form.note,
+        )
+        return self._send(make_entry(Operation.GRANT, request))
+
+    def _delivered(self, entry: OutboxEntry, answer: BaseModel) -> Effects | None:
+        if not isinstance(answer, Grant):
+            return None
+        self.view.grant = answer
+        return self._done()
+
+
+class ApprovalsFlow(PointsFlow):
+    mode = Mode.APPROVALS
+
+    def start(self) -> Effects:
+        return self._load()
+
+    def _on(self, event: PointsEvent) -> Effects:
+        match event:
+            case ApprovalsLoaded(grants=grants):
+                return self._on_loaded(grants)
+            case LoadFailed(kind=kind, detail=detail):
+                return self._on_load_failed(kind, detail)
+            case Decide():
+                return self._on_decide(event)
+        return super()._on(event)
+
+    def _load(self) -> Effects:
+        self._goto(Step.LOADING)
+        return [LoadApprovals()]
+
+    def _on_loaded(self, grants: list[Grant]) -> Effects:
+        if self.step is not Step.LOADING:
+            return []
+        self.view.approvals = list(grants)
+        problem, detail = self.view.problem, self.view.problem_detail
+        effects = self._goto_form(Step.APPROVALS)
+        self.view.problem, self.view.problem_detail = problem, detail  # of the last decision
+        return effects
+
+    def _on_load_failed(self, kind: ErrorKind, detail: str) -> Effects:
+        if self.step is not Step.LOADING:
+            return []
+        return self._error(kind, detail)
+
+    def _on_decide(self, event: Decide) -> Effects:
+        if self.step is not Step.APPROVALS or not event.staff.strip():
+            return []
+        self.view.problem, self.view.decided = None, None
+        request = ApprovalRequest(
+            id=self._new_id(), staff=event.staff.strip(), approve=event.approve
+        )
+        return self._send(make_entry(Operation.GRANT_DECISION, request, target=event.grant_id))
+
+    def _delivered(self, entry: OutboxEntry, answer: BaseModel) -> Effects | None:
+        if not isinstance(answer, Grant):
+            return None
+        self.view.decided = answer
+        return self._load()  # the list, without the grant just decided
+
+    def _declined(self, operation: Operation, kind: PointsErrorKind, detail: str) -> Effects:
+        effects = self._load()
+        self.view.problem, self.view.problem_detail = kind, detail  # shown with the list
+        return effects
+
+    def _retry(self) -> Effects:
+        return self._load()
