@@ -137,8 +137,9 @@ def run_kiosk(**kwargs: Any) -> int:
     gc.disable()
     try:
         from app.ui.kiosk import run_kiosk as run
+        from app.ui.kiosk_config import KioskConfig
 
-        return int(run(**kwargs))
+        return int(run(KioskConfig(**kwargs)))
     finally:
         if was_enabled:
             gc.enable()
