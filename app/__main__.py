@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING  # noqa: E402
 
 from app.cli import cli  # noqa: E402
 from app.cli.backends import Backends, KioskBackends, KioskFlags  # noqa: E402
+from app.cli.errors import not_enrolled  # noqa: E402
 from app.cli.kiosk import start_kiosk  # noqa: E402
+from app.cli.texts import Texts  # noqa: E402
 from app.ports import ErrorKind, TapError, Tapper  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
@@ -49,7 +51,7 @@ def make_client(settings: Settings, home: Path) -> PlatformClient:
     from app.secrets import SecretsError
 
     if settings.terminal_id is None:
-        raise TapError(ErrorKind.NOT_ENROLLED, "run `mykey-counter enroll` first")
+        raise not_enrolled(Texts(settings.language))
     try:
         key = key_store(settings, home).load(settings.terminal_id)
     except SecretsError as e:

@@ -51,7 +51,7 @@ def barcode_spec(state: CliState, symbology: str | None, overrides: dict[str, An
     if symbology is None:
         service = state.settings().service
         if service is None:
-            usage("--symbology is required (no enrolled service to take it from)")
+            usage(state.texts.tr("cli.barcode.symbology_required"))
         base = service.barcode.model_dump()
     else:
         base = {"symbology": symbology}
@@ -59,4 +59,4 @@ def barcode_spec(state: CliState, symbology: str | None, overrides: dict[str, An
     try:
         return BarcodeSpec.model_validate(base)
     except ValueError as e:
-        usage(f"bad barcode options: {e}")
+        usage(f"{state.texts.tr('cli.barcode.bad_options')}: {e}")

@@ -6,8 +6,13 @@ import click
 
 from app.cli.errors import fail, usage
 from app.cli.state import CliState
+from app.i18n import N_
 from app.ports import TapError
 from app.settings import save_settings
+
+#: what ``enroll`` reports, line by line
+REPORT = (N_("cli.enroll.terminal_id"), N_("cli.enroll.terminal"), N_("cli.enroll.service"),
+          N_("cli.enroll.provider"), N_("cli.enroll.settings"))
 
 
 @click.command()
@@ -19,9 +24,10 @@ def enroll(state: CliState, server_url: str, code: str) -> None:
     from app.secrets import SecretsError
 
     settings = state.settings()
+    texts = state.texts
     server_url = server_url.rstrip("/")
     if not server_url.startswith(("http://", "https://")):
-        usage("--server must be an http:// or https:// URL")
+        usage(texts.tr("cli.enroll.server_url"))
     backends = state.backends
     store = backends.key_store(settings, state.home)
     try:
@@ -35,8 +41,7 @@ def enroll(state: CliState, server_url: str, code: str) -> None:
     try:
         store.store(terminal_id, key)
     except SecretsError as e:
-        usage(f"enrolled as {terminal_id}, but the key could not be stored: {e} "
-              "(ask for a new enrollment code)")
+        usage(f"{texts.tr('cli.enroll.key_not_stored', terminal_id=terminal_id)} ({e})")
     old_id = settings.terminal_id
     settings.terminal_id, settings.server_url, settings.service = (
         terminal_id, server_url, info.service)
@@ -47,8 +52,7 @@ def enroll(state: CliState, server_url: str, code: str) -> None:
         except SecretsError:
             pass  # the old key is unreachable anyway: counter.toml names the new terminal
     service = info.service
-    click.echo(f"terminal id: {terminal_id}")
-    click.echo(f"terminal:    {info.name}")
-    click.echo(f"service:     {service.display_name} ({service.name})")
-    click.echo(f"provider:    {service.provider}")
-    click.echo(f"settings:    {state.home}")
+    values = (terminal_id, info.name, f"{service.display_name} ({service.name})",
+              service.provider, str(state.home))
+    for name, value in zip(REPORT, values, strict=True):
+        click.echo(f"{texts.tr(name)}: {value}")

@@ -63,8 +63,7 @@ def cli(
     ctx.obj = state
     if ctx.invoked_subcommand is None:
         if startup_check and (demo_pin_stdin or screenshot or once):
-            usage("--startup-check goes alone (not with --demo-pin-stdin, --screenshot, "
-                  "--once)")
+            usage(state.texts.tr("cli.kiosk.startup_check_alone"))
         flags = KioskFlags(home=state.home, demo_pin_stdin=demo_pin_stdin,
                            screenshot=screenshot, once=once, startup_check=startup_check)
         settings = state.settings(service_cache=False)

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from app.cli.backends import KioskBackends, KioskFlags, TerminalClient
-from app.cli.card import pin_ok
+from app.cli.card import PIN_LENGTH, pin_ok
 from app.cli.errors import error_line, fail, not_enrolled, usage
 from app.cli.results import result_json
 from app.cli.startup_check import idle_report
+from app.cli.texts import Texts
 from app.ports import CardStatus, ErrorKind, TapError, Tapper
 from app.settings import (
     Settings,
@@ -84,9 +85,10 @@ def start_kiosk(settings: Settings, flags: KioskFlags, backends: KioskBackends) 
     """Run the kiosk of ``settings`` (read without the service cache) with ``flags``; its
     exit status. Everything before the window opens happens here, on this thread."""
     home, language = flags.home, settings.language
+    texts = Texts(language)
     enrolled = settings.terminal_id is not None
     if not enrolled and not flags.startup_check:
-        fail(not_enrolled(), language)
+        fail(not_enrolled(texts), language)
     try:
         service_name = load_service_name(home)
     except SettingsError as e:
@@ -98,14 +100,14 @@ def start_kiosk(settings: Settings, flags: KioskFlags, backends: KioskBackends) 
         except TapError as e:
             fail(e, language)
         if settings.service is None:
-            fail(TapError(ErrorKind.PLATFORM_UNREACHABLE, "no service description yet"),
+            fail(TapError(ErrorKind.PLATFORM_UNREACHABLE, texts.tr("cli.kiosk.no_service_yet")),
                  language)
         service_name = settings.service.display_name
     demo_pin = None
     if flags.demo_pin_stdin:
         demo_pin = sys.stdin.readline().strip()
         if not pin_ok(demo_pin):
-            usage("--demo-pin-stdin: stdin must hold a 4-digit PIN")
+            usage(texts.tr("cli.kiosk.demo_pin_rule", digits=PIN_LENGTH))
     work: list[Callable[[], ServiceInfo | None]] | None = None
     if service_name is not None:  # enrolled
         deferred = DeferredTapper(partial(backends.make_tapper, settings, home, settings.reader))
@@ -113,7 +115,7 @@ def start_kiosk(settings: Settings, flags: KioskFlags, backends: KioskBackends) 
         if refresh_later:
             work.append(partial(_refresh_later, backends, home, settings))
     else:  # the startup check of a counter not enrolled yet
-        deferred = DeferredTapper(_not_enrolled)
+        deferred = DeferredTapper(partial(_not_enrolled, texts))
     tapper = RecordingTapper(deferred)
     points = None
     if service_name is not None and not flags.startup_check:
@@ -135,8 +137,7 @@ def start_kiosk(settings: Settings, flags: KioskFlags, backends: KioskBackends) 
         exit_after_idle_painted=flags.startup_check,
     ))
     if flags.startup_check and status != 0:
-        click.echo("error: the kiosk did not paint its idle screen (is there a display?)",
-                   err=True)
+        click.echo(f"error: {texts.tr('cli.kiosk.not_painted')}", err=True)
     if flags.once and status == 0 and tapper.last_result is not None:
         click.echo(result_json(tapper.last_result))  # the kiosk exits non-zero on errors
     return int(status)
@@ -149,7 +150,8 @@ def _refresh_service(
     try:
         service = client.terminal_info().service
     except TapError as e:
-        click.echo(f"warning: using the cached service description ({e.kind})", err=True)
+        warning = Texts(settings.language).tr("cli.kiosk.cached_service", kind=e.kind)
+        click.echo(f"warning: {warning}", err=True)
         return settings.service
     if service != settings.service:
         save_service_cache(home, service)
@@ -208,8 +210,8 @@ def _cached_service(home: Path) -> ServiceInfo | None:
         raise TapError(ErrorKind.NOT_ENROLLED, str(e)) from None
 
 
-def _not_enrolled() -> Tapper:
-    raise not_enrolled()
+def _not_enrolled(texts: Texts) -> Tapper:
+    raise not_enrolled(texts)
 
 
 def _points_services(

@@ -48,7 +48,7 @@ def label(
 
     suffix = out.suffix.lower()
     if suffix not in (".png", ".pdf"):
-        usage("--out must end in .png or .pdf")
+        usage(state.texts.tr("cli.label.out_suffix"))
     settings = state.settings()
     label_settings = settings.label if size is None else replace(settings.label, size=size)
     spec = barcode_spec(state, symbology, {"nw7_start": nw7_start, "nw7_stop": nw7_stop,

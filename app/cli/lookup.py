@@ -31,18 +31,18 @@ def lookup(
 ) -> None:
     """One tap, headless: wait for a card, ask the PIN, print the service ID."""
     settings = state.settings()
-    language = settings.language
+    language, texts = settings.language, state.texts
     if settings.terminal_id is None:
-        fail(not_enrolled(), language)
+        fail(not_enrolled(texts), language)
     backends = state.backends
     try:
-        card_reader = wait_for_card(backends, reader or settings.reader, wait_s)
+        card_reader = wait_for_card(backends, reader or settings.reader, wait_s, texts)
         # no label is printed here: the platform must not count one against the patron
         headless = replace(settings, delivery=[d for d in settings.delivery if d != "label"])
         tapper = backends.make_tapper(headless, state.home, card_reader)
-        check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try)
-        pin = read_pin(pin_stdin)
+        check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try, texts=texts)
+        pin = read_pin(pin_stdin, texts)
         result = tapper.authenticate(pin, allow_last_try=allow_last_try)
     except TapError as e:
         fail(e, language)
-    click.echo(result_json(result) if as_json else result_line(result))
+    click.echo(result_json(result) if as_json else result_line(result, texts))

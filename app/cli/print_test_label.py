@@ -26,6 +26,7 @@ def print_test_label(state: CliState, size: str | None) -> None:
     from server.api.schemas import BarcodeSpec, ServiceInfo, Symbology
 
     settings = state.settings()
+    texts = state.texts
     label_settings = settings.label if size is None else replace(settings.label, size=size)
     service = settings.service or ServiceInfo(
         name="test", display_name="MyKey", provider="",
@@ -42,10 +43,10 @@ def print_test_label(state: CliState, size: str | None) -> None:
     except NoPrinterConfigured as e:
         usage(str(e))
     except PrinterError as e:
-        click.echo(f"error: the label printer is not available / ラベルプリンターを使えません: "
-                   f"{e.reason}", err=True)
+        click.echo(f"error: {texts.tr('cli.print_test_label.unavailable')}: {e.reason}",
+                   err=True)
         raise SystemExit(PRINTER_STATUS) from None
     except (ValueError, FontNotFound) as e:
         usage(str(e))
-    click.echo(f"printed a test label ({number}) on {label_settings.printer} "
-               f"/ テストラベルを印刷しました")
+    click.echo(texts.tr("cli.print_test_label.printed", number=number,
+                        printer=label_settings.printer))

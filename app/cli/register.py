@@ -63,17 +63,17 @@ def register(
     from app.tap import CardTapper
 
     settings = state.settings()
-    language = settings.language
+    language, texts = settings.language, state.texts
     if settings.terminal_id is None:
-        fail(not_enrolled(), language)
+        fail(not_enrolled(texts), language)
     backends = state.backends
     client: TicketClient | None = None
     try:
-        card_reader = wait_for_card(backends, reader or settings.reader, wait_s)
+        card_reader = wait_for_card(backends, reader or settings.reader, wait_s, texts)
         client = cast(TicketClient, backends.make_client(settings, state.home))
         tapper = CardTapper(client, card_reader)
-        check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try)
-        pin = read_pin(pin_stdin)
+        check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try, texts=texts)
+        pin = read_pin(pin_stdin, texts)
         proof = tapper.prove(pin, allow_last_try=allow_last_try)
         ticket = client.registration_ticket(*proof)
     except TapError as e:
@@ -82,9 +82,7 @@ def register(
         if client is not None:
             client.close()
     click.echo(ticket.url)
-    click.echo(
-        f"valid until {ticket.expires_at:%H:%M:%S} UTC, once / 有効期限内に1回だけ使えます",
-        err=True,
-    )
+    click.echo(texts.tr("cli.register.valid_until", until=f"{ticket.expires_at:%H:%M:%S}"),
+               err=True)
     if not no_browser:
         webbrowser.open(ticket.url)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from app.cli.texts import Texts
+from app.i18n import N_
+
 if TYPE_CHECKING:
     from server.api.schemas import LookupResult
 
@@ -13,10 +16,11 @@ def result_json(result: LookupResult) -> str:
     return json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
 
 
-def result_line(result: LookupResult) -> str:
-    notes = ["valid" if result.valid else "NOT VALID"]
+def result_line(result: LookupResult, texts: Texts) -> str:
+    """``service: service id (notes)``, the notes in both languages."""
+    notes = [N_("cli.result.valid") if result.valid else N_("cli.result.not_valid")]
     if result.address_changed:
-        notes.append("address changed / 住所変更あり")
+        notes.append(N_("cli.result.address_changed"))
     if result.certificate_expires_soon:
-        notes.append("certificate expires soon / 電子証明書の期限が近づいています")
-    return f"{result.service}: {result.service_id} ({'; '.join(notes)})"
+        notes.append(N_("cli.result.expires_soon"))
+    return f"{result.service}: {result.service_id} ({texts.tr_list(notes)})"

@@ -26,20 +26,19 @@ def staff_pin(state: CliState, pin_stdin: bool) -> None:
     from app.secrets import SecretsError
     from app.staff import MAX_LENGTH, MIN_LENGTH, set_staff_pin, valid_staff_pin
 
-    rule = (f"the staff PIN must be {MIN_LENGTH} to {MAX_LENGTH} digits / "
-            f"スタッフ用暗証番号は数字{MIN_LENGTH}〜{MAX_LENGTH}桁です")
+    texts = state.texts
     if pin_stdin:
         pin = sys.stdin.readline().rstrip("\r\n")
     else:
-        pin = click.prompt("staff PIN (スタッフ用暗証番号)", hide_input=True, err=True,
+        pin = click.prompt(texts.tr("cli.staff_pin.prompt"), hide_input=True, err=True,
                            default="", show_default=False)
         if valid_staff_pin(pin):
-            again = click.prompt("again (もう一度)", hide_input=True, err=True, default="",
-                                 show_default=False)
+            again = click.prompt(texts.tr("cli.staff_pin.again"), hide_input=True, err=True,
+                                 default="", show_default=False)
             if again != pin:
-                usage("the two entries differ / 2回の入力が一致しません (nothing was stored)")
+                usage(texts.tr("cli.staff_pin.differ"))
     if not valid_staff_pin(pin):
-        usage(f"{rule} (nothing was stored)")
+        usage(texts.tr("cli.staff_pin.rule", min=MIN_LENGTH, max=MAX_LENGTH))
     settings = state.settings(service_cache=False)
     try:
         store = cast("KeyStore", state.backends.key_store(settings, state.home))
@@ -47,4 +46,4 @@ def staff_pin(state: CliState, pin_stdin: bool) -> None:
     except SecretsError as e:
         click.echo(f"error: {e}", err=True)
         raise SystemExit(1) from None
-    click.echo("staff PIN set / スタッフ用暗証番号を設定しました")
+    click.echo(state.texts.tr("cli.staff_pin.set"))

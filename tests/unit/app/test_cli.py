@@ -24,6 +24,7 @@ from app.cli.barcode_spec import CHECK_DIGITS, SYMBOLOGIES
 from app.cli.errors import MESSAGES, error_line
 from app.cli.kiosk import start_kiosk
 from app.cli.startup_check import process_age_s
+from app.i18n import Catalogue
 from app.ports import EXIT_STATUS, CardStatus, ErrorKind, TapError
 from app.secrets import TerminalKeyStore
 from app.settings import DEFAULT_SERVER_URL, Settings, load_settings, save_settings
@@ -205,7 +206,8 @@ def test_lookup_json(tmp_path: Path) -> None:
 def test_lookup_readable_line(tmp_path: Path) -> None:
     result = run(enrolled_home(tmp_path), Fakes(), "lookup", "--pin-stdin", stdin="1234\n")
     assert result.exit_code == 0
-    assert result.stdout.startswith("demo-library: 0012345678 (valid; address changed")
+    assert result.stdout.startswith(
+        "demo-library: 0012345678 (有効; 住所変更あり / valid; address changed)")
 
 
 def test_lookup_prompts_without_echo(tmp_path: Path) -> None:
@@ -244,7 +246,8 @@ def test_lookup_exit_status_per_error(tmp_path: Path, kind: ErrorKind) -> None:
     result = run(enrolled_home(tmp_path), fakes, "lookup", "--pin-stdin", stdin="1234\n")
     assert result.exit_code == EXIT_STATUS[kind]
     (line,) = result.stderr.strip().splitlines()[-1:]
-    assert line.startswith("error: ") and MESSAGES[kind][0].split(" (")[0] in line
+    english = Catalogue("en").tr(MESSAGES[kind])
+    assert line.startswith("error: ") and english.split(" (")[0] in line
     assert "because" in line
     assert result.stdout == ""
 
@@ -311,8 +314,8 @@ def test_bad_settings_are_a_usage_error(tmp_path: Path) -> None:
 
 def test_error_lines_are_bilingual() -> None:
     for kind in ErrorKind:
-        en, ja = MESSAGES[kind]
-        assert en and ja
+        en, ja = Catalogue("en").tr(MESSAGES[kind]), Catalogue("ja").tr(MESSAGES[kind])
+        assert en and ja and en != ja
     line = error_line(TapError(ErrorKind.WRONG_PIN, tries_left=2), "ja")
     assert line.startswith("error: 暗証番号が違います(残り2回) / wrong PIN, 2 tries left")
     assert error_line(TapError(ErrorKind.NO_READER), "en").startswith("error: no card reader")
