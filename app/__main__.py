@@ -1,11 +1,11 @@
 """The counter's composition root: real backends in, ``mykey-counter`` out. Nothing imports it.
 
 The kiosk must paint its idle screen quickly, so this module and :mod:`app.cli` load only
-click and the settings. Hardware (pyscard via ``drivers.card.pcsc``), Qt, the keyring, the
-platform client (httpx, http-message-signatures) and the wire schema (pydantic) are
-imported inside the factories below, when a command or the running kiosk needs them:
-``mykey-counter barcode`` and ``doctor`` start without Qt or pyscard, and the kiosk loads
-the card stack and the client after its first paint.
+click, the settings and the catalogue's code. Hardware (pyscard via ``drivers.card.pcsc``),
+Qt, the keyring, the platform client (httpx, http-message-signatures) and the wire schema
+(pydantic) are imported inside the factories below, when a command or the running kiosk
+needs them: ``mykey-counter barcode`` and ``doctor`` start without Qt or pyscard, and the
+kiosk loads the card stack and the client after its first paint.
 """
 
 from __future__ import annotations
