@@ -1,11 +1,11 @@
-"""The counter's composition root: real backends in, ``mykey-counter`` out.
+"""The counter's composition root: real backends in, ``mykey-counter`` out. Nothing imports it.
 
 The kiosk must paint its idle screen quickly, so this module and :mod:`app.cli` load only
-click and the settings. Hardware (pyscard via ``drivers.card.pcsc``), Qt, the keyring, the
-platform client (httpx, http-message-signatures) and the wire schema (pydantic) are
-imported inside the factories below, when a command or the running kiosk needs them:
-``mykey-counter barcode`` and ``doctor`` start without Qt or pyscard, and the kiosk loads
-the card stack and the client after its first paint.
+click, the settings and the catalogue's code. Hardware (pyscard via ``drivers.card.pcsc``),
+Qt, the keyring, the platform client (httpx, http-message-signatures) and the wire schema
+(pydantic) are imported inside the factories below, when a command or the running kiosk
+needs them: ``mykey-counter barcode`` and ``doctor`` start without Qt or pyscard, and the
+kiosk loads the card stack and the client after its first paint.
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ STARTED_AT = time.perf_counter()
 import gc  # noqa: E402 (after the clock starts)
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
-from app.cli import Backends, MonitorFactory, MonitorLike, cli  # noqa: E402
+from app.cli import cli  # noqa: E402
+from app.cli.backends import Backends, KioskBackends, KioskFlags  # noqa: E402
+from app.cli.errors import not_enrolled  # noqa: E402
+from app.cli.kiosk import start_kiosk  # noqa: E402
+from app.cli.texts import Texts  # noqa: E402
 from app.ports import ErrorKind, TapError, Tapper  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 
     from app.client import PlatformClient
     from app.secrets import TerminalKeyStore
+    from app.ui.kiosk_config import KioskConfig, MonitorFactory, MonitorLike
     from drivers.card.pcsc import CardMonitor
     from server.api.schemas import HealthResponse, TerminalInfo
 
@@ -46,7 +51,7 @@ def make_client(settings: Settings, home: Path) -> PlatformClient:
     from app.secrets import SecretsError
 
     if settings.terminal_id is None:
-        raise TapError(ErrorKind.NOT_ENROLLED, "run `mykey-counter enroll` first")
+        raise not_enrolled(Texts(settings.language))
     try:
         key = key_store(settings, home).load(settings.terminal_id)
     except SecretsError as e:
@@ -129,7 +134,7 @@ def monitor_factory(settings: Settings) -> MonitorFactory:
     return make
 
 
-def run_kiosk(**kwargs: Any) -> int:
+def run_kiosk(config: KioskConfig) -> int:
     # The running kiosk collects garbage on its GUI thread only (app.ui.main_thread_gc);
     # its start-up (Qt's import, the widgets) makes only long-lived objects, so automatic
     # collection is off from here already: a few ms sooner to the first paint.
@@ -138,13 +143,27 @@ def run_kiosk(**kwargs: Any) -> int:
     try:
         from app.ui.kiosk import run_kiosk as run
 
-        return int(run(**kwargs))
+        return int(run(config))
     finally:
         if was_enabled:
             gc.enable()
 
 
+def compose_kiosk(settings: Settings, flags: KioskFlags) -> int:
+    """``mykey-counter`` without a command: the kiosk built of the real card reader,
+    keyring, platform client and printer, run until it closes; its exit status."""
+    backends = KioskBackends(
+        make_tapper=make_tapper,
+        make_client=make_client,
+        monitor_factory=monitor_factory,
+        run_kiosk=run_kiosk,
+        started_at=STARTED_AT,
+    )
+    return start_kiosk(settings, flags, backends)
+
+
 def real_backends() -> Backends:
+    """The headless commands' real backends, and the way to the real kiosk."""
     return Backends(
         make_tapper=make_tapper,
         make_client=make_client,
@@ -153,9 +172,7 @@ def real_backends() -> Backends:
         enroll=enroll,
         key_store=key_store,
         fetch_health=health,
-        monitor_factory=monitor_factory,
-        run_kiosk=run_kiosk,
-        started_at=STARTED_AT,
+        compose_kiosk=compose_kiosk,
     )
 
 

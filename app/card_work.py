@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias
 
 from app.card_step import CardProbed, TapFailed
 from app.flow import LookupSucceeded
@@ -46,14 +46,26 @@ if TYPE_CHECKING:  # the card stack and the wire schema load after the kiosk's f
         TicketIssued,
         Unreachable,
     )
-    from app.points.outbox import OutboxEntry
-    from app.points.services import PointsServices
+    from app.points.outbox import Outbox, OutboxEntry
     from drivers.card.errors import CardError
     from drivers.card.jpki import JpkiSession
     from drivers.card.transport import Transport
     from server.api.schemas import ChallengeResponse
 
 log = logging.getLogger(__name__)
+
+
+class PointsServices(Protocol):
+    """What the points modes' card work needs of :class:`app.points.services.PointsServices`
+
+    (spelt out here: importing that module would make a cycle through this one)."""
+
+    @property
+    def card(self) -> CardAccess: ...
+
+    def client(self) -> Any: ...
+
+    def outbox(self) -> Outbox: ...
 
 #: what stands for the PIN wherever a text could have held it
 REDACTED = "****"

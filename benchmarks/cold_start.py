@@ -51,7 +51,7 @@ import os
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
-def process_age_s():  # as app.cli.process_age_s (Linux), without importing the counter
+def process_age_s():  # as app.cli.startup_check.process_age_s, not importing the counter
     stat = open("/proc/self/stat", encoding="ascii").read()
     start_ticks = int(stat.rsplit(")", 1)[1].split()[19])
     return time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
@@ -63,7 +63,7 @@ class FirstPaint(QObject):
             QTimer.singleShot(0, done)
         return False
 
-def peak_rss_kib():  # as app.cli.peak_rss_kib
+def peak_rss_kib():  # as app.cli.startup_check.peak_rss_kib
     for line in open("/proc/self/status", encoding="ascii"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1])

@@ -43,8 +43,11 @@ from app.points.flows import Step
 from app.points.mode import Mode
 
 if TYPE_CHECKING:
+    from app.cli.backends import KioskFlags
     from app.points.flows import PointsView
+    from app.settings import Settings
     from app.ui.kiosk import Kiosk
+    from app.ui.kiosk_config import KioskConfig
 
 PREFIX = "SOAK "
 READY_POLL_MS = 100
@@ -227,14 +230,14 @@ class Driver(QObject):
             emit("problem", what=f"no button to press on the {where}")
 
 
-def run_driven_kiosk(pin: str, key_interval_ms: int, **kwargs: Any) -> int:
+def run_driven_kiosk(pin: str, key_interval_ms: int, config: KioskConfig) -> int:
     """:func:`app.__main__.run_kiosk` with the driver attached to the kiosk it builds."""
     was_enabled = gc.isenabled()
     gc.disable()  # as app.__main__.run_kiosk: the kiosk's own collector takes over
     try:
         from app.ui.kiosk import build_kiosk, quit_on_signals
 
-        kiosk = build_kiosk(**kwargs)
+        kiosk = build_kiosk(config)
         Driver(kiosk, pin=pin, key_interval_ms=key_interval_ms)
         with quit_on_signals(kiosk.app):
             kiosk.start()
@@ -255,13 +258,31 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     faulthandler.enable()  # as app.__main__.main
 
-    from app.__main__ import real_backends
+    from app.__main__ import (
+        STARTED_AT,
+        make_client,
+        make_tapper,
+        monitor_factory,
+        real_backends,
+    )
     from app.cli import cli
+    from app.cli.backends import KioskBackends
+    from app.cli.kiosk import start_kiosk
 
-    def run(**kwargs: Any) -> int:
-        return run_driven_kiosk(args.pin, args.key_interval_ms, **kwargs)
+    def run(config: KioskConfig) -> int:
+        return run_driven_kiosk(args.pin, args.key_interval_ms, config)
 
-    backends = replace(real_backends(), run_kiosk=run)
+    def compose(settings: Settings, flags: KioskFlags) -> int:
+        backends = KioskBackends(
+            make_tapper=make_tapper,
+            make_client=make_client,
+            monitor_factory=monitor_factory,
+            run_kiosk=run,
+            started_at=STARTED_AT,
+        )
+        return start_kiosk(settings, flags, backends)
+
+    backends = replace(real_backends(), compose_kiosk=compose)
     cli.main(args=list(args.counter_args), prog_name="mykey-counter", obj=backends)
 
 

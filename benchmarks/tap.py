@@ -110,12 +110,13 @@ class KioskRenderer:
         from PySide6.QtCore import QEventLoop, QTimer
 
         from app.ui.kiosk import build_kiosk
+        from app.ui.kiosk_config import KioskConfig
 
         self._loop_class, self._timer = QEventLoop, QTimer
         self.tapper = ReplayTapper()
-        self.kiosk = build_kiosk(settings=Settings(fullscreen=False), service=service,
-                                 tapper=self.tapper,
-                                 monitor_factory=lambda _on_insert, _on_remove: NoMonitor())
+        self.kiosk = build_kiosk(KioskConfig(
+            settings=Settings(fullscreen=False), service=service, tapper=self.tapper,
+            monitor_factory=lambda _on_insert, _on_remove: NoMonitor()))
         self.kiosk.start()
         self.kiosk.app.processEvents()
         self.kiosk.window.grab()

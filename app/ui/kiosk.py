@@ -14,19 +14,19 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PySide6.QtWidgets import QApplication  # noqa: TID251
 
 from app.flow import CounterFlow, Timeouts
 from app.i18n import Catalogue
-from app.ports import EXIT_STATUS, TapError, Tapper
+from app.ports import EXIT_STATUS, TapError
 from app.settings import KeyboardSettings, LabelSettings, home_dir
 from app.ui.background import Background
 from app.ui.controller import CounterController
 from app.ui.delivery import deliveries_for
 from app.ui.demo import KioskAutomation, check_demo_pin
+from app.ui.kiosk_config import KioskConfig
 from app.ui.main_thread_gc import MainThreadGarbageCollector
 from app.ui.main_window import MainWindow
 from app.ui.monitor_bridge import MonitorBridge
@@ -35,19 +35,11 @@ from app.ui.startup import KioskStartup
 from app.ui.style import apply_style
 
 if TYPE_CHECKING:
-    from app.points.services import PointsServices
     from app.ui.points.modes import PointsModes
     from server.api.schemas import ServiceInfo
 
 log = logging.getLogger(__name__)
 
-#: ``monitor_factory(on_insert, on_remove)`` → an object with ``start()`` / ``stop()``;
-#: the callbacks get the reader name and may be called from any thread. The kiosk calls
-#: ``start()`` only after its first paint: a factory should import its driver there.
-MonitorFactory = Callable[[Callable[[str], None], Callable[[str], None]], Any]
-#: blocking start-up work run off the GUI thread after the first paint; a ServiceInfo it
-#: returns replaces the kiosk's service, a TapError it raises ends the kiosk
-StartupWork = Callable[[], "ServiceInfo | None"]
 #: exit status of a startup check whose window was never painted
 NOT_PAINTED_STATUS = 1
 
@@ -211,34 +203,15 @@ def quit_on_signals(app: QApplication) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def build_kiosk(
-    *,
-    settings: KioskSettings,
-    service: ServiceInfo | None,
-    tapper: Tapper,
-    monitor_factory: MonitorFactory,
-    service_name: str | None = None,
-    demo_pin: str | None = None,
-    screenshot_path: Path | None = None,
-    exit_after_result: bool = False,
-    after_first_paint: StartupWork | Sequence[StartupWork] | None = None,
-    on_idle_painted: Callable[[float], object] | None = None,
-    exit_after_idle_painted: bool = False,
-    home: Path | None = None,
-    points: PointsServices | None = None,
-) -> Kiosk:
+def build_kiosk(config: KioskConfig) -> Kiosk:
     """Build the window, controller and monitor; nothing runs until ``Kiosk.start``.
 
-    ``service`` is None before enrollment (the idle screen then says so), or when only
-    ``service_name`` is known yet: the screens show that name, and the service for the
-    deliveries comes from ``after_first_paint`` (validating the cache imports pydantic).
-    ``after_first_paint`` runs off the GUI thread once the idle screen is painted (see
-    :data:`StartupWork`); ``on_idle_painted`` gets the ``perf_counter()`` of that paint,
-    and ``exit_after_idle_painted`` closes the kiosk right then (the startup check).
-    ``home`` holds the counter.toml the settings screen edits (default: ``home_dir()``).
-    ``points`` adds the points modes (:mod:`app.ui.points.modes`): buttons on the idle
-    screen once the platform told which this terminal has.
+    See :class:`~app.ui.kiosk_config.KioskConfig` for what each part of ``config`` does.
     """
+    settings, service, tapper = config.settings, config.service, config.tapper
+    service_name, demo_pin, points = config.service_name, config.demo_pin, config.points
+    screenshot_path, exit_after_result = config.screenshot_path, config.exit_after_result
+    home = config.home
     check_demo_pin(demo_pin)
     app = application()
     apply_style(app)
@@ -274,7 +247,7 @@ def build_kiosk(
     bridge = MonitorBridge(window)
     bridge.inserted.connect(router.card_inserted)
     bridge.removed.connect(router.card_removed)
-    monitor = monitor_factory(bridge.on_insert, bridge.on_remove)
+    monitor = config.monitor_factory(bridge.on_insert, bridge.on_remove)
     automation = None
     if demo_pin is not None or screenshot_path is not None or exit_after_result:
         automation = KioskAutomation(
@@ -287,48 +260,20 @@ def build_kiosk(
         )
     collector = MainThreadGarbageCollector(parent=window)
     startup = KioskStartup(window, monitor=monitor, background=background,
-                           deliveries=deliveries, work=after_first_paint)
+                           deliveries=deliveries, work=config.after_first_paint)
     return Kiosk(
         app, settings, window, controller, bridge, monitor, collector, startup, background,
         automation,
-        on_idle_painted=on_idle_painted, exit_after_idle_painted=exit_after_idle_painted,
+        on_idle_painted=config.on_idle_painted,
+        exit_after_idle_painted=config.exit_after_idle_painted,
         staff=staff, points=modes,
     )
 
 
-def run_kiosk(
-    *,
-    settings: KioskSettings,
-    service: ServiceInfo | None,
-    tapper: Tapper,
-    monitor_factory: MonitorFactory,
-    service_name: str | None = None,
-    demo_pin: str | None = None,
-    screenshot_path: Path | None = None,
-    exit_after_result: bool = False,
-    after_first_paint: StartupWork | Sequence[StartupWork] | None = None,
-    on_idle_painted: Callable[[float], object] | None = None,
-    exit_after_idle_painted: bool = False,
-    home: Path | None = None,
-    points: PointsServices | None = None,
-) -> int:
+def run_kiosk(config: KioskConfig) -> int:
     """Run the counter until the window closes (or the result, with exit_after_result;
     or the first paint, with exit_after_idle_painted). See :func:`build_kiosk`."""
-    kiosk = build_kiosk(
-        settings=settings,
-        service=service,
-        tapper=tapper,
-        monitor_factory=monitor_factory,
-        service_name=service_name,
-        demo_pin=demo_pin,
-        screenshot_path=screenshot_path,
-        exit_after_result=exit_after_result,
-        after_first_paint=after_first_paint,
-        on_idle_painted=on_idle_painted,
-        exit_after_idle_painted=exit_after_idle_painted,
-        home=home,
-        points=points,
-    )
+    kiosk = build_kiosk(config)
     with quit_on_signals(kiosk.app):
         kiosk.start()
         try:

@@ -20,6 +20,7 @@ from app.flow import State
 from app.ports import CardStatus
 from app.settings import KeyboardSettings, LabelSettings
 from app.ui.kiosk import Kiosk, build_kiosk
+from app.ui.kiosk_config import KioskConfig
 from app.ui.main_window import MainWindow
 from server.api.schemas import BarcodeSpec, LookupResult, ServiceInfo, Symbology
 from tests.gui.points_world import (
@@ -261,13 +262,13 @@ def make_counter(
             monitors.append(FakeMonitor(on_insert, on_remove))
             return monitors[-1]
 
-        kiosk = build_kiosk(
-            settings=settings or FakeSettings(),
+        kiosk = build_kiosk(KioskConfig(
+            settings=settings or FakeSettings(),  # type: ignore[arg-type]
             service=service.model_copy(update=service_changes),
             tapper=tapper,
             monitor_factory=factory,
             home=home,
-        )
+        ))
         # stopped before pytest-qt closes and deletes the window (its teardown hook runs
         # before this fixture's): a delivery finishing later would touch deleted widgets
         qtbot.addWidget(kiosk.window, before_close_func=lambda _: stop(kiosk, tapper))
@@ -347,14 +348,14 @@ def make_points_counter(
             monitors.append(FakeMonitor(on_insert, on_remove))
             return monitors[-1]
 
-        kiosk = build_kiosk(
-            settings=FakeSettings(),
+        kiosk = build_kiosk(KioskConfig(
+            settings=FakeSettings(),  # type: ignore[arg-type]
             service=service,
             tapper=FakeTapper([]),
             monitor_factory=factory,
             home=home,
             points=services,
-        )
+        ))
         kiosk.start()
         counter = PointsCounter(kiosk, transport, printer, monitors[0], home, qtbot, services)
         # stopped before pytest-qt closes and deletes the window (before this teardown)

@@ -14,6 +14,7 @@ from PIL import Image
 
 from app.ports import EXIT_STATUS, CardStatus, ErrorKind, TapError
 from app.ui.kiosk import run_kiosk
+from app.ui.kiosk_config import KioskConfig
 from server.api.schemas import ServiceInfo
 from tests.gui.conftest import PIN, SERVICE_ID, FakeMonitor, FakeSettings, FakeTapper, lookup
 
@@ -28,15 +29,15 @@ def inserting_monitor(
 
 
 def run(tapper: FakeTapper, service: ServiceInfo, shot: Path, demo_pin: str | None = PIN) -> int:
-    return run_kiosk(
-        settings=FakeSettings(),
+    return run_kiosk(KioskConfig(
+        settings=FakeSettings(),  # type: ignore[arg-type]
         service=service,
         tapper=tapper,
         monitor_factory=inserting_monitor,
         demo_pin=demo_pin,
         screenshot_path=shot,
         exit_after_result=True,
-    )
+    ))
 
 
 def test_demo_pin_and_screenshot_of_the_result(qapp, tmp_path: Path, service) -> None:
@@ -92,9 +93,10 @@ def test_sigterm_ends_the_kiosk_cleanly(qapp, service) -> None:
 
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
-    code = run_kiosk(
-        settings=FakeSettings(), service=service, tapper=FakeTapper([]), monitor_factory=factory
-    )
+    code = run_kiosk(KioskConfig(
+        settings=FakeSettings(), service=service, tapper=FakeTapper([]),  # type: ignore[arg-type]
+        monitor_factory=factory,
+    ))
     timer.join()
     assert code == 128 + signal.SIGTERM
     assert not monitors[0].running

@@ -20,6 +20,7 @@ from app.secrets import TerminalKeyStore
 from app.settings import Settings, save_settings
 from app.ui.background import Background
 from app.ui.kiosk import Kiosk, build_kiosk, run_kiosk
+from app.ui.kiosk_config import KioskConfig
 from app.ui.startup import KioskStartup
 from server.api.schemas import ServiceInfo
 from tests.gui.conftest import FakeMonitor, FakeSettings, FakeTapper
@@ -80,25 +81,23 @@ def test_the_idle_screen_paints_before_the_heavy_libraries_load(
 ) -> None:
     home = home_of(tmp_path, service if enrolled else None)
     code = f"""
-import sys
-from app.__main__ import real_backends
-from app.cli import cli
+import dataclasses, runpy, sys
+import app.ui.kiosk
 
-backends = real_backends()
-run = backends.run_kiosk
+run = app.ui.kiosk.run_kiosk
 
-def run_kiosk(**kwargs):
+def run_kiosk(config):
     def at_paint(painted_at):
         heavy, allowed = {HEAVY!r}, {PIN_RULES!r}
         loaded = sorted(m for m in sys.modules
                         if (m in heavy or m.split(".")[0] in heavy) and m not in allowed)
         print("LOADED", loaded)
-        print("NAME", kwargs["service_name"])
-    kwargs["on_idle_painted"] = at_paint
-    return run(**kwargs)
+        print("NAME", config.service_name)
+    return run(dataclasses.replace(config, on_idle_painted=at_paint))
 
-backends.run_kiosk = run_kiosk
-cli.main(["--home", {str(home)!r}, "--startup-check"], obj=backends)
+app.ui.kiosk.run_kiosk = run_kiosk  # the composition root imports it when the kiosk starts
+sys.argv = ["mykey-counter", "--home", {str(home)!r}, "--startup-check"]
+runpy.run_module("app", run_name="__main__")
 """
     proc = subprocess.run([sys.executable, "-c", code], env=offscreen(), cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
@@ -118,8 +117,8 @@ def started_kiosk(qtbot: QtBot, service: ServiceInfo | None, **options: object) 
         monitors.append(FakeMonitor(on_insert, on_remove))
         return monitors[-1]
 
-    kiosk = build_kiosk(settings=FakeSettings(), service=service, tapper=FakeTapper([]),
-                        monitor_factory=factory, **options)  # type: ignore[arg-type]
+    kiosk = build_kiosk(KioskConfig(settings=FakeSettings(), service=service,  # type: ignore[arg-type]
+                                    tapper=FakeTapper([]), monitor_factory=factory, **options))
     qtbot.addWidget(kiosk.window)
     kiosk.start()
     return kiosk
@@ -209,8 +208,9 @@ def test_start_up_work_refusing_ends_the_kiosk(qapp: object, service: ServiceInf
     def work() -> ServiceInfo:
         raise TapError(ErrorKind.NOT_ENROLLED, "no key")
 
-    status = run_kiosk(settings=FakeSettings(), service=service, tapper=FakeTapper([]),
-                       monitor_factory=FakeMonitor, after_first_paint=work)
+    status = run_kiosk(KioskConfig(settings=FakeSettings(), service=service,  # type: ignore[arg-type]
+                                   tapper=FakeTapper([]), monitor_factory=FakeMonitor,
+                                   after_first_paint=work))
     assert status == EXIT_STATUS[ErrorKind.NOT_ENROLLED]
 
 
@@ -227,9 +227,10 @@ def test_exit_after_idle_painted_starts_nothing_more(qapp: object, service: Serv
         ran.append(True)
 
     painted: list[float] = []
-    status = run_kiosk(settings=FakeSettings(), service=service, tapper=FakeTapper([]),
-                       monitor_factory=factory, after_first_paint=work,
-                       on_idle_painted=painted.append, exit_after_idle_painted=True)
+    status = run_kiosk(KioskConfig(settings=FakeSettings(), service=service,  # type: ignore[arg-type]
+                                   tapper=FakeTapper([]), monitor_factory=factory,
+                                   after_first_paint=work, on_idle_painted=painted.append,
+                                   exit_after_idle_painted=True))
     assert status == 0 and len(painted) == 1
     assert not monitors[0].running and ran == []
 

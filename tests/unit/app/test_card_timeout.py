@@ -24,11 +24,13 @@ import drivers.card.deadline
 import drivers.card.pcsc
 from app import card_work
 from app.card_step import TapFailed
-from app.cli import Backends, cli
+from app.cli import cli
+from app.cli.backends import Backends, KioskBackends
+from app.cli.kiosk import _points_services
 from app.points.flows import SessionOpened
 from app.ports import EXIT_STATUS, ErrorKind
 from app.secrets import TerminalKeyStore
-from app.settings import Settings, save_settings
+from app.settings import Settings, load_settings, save_settings
 from drivers.card.transport import Transport
 from drivers.vcard.card import VirtualJpkiCard
 from drivers.vcard.holder import Holder, make_ca, make_holder
@@ -131,15 +133,11 @@ def home_with(tmp_path: Path, card_timeout_s: float) -> Path:
     return home
 
 
-def backends(kiosk_calls: list[dict[str, Any]] | None = None) -> Backends:
-    def unused(*args: object, **kwargs: object) -> Any:
-        raise AssertionError("not used here")
+def unused(*args: object, **kwargs: object) -> Any:
+    raise AssertionError("not used here")
 
-    def run_kiosk(**kwargs: Any) -> int:
-        if kiosk_calls is not None:
-            kiosk_calls.append(kwargs)
-        return 0
 
+def backends() -> Backends:
     platform = FakePlatform()
     return Backends(
         make_tapper=unused,
@@ -149,8 +147,7 @@ def backends(kiosk_calls: list[dict[str, Any]] | None = None) -> Backends:
         enroll=unused,
         key_store=lambda settings, home: TerminalKeyStore("file", home),
         fetch_health=unused,
-        monitor_factory=lambda settings: unused,
-        run_kiosk=run_kiosk,
+        compose_kiosk=unused,
     )
 
 
@@ -163,10 +160,15 @@ def register(home: Path) -> Result:
 def points_card_proof(home: Path, reader: SlowReader) -> Callable[[], object]:
     """The points services as the kiosk (``mykey-counter``) builds them, and the card proof
     of a points session on them (what the points modes run on the card lane)."""
-    calls: list[dict[str, Any]] = []
-    result = CliRunner().invoke(cli, ["--home", str(home)], obj=backends(calls))
-    assert result.exit_code == 0, result.output
-    services = calls[0]["points"]
+    platform = FakePlatform()
+    kiosk = KioskBackends(
+        make_tapper=unused,
+        make_client=lambda settings, home: platform,  # type: ignore[arg-type,return-value]
+        monitor_factory=unused,
+        run_kiosk=unused,
+    )
+    services = _points_services(kiosk, home, load_settings(home))
+    assert services is not None
     services.open_card = reader.open
     return lambda: card_work.open_session(services, PIN, allow_last_try=False)
 

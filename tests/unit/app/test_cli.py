@@ -18,18 +18,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
 from app.barcodes import encode_nw7, render_barcode
-from app.cli import (
-    CHECK_DIGITS,
-    MESSAGES,
-    SYMBOLOGIES,
-    Backends,
-    cli,
-    error_line,
-    process_age_s,
-)
+from app.cli import cli
+from app.cli.backends import Backends, KioskBackends, KioskFlags
+from app.cli.barcode_spec import CHECK_DIGITS, SYMBOLOGIES
+from app.cli.errors import MESSAGES, error_line
+from app.cli.kiosk import start_kiosk
+from app.cli.startup_check import process_age_s
+from app.i18n import Catalogue
 from app.ports import EXIT_STATUS, CardStatus, ErrorKind, TapError
 from app.secrets import TerminalKeyStore
 from app.settings import DEFAULT_SERVER_URL, Settings, load_settings, save_settings
+from app.ui.kiosk_config import KioskConfig
 from drivers.card.errors import NoReader
 from server.api.schemas import (
     DEFAULT_PORT,
@@ -92,7 +91,9 @@ class Fakes:
     wait_error: Exception | None = None
     readers: list[str] = field(default_factory=lambda: ["Reader 0"])
     enroll_error: TapError | None = None
-    kiosk_calls: list[dict[str, Any]] = field(default_factory=list)
+    kiosk_calls: list[KioskConfig] = field(default_factory=list)
+    #: the kiosk's exit status, when not its own (a window never painted)
+    kiosk_status: int | None = None
     #: what the kiosk's after-first-paint work returned (the fake kiosk runs it at once)
     after_paint: list[ServiceInfo | None] = field(default_factory=list)
     client_error: TapError | None = None
@@ -120,29 +121,42 @@ class Fakes:
                                 server_time=NOW)
             return "term-new", Ed25519PrivateKey.generate(), info
 
-        def run_kiosk(**kwargs: Any) -> int:
+        def run_kiosk(config: KioskConfig) -> int:
             """As app.ui.kiosk.run_kiosk does, minus the window: the first paint, then the
             start-up work, then the demo tap."""
-            self.kiosk_calls.append(kwargs)
-            if kwargs.get("on_idle_painted"):
-                kwargs["on_idle_painted"](time.perf_counter())
-            if kwargs.get("exit_after_idle_painted"):
+            self.kiosk_calls.append(config)
+            if self.kiosk_status is not None:
+                return self.kiosk_status
+            if config.on_idle_painted:
+                config.on_idle_painted(time.perf_counter())
+            if config.exit_after_idle_painted:
                 return 0
-            for work in kwargs.get("after_first_paint") or []:  # in order, as KioskStartup
+            work = config.after_first_paint
+            for step in [work] if callable(work) else work or []:  # in order, as KioskStartup
                 try:
-                    self.after_paint.append(work())
+                    self.after_paint.append(step())
                 except TapError as e:
                     return EXIT_STATUS[e.kind]
-            tapper = kwargs["tapper"]
-            if kwargs["demo_pin"]:
-                tapper.probe()
-                tapper.authenticate(kwargs["demo_pin"], allow_last_try=False)
+            if config.demo_pin:
+                config.tapper.probe()
+                config.tapper.authenticate(config.demo_pin, allow_last_try=False)
             return 0
 
         def make_client(settings: Settings, home: Path) -> FakeClient:
             if self.client_error:
                 raise self.client_error
             return self.client
+
+        kiosk = KioskBackends(
+            make_tapper=make_tapper,
+            make_client=make_client,
+            monitor_factory=lambda settings: lambda on_insert, on_remove: None,  # type: ignore[arg-type,return-value]
+            run_kiosk=run_kiosk,
+        )
+
+        def compose_kiosk(settings: Settings, flags: KioskFlags) -> int:
+            """As app.__main__.compose_kiosk does, with these fakes."""
+            return start_kiosk(settings, flags, kiosk)
 
         return Backends(
             make_tapper=make_tapper,
@@ -155,8 +169,7 @@ class Fakes:
             fetch_health=lambda url, timeout: HealthResponse(
                 server_time=dt.datetime.now(dt.UTC), version="t"
             ),
-            monitor_factory=lambda settings: lambda on_insert, on_remove: None,  # type: ignore[arg-type,return-value]
-            run_kiosk=run_kiosk,
+            compose_kiosk=compose_kiosk,
         )
 
 
@@ -193,7 +206,8 @@ def test_lookup_json(tmp_path: Path) -> None:
 def test_lookup_readable_line(tmp_path: Path) -> None:
     result = run(enrolled_home(tmp_path), Fakes(), "lookup", "--pin-stdin", stdin="1234\n")
     assert result.exit_code == 0
-    assert result.stdout.startswith("demo-library: 0012345678 (valid; address changed")
+    assert result.stdout.startswith(
+        "demo-library: 0012345678 (有効; 住所変更あり / valid; address changed)")
 
 
 def test_lookup_prompts_without_echo(tmp_path: Path) -> None:
@@ -232,7 +246,8 @@ def test_lookup_exit_status_per_error(tmp_path: Path, kind: ErrorKind) -> None:
     result = run(enrolled_home(tmp_path), fakes, "lookup", "--pin-stdin", stdin="1234\n")
     assert result.exit_code == EXIT_STATUS[kind]
     (line,) = result.stderr.strip().splitlines()[-1:]
-    assert line.startswith("error: ") and MESSAGES[kind][0].split(" (")[0] in line
+    english = Catalogue("en").tr(MESSAGES[kind])
+    assert line.startswith("error: ") and english.split(" (")[0] in line
     assert "because" in line
     assert result.stdout == ""
 
@@ -299,8 +314,8 @@ def test_bad_settings_are_a_usage_error(tmp_path: Path) -> None:
 
 def test_error_lines_are_bilingual() -> None:
     for kind in ErrorKind:
-        en, ja = MESSAGES[kind]
-        assert en and ja
+        en, ja = Catalogue("en").tr(MESSAGES[kind]), Catalogue("ja").tr(MESSAGES[kind])
+        assert en and ja and en != ja
     line = error_line(TapError(ErrorKind.WRONG_PIN, tries_left=2), "ja")
     assert line.startswith("error: 暗証番号が違います(残り2回) / wrong PIN, 2 tries left")
     assert error_line(TapError(ErrorKind.NO_READER), "en").startswith("error: no card reader")
@@ -425,15 +440,15 @@ def test_kiosk_gets_settings_service_and_tapper(tmp_path: Path) -> None:
     result = run(enrolled_home(tmp_path), fakes, "--screenshot", str(shot))
     assert result.exit_code == 0, result.output
     (call,) = fakes.kiosk_calls
-    assert call["settings"].terminal_id == "term-1"
-    assert call["service"] is None  # validated after the first paint …
-    assert call["service_name"] == SERVICE.display_name  # … painted from its name
+    assert call.settings.terminal_id == "term-1"
+    assert call.service is None  # validated after the first paint …
+    assert call.service_name == SERVICE.display_name  # … painted from its name
     assert fakes.after_paint == [SERVICE, SERVICE]  # the cache, then the refresh
-    assert call["demo_pin"] is None
-    assert call["screenshot_path"] == shot
-    assert call["home"] == tmp_path  # the settings screen saves to this home
-    assert call["exit_after_result"] is False
-    assert callable(call["monitor_factory"])
+    assert call.demo_pin is None
+    assert call.screenshot_path == shot
+    assert call.home == tmp_path  # the settings screen saves to this home
+    assert call.exit_after_result is False
+    assert callable(call.monitor_factory)
     assert fakes.client.closed
     assert result.stdout == ""
 
@@ -443,7 +458,7 @@ def test_kiosk_demo_pin_and_once_print_the_result(tmp_path: Path) -> None:
     result = run(enrolled_home(tmp_path), fakes, "--demo-pin-stdin", "--once", stdin="1234\n")
     assert result.exit_code == 0, result.output
     (call,) = fakes.kiosk_calls
-    assert call["demo_pin"] == "1234" and call["exit_after_result"] is True
+    assert call.demo_pin == "1234" and call.exit_after_result is True
     assert json.loads(result.stdout.splitlines()[-1])["service_id"] == "0012345678"
 
 
@@ -453,7 +468,7 @@ def test_kiosk_shows_the_cache_then_refreshes_it_after_the_first_paint(tmp_path:
     home = enrolled_home(tmp_path)
     assert run(home, fakes).exit_code == 0
     call = fakes.kiosk_calls[0]
-    assert call["service_name"] == SERVICE.display_name  # painted at once, from the cache
+    assert call.service_name == SERVICE.display_name  # painted at once, from the cache
     assert fakes.after_paint == [SERVICE, changed]  # the cache first, then the platform's
     assert load_settings(home).service == changed
 
@@ -472,7 +487,7 @@ def test_kiosk_offline_uses_the_cache(tmp_path: Path) -> None:
     fakes = Fakes(client=FakeClient(error=TapError(ErrorKind.PLATFORM_UNREACHABLE)))
     result = run(enrolled_home(tmp_path), fakes)
     assert result.exit_code == 0
-    assert fakes.kiosk_calls[0]["service_name"] == SERVICE.display_name
+    assert fakes.kiosk_calls[0].service_name == SERVICE.display_name
     assert fakes.after_paint == [SERVICE, SERVICE]  # the refresh falls back to the cache
     assert "cached service description" in result.stderr
 
@@ -484,7 +499,7 @@ def test_kiosk_with_an_invalid_cache_says_enroll_again_after_the_paint(tmp_path:
     (home / "service.json").write_text(json.dumps(data), encoding="utf-8")
     fakes = Fakes()
     result = run(home, fakes)
-    assert fakes.kiosk_calls[0]["service_name"] == SERVICE.display_name
+    assert fakes.kiosk_calls[0].service_name == SERVICE.display_name
     assert result.exit_code == EXIT_STATUS[ErrorKind.NOT_ENROLLED]
     assert "unreadable service cache" in result.stderr and "enroll" in result.stderr
     assert fakes.tapper_readers == []  # nothing more started
@@ -509,7 +524,7 @@ def test_kiosk_without_a_cache_asks_the_platform_before_the_window(tmp_path: Pat
     fakes = Fakes()
     assert run(home, fakes).exit_code == 0
     call = fakes.kiosk_calls[0]
-    assert call["service"] == SERVICE and call["service_name"] == SERVICE.display_name
+    assert call.service == SERVICE and call.service_name == SERVICE.display_name
     assert fakes.after_paint == [SERVICE]  # no second refresh after the paint
 
 
@@ -526,7 +541,7 @@ def test_kiosk_builds_the_tapper_after_the_first_paint(tmp_path: Path) -> None:
     fakes = Fakes()
     assert run(enrolled_home(tmp_path), fakes).exit_code == 0
     assert fakes.tapper_readers == [None]  # built once, by the start-up work
-    assert fakes.kiosk_calls[0]["tapper"].probe() == CardStatus(3)
+    assert fakes.kiosk_calls[0].tapper.probe() == CardStatus(3)
     assert fakes.tapper_readers == [None]
 
 
@@ -561,11 +576,11 @@ def test_startup_check_before_enrollment(tmp_path: Path) -> None:
     assert report["enrolled"] is False
     assert isinstance(report["idle_painted_s"], float)
     (call,) = fakes.kiosk_calls
-    assert call["service"] is None and call["service_name"] is None
-    assert call["exit_after_idle_painted"] is True
-    assert call["after_first_paint"] is None
+    assert call.service is None and call.service_name is None
+    assert call.exit_after_idle_painted is True
+    assert call.after_first_paint is None
     with pytest.raises(TapError) as caught:  # a tap would say so
-        call["tapper"].probe()
+        call.tapper.probe()
     assert caught.value.kind is ErrorKind.NOT_ENROLLED
 
 
@@ -575,7 +590,7 @@ def test_startup_check_of_an_enrolled_counter_touches_no_key(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["enrolled"] is True
     call = fakes.kiosk_calls[0]
-    assert call["service"] is None and call["service_name"] == SERVICE.display_name
+    assert call.service is None and call.service_name == SERVICE.display_name
     assert fakes.after_paint == [] and fakes.tapper_readers == []
 
 
@@ -586,10 +601,7 @@ def test_startup_check_goes_alone(tmp_path: Path) -> None:
 
 
 def test_startup_check_reports_a_window_never_painted(tmp_path: Path) -> None:
-    fakes = Fakes()
-    backends = fakes.backends()
-    backends.run_kiosk = lambda **kwargs: 1
-    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "--startup-check"], obj=backends)
+    result = run(tmp_path, Fakes(kiosk_status=1), "--startup-check")
     assert result.exit_code == 1
     assert "did not paint" in result.stderr
 
@@ -625,14 +637,15 @@ def test_doctor_fails_when_not_enrolled(tmp_path: Path) -> None:
 
 
 def test_real_backends_build_without_hardware_or_qt() -> None:
+    """``mykey-counter doctor --help`` runs the group with the real backends (no command
+    body): neither Qt nor pyscard loads."""
     code = (
-        "import sys\n"
-        "from app.__main__ import real_backends\n"
-        "from click.testing import CliRunner\n"
-        "from app.cli import cli\n"
-        "real_backends()\n"
-        "r = CliRunner().invoke(cli, ['--help'])\n"
-        "assert r.exit_code == 0, r.output\n"
+        "import runpy, sys\n"
+        "sys.argv = ['mykey-counter', 'doctor', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('app', run_name='__main__')\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'smartcard'))]\n"
         "assert not bad, bad\n"
     )
@@ -643,8 +656,9 @@ def test_the_kiosk_path_imports_no_heavy_library() -> None:
     """Importing the composition root and the kiosk loads neither the wire schema (pydantic)
     nor the client, keyring, barcode or card libraries: they load after the first paint."""
     code = (
-        "import sys\n"
-        "import app.__main__, app.ui.kiosk\n"
+        "import runpy, sys\n"
+        "runpy.run_module('app')  # the composition root's module, without running main()\n"
+        "import app.ui.kiosk\n"
         "heavy = ('pydantic', 'httpx', 'http_message_signatures', 'keyring', 'PIL', 'barcode',"
         " 'segno', 'smartcard', 'cryptography', 'platformdirs', 'tomli_w', 'server',"
         " 'app.client', 'app.secrets', 'app.doctor', 'app.barcodes', 'app.tap')\n"

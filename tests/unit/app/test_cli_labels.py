@@ -8,7 +8,8 @@ import zxingcpp
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from app.cli import PRINTER_STATUS, cli
+from app.cli import cli
+from app.cli.print_test_label import PRINTER_STATUS
 from app.ports import EXIT_STATUS, ErrorKind
 from app.recording import RecordingPrinter
 from app.settings import LabelSettings, Settings, load_settings, save_settings

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 import click
 
-from app.ports import ErrorKind, TapError
+from app.cli.card import check_tries, read_pin, wait_for_card
+from app.cli.errors import fail, not_enrolled
+from app.cli.state import CliState
+from app.ports import TapError
 
 if TYPE_CHECKING:
-    from app.cli import CliState
     from server.api.schemas import ChallengeResponse, LookupResult, RegistrationTicket
 
 
@@ -56,37 +58,32 @@ def register(
     no_browser: bool,
 ) -> None:
     """Tap a card, then open the portal to create its MyKey ID (or bind a renewed card)."""
-    from app.cli import NOT_ENROLLED_HINT, _fail, _read_pin, _wait
+    import webbrowser
+
     from app.tap import CardTapper
 
     settings = state.settings()
-    language = settings.language
+    language, texts = settings.language, state.texts
     if settings.terminal_id is None:
-        _fail(TapError(ErrorKind.NOT_ENROLLED, NOT_ENROLLED_HINT), language)
+        fail(not_enrolled(texts), language)
     backends = state.backends
+    client: TicketClient | None = None
     try:
-        card_reader = _wait(backends, reader or settings.reader, wait_s)
+        card_reader = wait_for_card(backends, reader or settings.reader, wait_s, texts)
         client = cast(TicketClient, backends.make_client(settings, state.home))
         tapper = CardTapper(client, card_reader, card_timeout_s=settings.card_timeout_s)
-        status = tapper.probe()
-        click.echo(f"PIN tries left / 暗証番号の残り回数: {status.tries_left}", err=True)
-        if status.tries_left <= 0:
-            raise TapError(ErrorKind.PIN_BLOCKED, tries_left=0)
-        if status.tries_left == 1 and not allow_last_try:
-            raise TapError(ErrorKind.LAST_TRY_REFUSED, tries_left=1)
-        pin = _read_pin(pin_stdin)
+        check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try, texts=texts)
+        pin = read_pin(pin_stdin, texts)
         proof = tapper.prove(pin, allow_last_try=allow_last_try)
         ticket = client.registration_ticket(*proof)
     except TapError as e:
-        _fail(e, language)
+        fail(e, language)
     finally:
-        if "client" in locals():
+        if client is not None:
             client.close()
     click.echo(ticket.url)
-    click.echo(
-        f"valid until {ticket.expires_at:%H:%M:%S} UTC, once / 有効期限内に1回だけ使えます",
-        err=True,
-    )
+    click.echo(texts.tr("cli.register.valid_until", until=f"{ticket.expires_at:%H:%M:%S}"),
+               err=True)
     if not no_browser:
         import webbrowser  # here: its import (subprocess, shlex) is on the kiosk's path
 
