@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from importlib import resources
 from typing import Final
+
+from resources import FOLDER
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,7 @@ def load_messages(language: str) -> dict[str, str]:
     """Read one catalogue; raises ``ValueError`` for a language without one."""
     if language not in LANGUAGES:
         raise ValueError(f"no catalogue for language {language!r}; known: {LANGUAGES}")
-    text = resources.files("resources").joinpath(f"translations/{language}.json").read_text(
-        encoding="utf-8"
-    )
+    text = (FOLDER / "translations" / f"{language}.json").read_text(encoding="utf-8")
     data = json.loads(text)
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in data.items()

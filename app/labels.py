@@ -15,13 +15,13 @@ import subprocess
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from app.barcodes import render_barcode
+from resources import FOLDER
 from server.api.schemas import BarcodeSpec, Symbology
 
 VALIDITY_TEXT = "本日限り有効 / valid today only"
@@ -135,7 +135,7 @@ def _fitted_font(text: str, size_px: int, bold: bool, width: int) -> ImageFont.F
 @functools.cache
 def load_template(size: LabelSize) -> dict[str, Any]:
     """The layout of ``size`` from ``resources/labels/<key>.toml``."""
-    text = resources.files("resources.labels").joinpath(size.template).read_text("utf-8")
+    text = (FOLDER / "labels" / size.template).read_text("utf-8")
     template = tomllib.loads(text)
     for line in template.get("line", []):
         if line.get("kind") not in ("text", "barcode"):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import tomllib
-from importlib import resources
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from app.labels import LabelSize, find_cjk_font
 from app.points.flows.events import Receipt
+from resources import FOLDER
 
 TEMPLATE = "receipt.toml"
 _MIN_FONT_PX = 10
@@ -25,7 +25,7 @@ _MIN_FONT_PX = 10
 @functools.cache
 def load_receipt_template() -> dict[str, Any]:
     """The receipt layout from ``resources/labels/receipt.toml``."""
-    text = resources.files("resources.labels").joinpath(TEMPLATE).read_text("utf-8")
+    text = (FOLDER / "labels" / TEMPLATE).read_text("utf-8")
     return tomllib.loads(text)
 
 

@@ -108,6 +108,8 @@ class Kiosk:
     points: PointsModes | None = None
 
     def __post_init__(self) -> None:
+        # the flow screens join the window after the idle screen's first paint
+        self.startup.continuing.connect(self.window.complete_stack)
         if self.points is not None:
             self.startup.continuing.connect(self.points.begin)
         self.startup.idle_painted.connect(self._idle_painted)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -13,13 +14,15 @@ from app.flow import Cancel, LastTryConfirmed, PinEntered, Retry, State, View
 from app.i18n import Catalogue
 from app.ui.delivery import ResultDisplay
 from app.ui.screens.base import Screen
-from app.ui.screens.confirm_last_try import ConfirmLastTryScreen
-from app.ui.screens.error import ErrorScreen
 from app.ui.screens.idle import IdleScreen
-from app.ui.screens.locked import LockedScreen
-from app.ui.screens.pin import PinScreen
-from app.ui.screens.querying import QUERYING, READING, QueryingScreen
-from app.ui.screens.result import ResultScreen
+
+if TYPE_CHECKING:
+    from app.ui.screens.confirm_last_try import ConfirmLastTryScreen
+    from app.ui.screens.error import ErrorScreen
+    from app.ui.screens.locked import LockedScreen
+    from app.ui.screens.pin import PinScreen
+    from app.ui.screens.querying import QueryingScreen
+    from app.ui.screens.result import ResultScreen
 
 DEFAULT_SIZE = (1280, 800)
 
@@ -53,29 +56,15 @@ class MainWindow(QMainWindow):
         self.lockdown = False
         self.may_leave_full_screen: Callable[[], bool] = lambda: False
 
-        name = self._shown_name(service_name)
-        self.idle = IdleScreen(texts, name)
-        self.pin = PinScreen(texts)
-        self.confirm_last_try = ConfirmLastTryScreen(texts)
-        self.querying = QueryingScreen(texts)
-        self.result = ResultScreen(texts, name)
-        self.error = ErrorScreen(texts)
-        self.locked = LockedScreen(texts)
-        self.screens: dict[State, Screen] = {
-            State.IDLE: self.idle,
-            State.CARD_PRESENT: self.querying,
-            State.CONFIRM_LAST_TRY: self.confirm_last_try,
-            State.PIN_ENTRY: self.pin,
-            State.QUERYING: self.querying,
-            State.RESULT: self.result,
-            State.ERROR: self.error,
-            State.LOCKED_PIN: self.locked,
-        }
+        self._service_name = self._shown_name(service_name)
+        self.idle = IdleScreen(texts, self._service_name)
+        #: the other flow screens, made when first needed (``complete_stack`` makes them all
+        #: right after the idle screen's first paint): their modules and widgets are not
+        #: on the way to the first paint, and a shown window polishes every widget in it
+        self._built: dict[str, Screen] = {}
         self.stack = QStackedWidget()
-        for screen in dict.fromkeys(self.screens.values()):
-            self.stack.addWidget(screen)
+        self.stack.addWidget(self.idle)
         self.setCentralWidget(self.stack)
-        self._wire_intents()
         #: staff: Ctrl+Q closes the kiosk (through ``close_guard``)
         self.quit_shortcut = QShortcut(QKeySequence("Ctrl+Q"), self)
         self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -87,6 +76,107 @@ class MainWindow(QMainWindow):
         self.staff_shortcut.activated.connect(self.staff_requested)
         self.idle.staff_requested.connect(self.staff_requested)
 
+    # the flow screens ------------------------------------------------------------------
+    def complete_stack(self) -> None:
+        """Make every flow screen (after the first paint; idempotent)."""
+        for state in State:
+            self.screen_for(state)
+
+    def _keep(self, key: str, screen: Screen) -> None:
+        # into the stack at once: the window owns the screen from its first moment (an
+        # unparented widget would be a top-level window of its own)
+        self._built[key] = screen
+        self.stack.addWidget(screen)
+
+    def screen_for(self, state: State) -> Screen:
+        """The screen that renders ``state`` (made on first use)."""
+        screen: Screen
+        match state:
+            case State.IDLE:
+                screen = self.idle
+            case State.CARD_PRESENT | State.QUERYING:
+                screen = self.querying
+            case State.CONFIRM_LAST_TRY:
+                screen = self.confirm_last_try
+            case State.PIN_ENTRY:
+                screen = self.pin
+            case State.RESULT:
+                screen = self.result
+            case State.ERROR:
+                screen = self.error
+            case State.LOCKED_PIN:
+                screen = self.locked
+        return screen
+
+    @property
+    def screens(self) -> dict[State, Screen]:
+        """Every flow state's screen (makes those not yet made)."""
+        return {state: self.screen_for(state) for state in State}
+
+    def _made(self) -> list[Screen]:
+        return [self.idle, *self._built.values()]
+
+    @property
+    def pin(self) -> PinScreen:
+        if "pin" not in self._built:
+            from app.ui.screens.pin import PinScreen
+
+            screen = PinScreen(self._texts)
+            screen.submitted.connect(lambda pin: self.intent.emit(PinEntered(pin)))
+            screen.cancelled.connect(lambda: self.intent.emit(Cancel()))
+            self._keep("pin", screen)
+        return cast("PinScreen", self._built["pin"])
+
+    @property
+    def confirm_last_try(self) -> ConfirmLastTryScreen:
+        if "confirm_last_try" not in self._built:
+            from app.ui.screens.confirm_last_try import ConfirmLastTryScreen
+
+            screen = ConfirmLastTryScreen(self._texts)
+            screen.confirmed.connect(lambda: self.intent.emit(LastTryConfirmed()))
+            screen.cancelled.connect(lambda: self.intent.emit(Cancel()))
+            self._keep("confirm_last_try", screen)
+        return cast("ConfirmLastTryScreen", self._built["confirm_last_try"])
+
+    @property
+    def querying(self) -> QueryingScreen:
+        if "querying" not in self._built:
+            from app.ui.screens.querying import QueryingScreen
+
+            self._keep("querying", QueryingScreen(self._texts))
+        return cast("QueryingScreen", self._built["querying"])
+
+    @property
+    def result(self) -> ResultScreen:
+        if "result" not in self._built:
+            from app.ui.screens.result import ResultScreen
+
+            screen = ResultScreen(self._texts, self._service_name)
+            screen.done.connect(lambda: self.intent.emit(Cancel()))
+            self._keep("result", screen)
+        return cast("ResultScreen", self._built["result"])
+
+    @property
+    def error(self) -> ErrorScreen:
+        if "error" not in self._built:
+            from app.ui.screens.error import ErrorScreen
+
+            screen = ErrorScreen(self._texts)
+            screen.retry.connect(lambda: self.intent.emit(Retry()))
+            screen.dismissed.connect(lambda: self.intent.emit(Cancel()))
+            self._keep("error", screen)
+        return cast("ErrorScreen", self._built["error"])
+
+    @property
+    def locked(self) -> LockedScreen:
+        if "locked" not in self._built:
+            from app.ui.screens.locked import LockedScreen
+
+            screen = LockedScreen(self._texts)
+            screen.dismissed.connect(lambda: self.intent.emit(Cancel()))
+            self._keep("locked", screen)
+        return cast("LockedScreen", self._built["locked"])
+
     def _shown_name(self, service_name: str | None) -> str:
         if service_name is None:
             return self._texts.tr("error.not_enrolled.title")
@@ -94,20 +184,10 @@ class MainWindow(QMainWindow):
 
     def set_service_name(self, service_name: str | None) -> None:
         """Show another service's name (its description arrived after start-up)."""
-        name = self._shown_name(service_name)
-        self.idle.set_service_name(name)
-        self.result.set_service_name(name)
-
-    def _wire_intents(self) -> None:
-        emit = self.intent.emit
-        self.pin.submitted.connect(lambda pin: emit(PinEntered(pin)))
-        self.pin.cancelled.connect(lambda: emit(Cancel()))
-        self.confirm_last_try.confirmed.connect(lambda: emit(LastTryConfirmed()))
-        self.confirm_last_try.cancelled.connect(lambda: emit(Cancel()))
-        self.result.done.connect(lambda: emit(Cancel()))
-        self.error.retry.connect(lambda: emit(Retry()))
-        self.error.dismissed.connect(lambda: emit(Cancel()))
-        self.locked.dismissed.connect(lambda: emit(Cancel()))
+        self._service_name = self._shown_name(service_name)
+        self.idle.set_service_name(self._service_name)
+        if "result" in self._built:
+            self.result.set_service_name(self._service_name)
 
     # staff screens ---------------------------------------------------------------------
     def show_staff_screen(self, screen: Screen) -> None:
@@ -118,7 +198,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(screen)
 
     def showing_staff_screen(self) -> bool:
-        return self.current_screen() not in self.screens.values()
+        return self.current_screen() not in self._made()
 
     def show_idle(self) -> None:
         """Back from a staff screen to the idle screen."""
@@ -126,16 +206,16 @@ class MainWindow(QMainWindow):
 
     # Renderer ----------------------------------------------------------------------------
     def show_state(self, state: State, view: View) -> None:
-        screen = self.screens[state]
-        if state is State.CARD_PRESENT:
-            self.querying.set_texts(READING)
-        elif state is State.QUERYING:
-            self.querying.set_texts(QUERYING)
+        screen = self.screen_for(state)
+        if state in (State.CARD_PRESENT, State.QUERYING):
+            from app.ui.screens.querying import QUERYING, READING
+
+            self.querying.set_texts(READING if state is State.CARD_PRESENT else QUERYING)
         screen.show_view(view)
         self.stack.setCurrentWidget(screen)
 
     def clear_personal_data(self) -> None:
-        for screen in dict.fromkeys(self.screens.values()):
+        for screen in self._made():
             screen.clear()
 
     @property

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication  # noqa: TID251
+
+from resources import FOLDER
 
 FONT_FAMILY = "Noto Sans CJK JP"
 DIGITS_FAMILY = "Noto Sans Mono CJK JP"
@@ -13,7 +13,7 @@ DIGITS_FAMILY = "Noto Sans Mono CJK JP"
 
 def load_style_sheet() -> str:
     """The text of ``resources/styles/counter.qss``."""
-    return resources.files("resources").joinpath("styles/counter.qss").read_text(encoding="utf-8")
+    return (FOLDER / "styles" / "counter.qss").read_text(encoding="utf-8")
 
 
 def apply_style(app: QApplication) -> None:

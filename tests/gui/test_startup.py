@@ -137,6 +137,28 @@ def test_the_monitor_starts_after_the_first_paint(qtbot: QtBot, service: Service
     assert not kiosk.monitor.running
 
 
+def test_only_the_idle_screen_is_made_before_the_first_paint(
+    qtbot: QtBot, service: ServiceInfo
+) -> None:
+    """The other flow screens cost the cold start their imports and their styling: they
+    are made after the idle screen is painted, each owned by the window's stack."""
+    at_paint: list[int] = []
+    holder: list[Kiosk] = []
+    kiosk = started_kiosk(qtbot, service,
+                          on_idle_painted=lambda _: at_paint.append(holder[0].window.stack.count()))
+    holder.append(kiosk)
+    try:
+        qtbot.waitUntil(lambda: kiosk.monitor.running, timeout=5000)
+        assert at_paint == [1]
+        window = kiosk.window
+        screens = set(window.screens.values())
+        assert len(screens) == 7 and window.stack.count() == 7
+        assert all(screen.parent() is window.stack for screen in screens)
+        assert window.current_screen() is window.idle
+    finally:
+        kiosk.stop()
+
+
 def test_start_up_work_runs_off_the_gui_thread_and_brings_the_service(
     qtbot: QtBot, service: ServiceInfo
 ) -> None:
