@@ -61,7 +61,7 @@ def claim(client, csrf: str, number: str, code: str = ""):  # type: ignore[no-un
 
 @pytest.mark.xfail(strict=True, reason="My Page links any free number, valid at once")
 def test_a_neighbours_number_claimed_on_my_page_is_not_handed_out(library: Library) -> None:
-    attacker, client, csrf = resident(library, "ATTACK01", 20)
+    attacker, client, csrf = resident(library, "ATTACK01", 2)
     assert claim(client, csrf, NEIGHBOURS_NUMBER).status_code == 200
     response = tap(library.desk, attacker)
     assert NEIGHBOURS_NUMBER not in response.text
@@ -72,8 +72,8 @@ def test_a_neighbours_number_claimed_on_my_page_is_not_handed_out(library: Libra
 def test_the_neighbour_is_not_locked_out_and_the_provider_sees_the_conflict(
     library: Library,
 ) -> None:
-    _, attacker_client, attacker_csrf = resident(library, "ATTACK02", 21)
-    neighbour, client, csrf = resident(library, "NEIGHB01", 22)
+    _, attacker_client, attacker_csrf = resident(library, "ATTACK02", 2)
+    neighbour, client, csrf = resident(library, "NEIGHB01", 3)
     assert claim(attacker_client, attacker_csrf, NEIGHBOURS_NUMBER).status_code == 200
     assert claim(client, csrf, NEIGHBOURS_NUMBER).status_code == 200  # not "taken"
     assert_error(tap(library.desk, neighbour), 403, "link_unconfirmed")
@@ -85,14 +85,14 @@ def test_the_neighbour_is_not_locked_out_and_the_provider_sees_the_conflict(
 
 @pytest.mark.xfail(strict=True, reason="there are no linking codes yet")
 def test_a_linking_code_confirms_one_number_once(library: Library) -> None:
-    holder, client, csrf = resident(library, "CODED001", 23)
+    holder, client, csrf = resident(library, "CODED001", 2)
     code = linking_code(library, NEIGHBOURS_NUMBER)
     wrong_number = claim(client, csrf, "3333333333", code)
     assert wrong_number.status_code == 400 and "確認コード" in wrong_number.text
     assert_error(tap(library.desk, holder), 404, "service_not_linked")  # nothing was linked
     assert claim(client, csrf, NEIGHBOURS_NUMBER, code).status_code == 200
     assert tap(library.desk, holder).json()["service_id"] == NEIGHBOURS_NUMBER
-    other, other_client, other_csrf = resident(library, "CODED002", 24)
+    other, other_client, other_csrf = resident(library, "CODED002", 3)
     reused = claim(other_client, other_csrf, NEIGHBOURS_NUMBER, code)
     assert reused.status_code == 400 and "確認コード" in reused.text
     assert_error(tap(library.desk, other), 404, "service_not_linked")
@@ -102,7 +102,7 @@ def test_a_linking_code_confirms_one_number_once(library: Library) -> None:
 def test_an_expired_linking_code_is_refused(library: Library) -> None:
     from server.identity.link_codes import LinkCode
 
-    holder, client, csrf = resident(library, "CODED003", 25)
+    holder, client, csrf = resident(library, "CODED003", 2)
     code = linking_code(library, NEIGHBOURS_NUMBER)
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     library.world.db.transaction(lambda s: s.execute(update(LinkCode).values(expires_at=past)))
