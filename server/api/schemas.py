@@ -113,6 +113,12 @@ class ErrorCode(StrEnum):
     SUPPORTER_KEY_INVALID = "supporter_key_invalid"
     ALREADY_REGISTERED = "already_registered"
     PROVIDER_KEY_INVALID = "provider_key_invalid"
+    # service links the provider confirms
+    LINK_UNCONFIRMED = "link_unconfirmed"
+    LINK_UNKNOWN = "link_unknown"
+    LINK_CODE_INVALID = "link_code_invalid"
+    LINK_MISMATCH = "link_mismatch"
+    SERVICE_ID_TAKEN = "service_id_taken"
     INTERNAL = "internal"
 
 
@@ -204,6 +210,7 @@ class TerminalMode(StrEnum):
     SHOP = "shop"  # payments, refunds, voucher redemption at one shop
     GRANT = "grant"  # administrative point grants of one municipality
     VOUCHER = "voucher"  # point vouchers of one municipality
+    LINK_CONFIRM = "link_confirm"  # staff confirm a holder's service ID at the desk
 
 
 class PointsScope(BaseModel):
