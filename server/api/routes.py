@@ -10,6 +10,7 @@ from server.api import (
     health,
     lookups,
     points,
+    provider_links,
     providers,
     registration,
     terminals,
@@ -20,3 +21,4 @@ router = APIRouter(prefix=API_PREFIX)
 for module in (health, terminals, challenges, lookups, registration, points, conversions):
     router.include_router(module.router)
 router.include_router(providers.router)
+router.include_router(provider_links.router)

@@ -131,13 +131,12 @@ class PendingClaim:
 
 def pending_claims(session: Session, service_pk: uuid.UUID, limit: int) -> list[PendingClaim]:
     """The service's pending claims, oldest first, each with its number of claimants."""
-    counts = dict(
-        session.execute(
-            select(ServiceLink.external_id, func.count())
-            .where(ServiceLink.service_pk == service_pk, ServiceLink.confirmed_at.is_(None))
-            .group_by(ServiceLink.external_id)
-        ).tuples()
+    grouped = session.execute(
+        select(ServiceLink.external_id, func.count())
+        .where(ServiceLink.service_pk == service_pk, ServiceLink.confirmed_at.is_(None))
+        .group_by(ServiceLink.external_id)
     )
+    counts: dict[str, int] = {external_id: int(n) for external_id, n in grouped}
     rows = session.scalars(
         select(ServiceLink)
         .where(ServiceLink.service_pk == service_pk, ServiceLink.confirmed_at.is_(None))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import update
 
+from server.identity.link_codes import LinkCode
 from server.identity.provider_keys import add_key
 from tests.unit.server.conftest import LIBRARY, Library
 from tests.unit.server.helpers import assert_error
@@ -59,7 +59,6 @@ def claim(client, csrf: str, number: str, code: str = ""):  # type: ignore[no-un
     return client.post("/portal/mypage/link", data=form)
 
 
-@pytest.mark.xfail(strict=True, reason="My Page links any free number, valid at once")
 def test_a_neighbours_number_claimed_on_my_page_is_not_handed_out(library: Library) -> None:
     attacker, client, csrf = resident(library, "ATTACK01", 2)
     assert claim(client, csrf, NEIGHBOURS_NUMBER).status_code == 200
@@ -68,11 +67,10 @@ def test_a_neighbours_number_claimed_on_my_page_is_not_handed_out(library: Libra
     assert_error(response, 403, "link_unconfirmed")
 
 
-@pytest.mark.xfail(strict=True, reason="the real owner's claim is refused as taken")
 def test_the_neighbour_is_not_locked_out_and_the_provider_sees_the_conflict(
     library: Library,
 ) -> None:
-    _, attacker_client, attacker_csrf = resident(library, "ATTACK02", 2)
+    attacker, attacker_client, attacker_csrf = resident(library, "ATTACK02", 2)
     neighbour, client, csrf = resident(library, "NEIGHB01", 3)
     assert claim(attacker_client, attacker_csrf, NEIGHBOURS_NUMBER).status_code == 200
     assert claim(client, csrf, NEIGHBOURS_NUMBER).status_code == 200  # not "taken"
@@ -81,9 +79,19 @@ def test_the_neighbour_is_not_locked_out_and_the_provider_sees_the_conflict(
     assert listing.status_code == 200, listing.text
     claims = [c for c in listing.json()["links"] if c["service_id"] == NEIGHBOURS_NUMBER]
     assert len(claims) == 2 and all(c["conflict"] for c in claims)
+    assert listing.json()["conflicts"] == [NEIGHBOURS_NUMBER]
+    assert "mykey" not in listing.text.lower()  # the provider never sees a MyKey ID
+    # the library checks the physical card and confirms the neighbour's claim (the later one)
+    neighbours_claim = claims[-1]["link_id"]  # oldest first
+    confirmed = library.world.client.post(
+        f"{PENDING_LINKS}/{neighbours_claim}/confirm", headers=provider(library)
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["dropped_claims"] == 1
+    assert tap(library.desk, neighbour).json()["service_id"] == NEIGHBOURS_NUMBER
+    assert_error(tap(library.desk, attacker), 404, "service_not_linked")
 
 
-@pytest.mark.xfail(strict=True, reason="there are no linking codes yet")
 def test_a_linking_code_confirms_one_number_once(library: Library) -> None:
     holder, client, csrf = resident(library, "CODED001", 2)
     code = linking_code(library, NEIGHBOURS_NUMBER)
@@ -98,10 +106,7 @@ def test_a_linking_code_confirms_one_number_once(library: Library) -> None:
     assert_error(tap(library.desk, other), 404, "service_not_linked")
 
 
-@pytest.mark.xfail(strict=True, reason="there are no linking codes yet")
 def test_an_expired_linking_code_is_refused(library: Library) -> None:
-    from server.identity.link_codes import LinkCode
-
     holder, client, csrf = resident(library, "CODED003", 2)
     code = linking_code(library, NEIGHBOURS_NUMBER)
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
