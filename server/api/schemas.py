@@ -166,6 +166,25 @@ class LookupRequest(BaseModel):
     label: bool = False
 
 
+class LinkConfirmRequest(BaseModel):
+    """At the desk: the holder's card proof and the service ID staff read off the
+    service's own card in hand (``POST /v1/link-confirmations``)."""
+
+    challenge_id: str = Field(max_length=64)
+    certificate: str = Field(max_length=16384)
+    signature: str = Field(max_length=2048)
+    service_id: str = Field(min_length=1, max_length=64)
+
+
+class LinkConfirmResult(BaseModel):
+    service: str
+    service_id: str
+    #: ``linked`` (new, confirmed), ``confirmed`` (the holder's claim) or ``already linked``
+    outcome: str
+    #: other holders' claims on the service ID dropped
+    dropped_claims: int
+
+
 class LookupResult(BaseModel):
     """Everything a terminal learns about a holder: nothing more may be added."""
 

@@ -101,6 +101,11 @@ def link_confirmed(
     service is another service ID; ``service_id_taken`` as :func:`confirm`.
     """
     existing = holders_link(session, mykey.id, service)
+    holder = confirmed_holder(session, service, external_id)
+    if holder is not None and holder != mykey.id:  # checked before anything is written
+        raise PlatformError(
+            ErrorCode.SERVICE_ID_TAKEN, "the service ID is confirmed for another holder"
+        )
     if existing is not None and existing.external_id != external_id:
         raise PlatformError(
             ErrorCode.LINK_MISMATCH,
