@@ -11,11 +11,12 @@ import datetime as dt
 from sqlalchemy import update
 
 from server.identity.link_codes import LinkCode
+from server.identity.models import IssuedLabel
 from server.identity.provider_keys import add_key
 from tests.unit.server.conftest import LIBRARY, Library
-from tests.unit.server.helpers import assert_error
+from tests.unit.server.helpers import assert_error, count
 from tests.unit.server.portal_helpers import browser, csrf_of, open_registration
-from tests.unit.server.world import tap
+from tests.unit.server.world import challenge, lookup_body, tap
 
 PASSWORD = "Secret99"
 NEIGHBOURS_NUMBER = "2222222222"
@@ -114,3 +115,14 @@ def test_an_expired_linking_code_is_refused(library: Library) -> None:
     expired = claim(client, csrf, NEIGHBOURS_NUMBER, code)
     assert expired.status_code == 400 and "確認コード" in expired.text
     assert_error(tap(library.desk, holder), 404, "service_not_linked")
+
+
+def test_a_claimed_number_gets_no_same_day_label_either(library: Library) -> None:
+    attacker, client, csrf = resident(library, "ATTACK03", 2)
+    assert claim(client, csrf, NEIGHBOURS_NUMBER).status_code == 200
+    challenge_id, value = challenge(library.desk)
+    body = {**lookup_body(challenge_id, attacker, attacker.sign(value)), "label": True}
+    response = library.desk.post("/v1/lookups", body)
+    assert NEIGHBOURS_NUMBER not in response.text
+    assert_error(response, 403, "link_unconfirmed")
+    assert count(library.world.db, IssuedLabel) == 0
