@@ -57,6 +57,11 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.link_unconfirmed.title"),
         N_("error.link_unconfirmed.message"),
     ),
+    ErrorKind.SERVICE_ID_TAKEN: (
+        N_("error.service_id_taken.title"),
+        N_("error.service_id_taken.message"),
+    ),
+    ErrorKind.LINK_MISMATCH: (N_("error.link_mismatch.title"), N_("error.link_mismatch.message")),
 }
 
 
