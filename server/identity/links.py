@@ -18,7 +18,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.api.schemas import ErrorCode
@@ -58,32 +58,35 @@ def holders_link(session: Session, mykey_pk: uuid.UUID, service: Service) -> Ser
 def confirm(session: Session, link: ServiceLink, by: str, now: dt.datetime) -> int:
     """Confirm ``link``; drop the other claims on its service ID; return how many.
 
-    ``service_id_taken`` if another holder's confirmed link holds the service ID.
+    Every link of the service ID is locked first, in id order (PostgreSQL; SQLite lets
+    one writer in at a time), so two confirmations of rival claims run one after the
+    other: the second finds its claim dropped (``link_unknown``) or the ID confirmed
+    for another holder (``service_id_taken``).
     """
-    holder = session.scalar(
-        select(ServiceLink.mykey_pk).where(
+    rows = session.scalars(
+        select(ServiceLink)
+        .where(
             ServiceLink.service_pk == link.service_pk,
             ServiceLink.external_id == link.external_id,
-            ServiceLink.confirmed_at.is_not(None),
-            ServiceLink.id != link.id,
         )
-    )
-    if holder is not None:
+        .order_by(ServiceLink.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    if all(row.id != link.id for row in rows):
+        raise PlatformError(ErrorCode.LINK_UNKNOWN, "the claim was decided meanwhile")
+    if any(row.confirmed and row.id != link.id for row in rows):
         raise PlatformError(
             ErrorCode.SERVICE_ID_TAKEN, "the service ID is confirmed for another holder"
         )
-    dropped = session.execute(
-        delete(ServiceLink).where(
-            ServiceLink.service_pk == link.service_pk,
-            ServiceLink.external_id == link.external_id,
-            ServiceLink.id != link.id,
-        )
-    )
+    others = [row for row in rows if row.id != link.id]
+    for row in others:
+        session.delete(row)
     if link.confirmed_at is None:
         link.confirmed_at = now
         link.confirmed_by = by
     session.flush()
-    return int(getattr(dropped, "rowcount", 0) or 0)
+    return len(others)
 
 
 def link_confirmed(

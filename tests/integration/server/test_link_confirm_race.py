@@ -53,7 +53,6 @@ def _waiting_for_a_lock(db: Database) -> bool:
     return bool(waiting)
 
 
-@pytest.mark.xfail(strict=True, reason="the rival deletes the confirmed link: StaleDataError")
 def test_rival_confirmations_run_one_after_the_other(postgres_database_url: str) -> None:
     db = Database(postgres_database_url)
     try:
