@@ -102,3 +102,16 @@ def test_an_unregistered_card_is_refused(library: Library) -> None:
     before = links_state(library)
     assert_error(confirm(confirm_desk(library), stranger, NEIGHBOURS_NUMBER), 404, "not_registered")
     assert links_state(library) == before
+
+
+def test_a_desk_of_another_service_does_not_confirm_the_library_claim(library: Library) -> None:
+    library.world.add_service("museum")
+    museum_desk = library.world.enroll("museum", "museum desk")
+    library.world.db.transaction(
+        lambda s: allow_terminal(s, museum_desk.terminal_id, TerminalMode.LINK_CONFIRM)
+    )
+    holder, client, csrf = resident(library, "DESKMUS1", 2)
+    assert claim(client, csrf, NEIGHBOURS_NUMBER).status_code == 200
+    done = confirm(museum_desk, holder, NEIGHBOURS_NUMBER)
+    assert done.status_code == 200 and done.json()["service"] == "museum"
+    assert_error(tap(library.desk, holder), 403, "link_unconfirmed")  # the library's: pending
