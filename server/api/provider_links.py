@@ -21,7 +21,7 @@ from server.api.provider_schemas import (
     PendingLink,
     PendingLinksPage,
 )
-from server.api.providers import provider_key
+from server.api.providers import parse_cursor, provider_key
 from server.api.schemas import ErrorBody, ErrorCode
 from server.audit.log import OK, Actor, AuditSpec, record, record_refusal, sha256_hex
 from server.db import Database, utcnow
@@ -73,14 +73,18 @@ def as_provider(
 @router.get("/providers/pending-links", responses=_KEY_ERRORS)
 def provider_pending_links(
     db: DatabaseDep,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     authorization: Annotated[str | None, Header()] = None,
 ) -> PendingLinksPage:
     """Holders' pending claims on your service IDs, oldest first; a service ID claimed by
-    more than one holder is a conflict (listed in ``conflicts`` too)."""
+    more than one holder is a conflict (listed in ``conflicts`` too); follow
+    ``next_cursor`` for more."""
+    after = parse_cursor(cursor)
 
     def work(session: Session, key: ProviderKey) -> tuple[PendingLinksPage, dict[str, object]]:
-        claims = links.pending_claims(session, key.service_pk, limit)
+        rows = links.pending_claims(session, key.service_pk, limit + 1, after)
+        claims = rows[:limit]
         page = PendingLinksPage(
             service=key.service.name,
             links=[
@@ -94,6 +98,7 @@ def provider_pending_links(
                 for c in claims
             ],
             conflicts=sorted({c.service_id for c in claims if c.claims > 1}),
+            next_cursor=str(claims[-1].link_id) if len(rows) > limit else None,
         )
         return page, {"count": len(claims)}
 

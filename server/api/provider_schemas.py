@@ -24,8 +24,10 @@ class PendingLink(BaseModel):
 class PendingLinksPage(BaseModel):
     service: str
     links: list[PendingLink]
-    #: the service IDs with a conflict, each once
+    #: the service IDs with a conflict on this page, each once
     conflicts: list[str]
+    #: more claims follow: pass this as ``cursor``
+    next_cursor: str | None = None
 
 
 class LinkDecision(BaseModel):

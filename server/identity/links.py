@@ -137,20 +137,23 @@ class PendingClaim:
     claims: int
 
 
-def pending_claims(session: Session, service_pk: uuid.UUID, limit: int) -> list[PendingClaim]:
-    """The service's pending claims, oldest first, each with its number of claimants."""
+def pending_claims(
+    session: Session, service_pk: uuid.UUID, limit: int, after: uuid.UUID | None = None
+) -> list[PendingClaim]:
+    """The service's pending claims in id order (UUIDv7: oldest first) after ``after``,
+    each with its number of claimants."""
     grouped = session.execute(
         select(ServiceLink.external_id, func.count())
         .where(ServiceLink.service_pk == service_pk, ServiceLink.confirmed_at.is_(None))
         .group_by(ServiceLink.external_id)
     )
     counts: dict[str, int] = {external_id: int(n) for external_id, n in grouped}
-    rows = session.scalars(
-        select(ServiceLink)
-        .where(ServiceLink.service_pk == service_pk, ServiceLink.confirmed_at.is_(None))
-        .order_by(ServiceLink.linked_at, ServiceLink.id)
-        .limit(limit)
+    query = select(ServiceLink).where(
+        ServiceLink.service_pk == service_pk, ServiceLink.confirmed_at.is_(None)
     )
+    if after is not None:
+        query = query.where(ServiceLink.id > after)
+    rows = session.scalars(query.order_by(ServiceLink.id).limit(limit))
     return [
         PendingClaim(row.id, row.external_id, row.linked_at, counts.get(row.external_id, 1))
         for row in rows

@@ -167,3 +167,22 @@ def test_codes_are_stored_hashed_and_decisions_audited_without_service_ids(
     for _, fields in logged:
         assert NEIGHBOURS_NUMBER not in fields and "3333333333" not in fields
         assert code not in fields
+
+
+def test_pages_follow_the_cursor_and_a_bad_cursor_is_400(library: Library) -> None:
+    for serial, (name, number) in enumerate(
+        [("PAGE0001", "3333333333"), ("PAGE0002", "4444444444"), ("PAGE0003", "5555555555")],
+        start=2,
+    ):
+        _, client, csrf = resident(library, name, serial)
+        assert claim(client, csrf, number).status_code == 200
+    headers = provider(library)
+    http = library.world.client
+    first = http.get(PENDING_LINKS, params={"limit": 2}, headers=headers).json()
+    assert [c["service_id"] for c in first["links"]] == ["3333333333", "4444444444"]
+    params = {"limit": 2, "cursor": first["next_cursor"]}
+    rest = http.get(PENDING_LINKS, params=params, headers=headers).json()
+    assert [c["service_id"] for c in rest["links"]] == ["5555555555"]
+    assert rest["next_cursor"] is None
+    bad = http.get(PENDING_LINKS, params={"cursor": "nonsense"}, headers=headers)
+    assert_error(bad, 400, "malformed")
