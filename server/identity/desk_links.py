@@ -3,8 +3,8 @@
 The holder proves the card (PIN, card signature over the platform's challenge) and a
 member of staff types or scans the service ID from the service's own card in hand (the
 library card).  The terminal needs the ``link_confirm`` mode, and confirms IDs of its
-own service only.  A refusal changes no link: every check runs before anything is
-written; the challenge is spent as in a lookup.
+own service only.  A refusal changes no link (the link's work runs in a savepoint a
+refusal rolls back); the challenge is spent as in a lookup.
 """
 
 from __future__ import annotations
@@ -56,9 +56,10 @@ def confirm_at_desk(
         except PlatformError as error:
             return error  # committed: a spent challenge stays spent
         try:
-            return _link(session, terminal, binding.mykey, service_id, now)
+            with session.begin_nested():  # a refusal undoes the link's writes, not the spend
+                return _link(session, terminal, binding.mykey, service_id, now)
         except PlatformError as error:
-            return error  # nothing was written by _link before it refused
+            return error
 
     spec = AuditSpec(
         terminal_actor(terminal),
