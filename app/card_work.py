@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the card stack and the wire schema load after the kiosk's f
     from app.points.flows.events import (
         Answered,
         ApprovalsLoaded,
+        LinkConfirmed,
         LoadFailed,
         Refused,
         SessionOpened,
@@ -313,6 +314,24 @@ def issue_ticket(
         return failure_of(exc)
     except Exception as exc:
         log_unexpected("registration card proof", exc, pin)
+        return TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__)
+
+
+def confirm_link(
+    services: PointsServices, pin: str, service_id: str, *, allow_last_try: bool
+) -> LinkConfirmed | TapFailed:
+    """``OpenSession(link_service_id=…)``: the card's proof, then the desk's confirmation
+    of the holder's service ID (``POST /v1/link-confirmations``)."""
+    from app.points.flows.events import LinkConfirmed
+
+    try:
+        client = services.client()
+        proof = prove(services.card, client, pin, allow_last_try=allow_last_try)
+        return LinkConfirmed(client.confirm_link(*proof, service_id))
+    except TapError as exc:
+        return failure_of(exc)
+    except Exception as exc:
+        log_unexpected("link confirmation card proof", exc, pin)
         return TapFailed(ErrorKind.PLATFORM_ERROR, detail=type(exc).__name__)
 
 

@@ -35,6 +35,8 @@ from server.api.schemas import (
     Grant,
     GrantRequestBody,
     HealthResponse,
+    LinkConfirmRequest,
+    LinkConfirmResult,
     LookupRequest,
     LookupResult,
     Payment,
@@ -58,6 +60,7 @@ PATH_TERMINAL = f"{API_PREFIX}/terminal"
 PATH_CHALLENGE = f"{API_PREFIX}/challenges"
 PATH_LOOKUP = f"{API_PREFIX}/lookups"
 PATH_REGISTRATION_TICKET = f"{API_PREFIX}/registration-tickets"
+PATH_LINK_CONFIRMATIONS = f"{API_PREFIX}/link-confirmations"
 PATH_POINTS_SCOPE = f"{API_PREFIX}/terminal/points"
 PATH_CARD_SESSIONS = f"{API_PREFIX}/card-sessions"
 PATH_PAYMENTS = f"{API_PREFIX}/payments"
@@ -81,6 +84,9 @@ ERROR_KINDS: dict[ErrorCode, ErrorKind] = {
     ErrorCode.CARD_SIGNATURE_INVALID: ErrorKind.CERTIFICATE_UNTRUSTED,
     ErrorCode.LABEL_LIMIT_REACHED: ErrorKind.LABEL_LIMIT_REACHED,
     ErrorCode.RATE_LIMITED: ErrorKind.RATE_LIMITED,
+    ErrorCode.LINK_UNCONFIRMED: ErrorKind.LINK_UNCONFIRMED,
+    ErrorCode.SERVICE_ID_TAKEN: ErrorKind.SERVICE_ID_TAKEN,
+    ErrorCode.LINK_MISMATCH: ErrorKind.LINK_MISMATCH,
 }
 #: the platform's ``ErrorCode.LABEL_LIMIT_REACHED``, by value: it is matched even where
 #: the wire schema in use does not know it yet
@@ -303,6 +309,19 @@ class PlatformClient:
             LookupResult,
             self.lookup_body(challenge_id, certificate_der, signature),
         )
+
+    def confirm_link(
+        self, challenge_id: str, certificate_der: bytes, signature: bytes, service_id: str
+    ) -> LinkConfirmResult:
+        """``POST /v1/link-confirmations``: the card's proof and the service ID staff read
+        off the service's own card → the holder's link, confirmed."""
+        body = LinkConfirmRequest(
+            challenge_id=challenge_id,
+            certificate=_b64(certificate_der),
+            signature=_b64(signature),
+            service_id=service_id,
+        )
+        return self._call("POST", PATH_LINK_CONFIRMATIONS, LinkConfirmResult, body)
 
     def registration_ticket(
         self, challenge_id: str, certificate_der: bytes, signature: bytes

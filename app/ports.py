@@ -33,6 +33,9 @@ class ErrorKind(StrEnum):
     PLATFORM_ERROR = "platform_error"
     LABEL_LIMIT_REACHED = "label_limit_reached"
     RATE_LIMITED = "rate_limited"
+    LINK_UNCONFIRMED = "link_unconfirmed"
+    SERVICE_ID_TAKEN = "service_id_taken"
+    LINK_MISMATCH = "link_mismatch"
 
 
 #: exit status of ``mykey-counter lookup`` per error; 0 is success, 1 is reserved for usage
@@ -50,6 +53,9 @@ EXIT_STATUS: dict[ErrorKind, int] = {
     ErrorKind.CERTIFICATE_UNTRUSTED: 33,
     ErrorKind.LABEL_LIMIT_REACHED: 34,
     ErrorKind.RATE_LIMITED: 35,
+    ErrorKind.LINK_UNCONFIRMED: 36,
+    ErrorKind.SERVICE_ID_TAKEN: 37,
+    ErrorKind.LINK_MISMATCH: 38,
     ErrorKind.PLATFORM_UNREACHABLE: 40,
     ErrorKind.NOT_ENROLLED: 41,
     ErrorKind.PLATFORM_ERROR: 42,

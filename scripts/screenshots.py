@@ -55,6 +55,8 @@ from app.i18n import Catalogue  # noqa: E402
 from app.points.flows import (  # noqa: E402
     Answered,
     ApprovalsLoaded,
+    LinkConfirmed,
+    LinkEntered,
     PointsEffect,
     PointsEvent,
     Printed,
@@ -83,6 +85,7 @@ from server.api.schemas import (  # noqa: E402
     Grant,
     GrantReason,
     GrantStatus,
+    LinkConfirmResult,
     LookupResult,
     Payment,
     PaymentRequest,
@@ -550,6 +553,27 @@ def _register(driver: PointsDriver) -> None:
     driver.tap(ticket)
 
 
+LINK_NUMBER = "2222222222"
+
+
+def _link_entry(driver: PointsDriver) -> None:
+    """Confirm link: the number of the library card in hand, typed (or scanned)."""
+    driver.screens.link.number.setText(LINK_NUMBER)
+
+
+def _link_confirmed(driver: PointsDriver) -> None:
+    """Confirm link: the number, the card proved, the link confirmed (a rival claim dropped)."""
+    driver.post(LinkEntered(LINK_NUMBER))
+    driver.post(CardInserted())
+    driver.post(CardProbed(CardStatus(tries_left=3)))
+    driver.post(PinEntered("0000"))  # made up; the flow keeps no PIN
+    assert driver.flow.step is Step.AUTHENTICATING, driver.flow.step
+    result = LinkConfirmResult(
+        service="library", service_id=LINK_NUMBER, outcome="confirmed", dropped_claims=1
+    )
+    driver.post(LinkConfirmed(result))
+
+
 def points_shots(texts: Catalogue) -> Iterator[Shot]:
     """The points screens with made-up data, in the order of the operations."""
     pay, redeem, refund = Mode.PAY, Mode.REDEEM, Mode.REFUND
@@ -587,6 +611,10 @@ def points_shots(texts: Catalogue) -> Iterator[Shot]:
          voucher, office, _failed, Step.FAILED),
         ("register", "MyKey ID 登録(登録リンクのQRコードと有効期限)",
          register, office, _register, Step.TICKET),
+        ("points-link", "利用カードの確認(係員)— お手元の利用カードの番号を入力",
+         Mode.CONFIRM_LINK, office, _link_entry, Step.LINK_ENTRY),
+        ("points-done-link", "利用カードの確認完了(同じ番号への他の申請 1 件を取消)",
+         Mode.CONFIRM_LINK, office, _link_confirmed, Step.DONE),
     ]  # fmt: skip
     for name, caption, mode, scope, drive, step in table:
         yield Shot(name, f"ポイント: {caption}", _points(texts, mode, scope, drive, step))

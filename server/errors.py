@@ -40,6 +40,11 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.SUPPORTER_KEY_INVALID: 401,
     ErrorCode.ALREADY_REGISTERED: 409,
     ErrorCode.PROVIDER_KEY_INVALID: 401,
+    ErrorCode.LINK_UNCONFIRMED: 403,
+    ErrorCode.LINK_UNKNOWN: 404,
+    ErrorCode.LINK_CODE_INVALID: 403,
+    ErrorCode.LINK_MISMATCH: 409,
+    ErrorCode.SERVICE_ID_TAKEN: 409,
     ErrorCode.INTERNAL: 500,
 }
 

@@ -3,6 +3,7 @@
 from server.audit.models import AuditEvent, AuditHead
 from server.db import Base
 from server.identity.address_changes import AddressChange
+from server.identity.link_codes import LinkCode
 from server.identity.models import (
     CertificateBinding,
     Crl,
@@ -35,6 +36,7 @@ __all__ = [
     "Crl",
     "EnrollmentCode",
     "IssuedLabel",
+    "LinkCode",
     "Municipality",
     "MyKey",
     "OutboxMail",

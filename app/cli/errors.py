@@ -31,6 +31,9 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.PLATFORM_ERROR: N_("cli.error.platform_error"),
     ErrorKind.LABEL_LIMIT_REACHED: N_("cli.error.label_limit_reached"),
     ErrorKind.RATE_LIMITED: N_("cli.error.rate_limited"),
+    ErrorKind.LINK_UNCONFIRMED: N_("cli.error.link_unconfirmed"),
+    ErrorKind.SERVICE_ID_TAKEN: N_("cli.error.service_id_taken"),
+    ErrorKind.LINK_MISMATCH: N_("cli.error.link_mismatch"),
 }
 
 

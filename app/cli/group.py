@@ -8,6 +8,7 @@ import click
 
 from app.cli.backends import Backends, KioskFlags
 from app.cli.barcode import barcode
+from app.cli.confirm_link import confirm_link
 from app.cli.doctor import doctor
 from app.cli.enroll import enroll
 from app.cli.errors import usage
@@ -19,7 +20,17 @@ from app.cli.staff_pin import staff_pin
 from app.cli.state import CliState
 from app.settings import HOME_ENV, home_dir
 
-COMMANDS = (barcode, doctor, enroll, label, lookup, print_test_label, register, staff_pin)
+COMMANDS = (
+    barcode,
+    confirm_link,
+    doctor,
+    enroll,
+    label,
+    lookup,
+    print_test_label,
+    register,
+    staff_pin,
+)
 
 
 @click.group(invoke_without_command=True, commands=COMMANDS)

@@ -15,6 +15,7 @@ class Mode(StrEnum):
     APPROVALS = "approvals"
     VOUCHER = "voucher"
     REGISTER = "register"
+    CONFIRM_LINK = "confirm_link"
 
 
 #: the platform's terminal modes (``TerminalMode`` values) → the operations they offer
@@ -22,4 +23,5 @@ OPERATIONS: dict[str, tuple[Mode, ...]] = {
     "shop": (Mode.PAY, Mode.REDEEM, Mode.REFUND),
     "grant": (Mode.GRANT, Mode.APPROVALS),
     "voucher": (Mode.VOUCHER,),
+    "link_confirm": (Mode.CONFIRM_LINK,),
 }

@@ -8,8 +8,10 @@ from server.api import (
     challenges,
     conversions,
     health,
+    link_confirmations,
     lookups,
     points,
+    provider_links,
     providers,
     registration,
     terminals,
@@ -17,6 +19,16 @@ from server.api import (
 from server.api.schemas import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX)
-for module in (health, terminals, challenges, lookups, registration, points, conversions):
+for module in (
+    health,
+    terminals,
+    challenges,
+    lookups,
+    link_confirmations,
+    registration,
+    points,
+    conversions,
+):
     router.include_router(module.router)
 router.include_router(providers.router)
+router.include_router(provider_links.router)

@@ -113,6 +113,12 @@ class ErrorCode(StrEnum):
     SUPPORTER_KEY_INVALID = "supporter_key_invalid"
     ALREADY_REGISTERED = "already_registered"
     PROVIDER_KEY_INVALID = "provider_key_invalid"
+    # service links the provider confirms
+    LINK_UNCONFIRMED = "link_unconfirmed"
+    LINK_UNKNOWN = "link_unknown"
+    LINK_CODE_INVALID = "link_code_invalid"
+    LINK_MISMATCH = "link_mismatch"
+    SERVICE_ID_TAKEN = "service_id_taken"
     INTERNAL = "internal"
 
 
@@ -160,6 +166,25 @@ class LookupRequest(BaseModel):
     label: bool = False
 
 
+class LinkConfirmRequest(BaseModel):
+    """At the desk: the holder's card proof and the service ID staff read off the
+    service's own card in hand (``POST /v1/link-confirmations``)."""
+
+    challenge_id: str = Field(max_length=64)
+    certificate: str = Field(max_length=16384)
+    signature: str = Field(max_length=2048)
+    service_id: str = Field(min_length=1, max_length=64)
+
+
+class LinkConfirmResult(BaseModel):
+    service: str
+    service_id: str
+    #: ``linked`` (new, confirmed), ``confirmed`` (the holder's claim) or ``already linked``
+    outcome: str
+    #: other holders' claims on the service ID dropped
+    dropped_claims: int
+
+
 class LookupResult(BaseModel):
     """Everything a terminal learns about a holder: nothing more may be added."""
 
@@ -204,6 +229,7 @@ class TerminalMode(StrEnum):
     SHOP = "shop"  # payments, refunds, voucher redemption at one shop
     GRANT = "grant"  # administrative point grants of one municipality
     VOUCHER = "voucher"  # point vouchers of one municipality
+    LINK_CONFIRM = "link_confirm"  # staff confirm a holder's service ID at the desk
 
 
 class PointsScope(BaseModel):

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 from sqlalchemy.orm import Session
 
 from server.api.schemas import BarcodeSpec, CheckDigit, Symbology
 from server.cli.context import CliContext, echo_fields, echo_table, pass_cli
+from server.errors import OperatorError
 from server.identity.labels import MAX_LABELS_PER_DAY, set_label_limit
+from server.identity.link_codes import IssuedCode, issue_code
+from server.identity.links import well_formed
 from server.identity.models import Service, ServiceLink
-from server.identity.services import add_service, link, list_services, set_link_valid
+from server.identity.services import (
+    add_service,
+    get_service,
+    link,
+    list_services,
+    set_link_valid,
+)
 
 _DEFAULT_PATTERN = BarcodeSpec.model_fields["pattern"].default
 _PER_DAY = click.IntRange(0, MAX_LABELS_PER_DAY)
@@ -133,6 +144,33 @@ def service_link(cli: CliContext, mykey_id: str, service_name: str, service_id: 
         service_id=made.external_id,
         linked_at=f"{made.linked_at:%Y-%m-%d %H:%M:%S} UTC",
     )
+
+
+@service_group.command("link-code")
+@click.option("--service", "service_name", required=True)
+@click.option("--service-id", required=True, help="the only service ID the code confirms")
+@click.option("--valid-days", type=click.IntRange(1, 90), default=14, show_default=True)
+@pass_cli
+def service_link_code(cli: CliContext, service_name: str, service_id: str, valid_days: int) -> None:
+    """A one-time linking code for the holder of SERVICE-ID: typed on My Page with that
+    ID, it confirms the link at once.  Shown once; the platform keeps only its hash."""
+
+    def work(session: Session) -> IssuedCode:
+        service = get_service(session, service_name)
+        if not well_formed(service, service_id):
+            raise OperatorError(
+                f"{service_id!r} does not match the ID format of {service.name} ({service.pattern})"
+            )
+        lifetime = dt.timedelta(days=valid_days)
+        return issue_code(session, service, service_id, "operator", lifetime)
+
+    issued = cli.run(work)
+    echo_fields(
+        service=service_name,
+        service_id=issued.record.external_id,
+        expires_at=f"{issued.record.expires_at:%Y-%m-%d %H:%M:%S} UTC",
+    )
+    click.echo(issued.code)
 
 
 @service_group.command("set-valid")

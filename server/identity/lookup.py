@@ -32,7 +32,8 @@ def lookup(db: Database, terminal: Terminal, request: LookupRequest) -> LookupRe
     Order: challenge exists → belongs to this terminal → not expired → certificate
     parses → chains to a pinned anchor → valid now → not revoked → card signature →
     challenge not used before (spent now) → certificate registered → linked to the
-    terminal's service → (for a label) under the service's daily limit, recorded.
+    terminal's service → link confirmed by the provider → (for a label) under the
+    service's daily limit, recorded.
     """
     for mode in (
         (TerminalMode.LOOKUP, TerminalMode.LABEL) if request.label else (TerminalMode.LOOKUP,)
@@ -73,6 +74,12 @@ def _decide(
         raise PlatformError(
             ErrorCode.SERVICE_NOT_LINKED,
             f"the holder has no {terminal.service.display_name} ID linked to the MyKey ID",
+        )
+    if not link.confirmed:
+        raise PlatformError(
+            ErrorCode.LINK_UNCONFIRMED,
+            f"the holder's {terminal.service.display_name} ID is not yet confirmed by "
+            f"{terminal.service.provider}",
         )
     if label:
         issue_label(session, terminal, link, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, new_id, utcnow
@@ -109,13 +109,37 @@ class Service(Base):
     labels_per_day: Mapped[int | None]
 
 
+#: who confirmed a link (``ServiceLink.confirmed_by``)
+CONFIRMED_BY_OPERATOR = "operator"
+CONFIRMED_BY_PROVIDER = "provider"
+CONFIRMED_BY_CODE = "code"
+CONFIRMED_BY_DESK = "desk"
+CONFIRMED_BY_MIGRATION = "migration"
+
+_CONFIRMED = text("confirmed_at IS NOT NULL")
+
+
 class ServiceLink(Base):
-    """A holder's ID at a service (e.g. a library number), linked to a MyKey ID."""
+    """A holder's ID at a service (e.g. a library number), linked to a MyKey ID.
+
+    A link a resident makes is a claim: it stays pending (``confirmed_at`` is ``None``)
+    and a lookup refuses it until the service's provider confirms it.  Several holders
+    may claim the same service ID (the provider sees the conflict); only one link per
+    service ID can be confirmed (a partial unique index).
+    """
 
     __tablename__ = "service_links"
     __table_args__ = (
         UniqueConstraint("mykey_pk", "service_pk"),
-        UniqueConstraint("service_pk", "external_id"),
+        Index("ix_service_links_service_pk_external_id", "service_pk", "external_id"),
+        Index(
+            "uq_service_links_confirmed_external_id",
+            "service_pk",
+            "external_id",
+            unique=True,
+            sqlite_where=_CONFIRMED,
+            postgresql_where=_CONFIRMED,
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -126,6 +150,14 @@ class ServiceLink(Base):
     linked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: whether the service ID is currently valid (e.g. the library card is not suspended)
     valid: Mapped[bool] = mapped_column(default=True)
+    #: when the provider (or the operator) confirmed the link; ``None``: a pending claim
+    confirmed_at: Mapped[dt.datetime | None]
+    #: how it was confirmed: one of the ``CONFIRMED_BY_…`` values
+    confirmed_by: Mapped[str | None] = mapped_column(String(16))
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 class IssuedLabel(Base):

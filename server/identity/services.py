@@ -7,14 +7,14 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.schemas import BarcodeSpec, ServiceInfo
+from server.api.schemas import BarcodeSpec, ErrorCode, ServiceInfo
 from server.db import utcnow
-from server.errors import OperatorError
-from server.identity.models import MyKey, Service, ServiceLink
+from server.errors import OperatorError, PlatformError
+from server.identity.links import MAX_EXTERNAL_ID_LENGTH, link_confirmed
+from server.identity.models import CONFIRMED_BY_OPERATOR, MyKey, Service, ServiceLink
 from server.identity.mykey import get_mykey
 
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-MAX_EXTERNAL_ID_LENGTH = 64
 
 
 def add_service(
@@ -95,7 +95,8 @@ def find_link(session: Session, mykey: MyKey, service: Service) -> ServiceLink |
 def link(
     session: Session, mykey_id: str, service_name: str, external_id: str
 ) -> tuple[ServiceLink, str]:
-    """Link the holder's ID at a service to the MyKey ID; return the link and what happened."""
+    """Link and confirm the holder's ID at a service (the operator is trusted); other
+    holders' pending claims on the ID are dropped.  Return the link and what happened."""
     mykey = get_mykey(session, mykey_id)
     service = get_service(session, service_name)
     if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
@@ -104,26 +105,18 @@ def link(
         raise OperatorError(
             f"{external_id!r} does not match the ID format of {service.name} ({service.pattern})"
         )
-    taken = session.scalar(
-        select(ServiceLink).where(
-            ServiceLink.service_pk == service.id, ServiceLink.external_id == external_id
-        )
-    )
-    if taken is not None and taken.mykey_pk != mykey.id:
-        raise OperatorError(f"{service.name} ID {external_id} is linked to another MyKey ID")
-    existing = find_link(session, mykey, service)
-    if existing is not None:
-        if existing.external_id == external_id:
-            return existing, "already linked"
+    try:
+        return link_confirmed(session, mykey, service, external_id, CONFIRMED_BY_OPERATOR, utcnow())
+    except PlatformError as error:
+        if error.code is ErrorCode.SERVICE_ID_TAKEN:
+            raise OperatorError(
+                f"{service.name} ID {external_id} is linked to another MyKey ID"
+            ) from error
+        existing = find_link(session, mykey, service)
+        shown = existing.external_id if existing is not None else "another ID"
         raise OperatorError(
-            f"MyKey ID {mykey_id} is already linked to {service.name} ID {existing.external_id}"
-        )
-    new = ServiceLink(
-        mykey_pk=mykey.id, service_pk=service.id, external_id=external_id, linked_at=utcnow()
-    )
-    session.add(new)
-    session.flush()
-    return new, "linked"
+            f"MyKey ID {mykey_id} is already linked to {service.name} ID {shown}"
+        ) from error
 
 
 def set_link_valid(session: Session, mykey_id: str, service_name: str, valid: bool) -> ServiceLink:

@@ -191,6 +191,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "このサービスのIDは既に連携しています。解除してから連携してください。",
         "You already linked an ID of this service: unlink it first.",
     ),
+    "link_code": ("確認コード(お持ちの場合)", "Linking code (if you have one)"),
+    "link_code_invalid": (
+        "確認コードが正しくないか、使用済み・期限切れ、または別のサービスID用です。",
+        "The linking code is wrong, used, expired or for another service ID.",
+    ),
+    "link_pending": (
+        "まだ図書館で確認されていません(窓口で利用カードをご提示ください)",
+        "Not yet confirmed by the library (show your library card at the desk)",
+    ),
+    "link_confirmed": ("確認済み", "Confirmed"),
     "balances": ("自治体ポイント残高", "Municipal point balances"),
     "municipality": ("自治体", "Municipality"),
     "kind": ("種類", "Kind"),

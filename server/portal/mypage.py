@@ -5,7 +5,6 @@ e-mail)."""
 from __future__ import annotations
 
 import hmac
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ from server.audit import hooks
 from server.audit.log import audited
 from server.db import Database, new_id, utcnow
 from server.errors import PlatformError
-from server.identity.models import Service, ServiceLink
+from server.identity import links
+from server.identity.link_codes import redeem_code
+from server.identity.models import CONFIRMED_BY_CODE, Service, ServiceLink
 from server.ledger import holders
 from server.notices import NoticeKind, enqueue_notice
 from server.portal import accounts
@@ -44,6 +45,8 @@ class Link:
     display_name: str
     external_id: str
     valid: bool
+    #: confirmed by the provider; ``False``: a pending claim the desk refuses
+    confirmed: bool
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ def overview(db: Database, cookie: str | None) -> Overview:
         assert row.mykey_pk is not None
         pk = row.mykey_pk
         account = accounts.account_of(session, pk)
-        links = session.execute(
+        linked = session.execute(
             select(ServiceLink, Service)
             .join(Service, Service.id == ServiceLink.service_pk)
             .where(ServiceLink.mykey_pk == pk)
@@ -135,7 +138,10 @@ def overview(db: Database, cookie: str | None) -> Overview:
                 account.notify_password_changed,
                 account.notify_mykey,
             ),
-            links=[Link(s.name, s.display_name, link.external_id, link.valid) for link, s in links],
+            links=[
+                Link(s.name, s.display_name, link.external_id, link.valid, link.confirmed)
+                for link, s in linked
+            ],
             services=[(name, display) for name, display in services],
             balances=list(holders.balances(session, pk)),
             history=list(holders.history(session, pk)),
@@ -148,34 +154,44 @@ def overview(db: Database, cookie: str | None) -> Overview:
 
 
 def link_service(
-    db: Database, cookie: str | None, csrf: str, service_name: str, external_id: str
+    db: Database,
+    cookie: str | None,
+    csrf: str,
+    service_name: str,
+    external_id: str,
+    code: str = "",
 ) -> None:
-    """Link the resident's ID at a service (it must have the service's format)."""
+    """Claim the resident's ID at a service (it must have the service's format).
+
+    Without a linking code the claim is pending until the provider confirms it; with a
+    valid code for this very ID it is confirmed at once (see :mod:`server.identity.links`).
+    """
     external_id = external_id.strip()
+    code = code.strip()
 
     def step(session: Session, row: PortalSession) -> None:
+        assert row.mykey_pk is not None
         service = session.scalar(select(Service).where(Service.name == service_name))
         if service is None:
             raise FormErrors({"service": "service_unknown"})
-        if not external_id or re.fullmatch(service.pattern, external_id) is None:
+        if not links.well_formed(service, external_id):
             raise FormErrors({"service_id": "service_id_format"})
-        taken = session.scalar(
-            select(ServiceLink).where(
-                ServiceLink.service_pk == service.id, ServiceLink.external_id == external_id
-            )
-        )
-        if taken is not None:
+        holder = links.confirmed_holder(session, service, external_id)
+        if holder is not None and holder != row.mykey_pk:
             raise FormErrors({"service_id": "service_id_taken"})
-        mine = session.scalar(
-            select(ServiceLink).where(
-                ServiceLink.service_pk == service.id, ServiceLink.mykey_pk == row.mykey_pk
-            )
-        )
+        mine = links.holders_link(session, row.mykey_pk, service)
+        if code:
+            _link_with_code(session, row.mykey_pk, service, external_id, code, mine)
+            return
         if mine is not None:
             raise FormErrors({"service_id": "service_linked_already"})
-        assert row.mykey_pk is not None
         session.add(
-            ServiceLink(mykey_pk=row.mykey_pk, service_pk=service.id, external_id=external_id)
+            ServiceLink(
+                mykey_pk=row.mykey_pk,
+                service_pk=service.id,
+                external_id=external_id,
+                linked_at=utcnow(),
+            )
         )
         session.flush()
 
@@ -183,6 +199,30 @@ def link_service(
         _in_session(db, cookie, csrf, step)
     except IntegrityError:
         raise FormErrors({"service_id": "service_id_taken"}) from None
+
+
+def _link_with_code(
+    session: Session,
+    mykey_pk: uuid.UUID,
+    service: Service,
+    external_id: str,
+    code: str,
+    mine: ServiceLink | None,
+) -> None:
+    if mine is not None and (mine.external_id != external_id or mine.confirmed):
+        raise FormErrors({"service_id": "service_linked_already"})
+    now = utcnow()
+    try:
+        redeem_code(session, service, external_id, code, now)
+    except PlatformError:
+        raise FormErrors({"code": "link_code_invalid"}) from None
+    link = mine or ServiceLink(
+        mykey_pk=mykey_pk, service_pk=service.id, external_id=external_id, linked_at=now
+    )
+    if mine is None:
+        session.add(link)
+        session.flush()
+    links.confirm(session, link, CONFIRMED_BY_CODE, now)
 
 
 def unlink_service(db: Database, cookie: str | None, csrf: str, service_name: str) -> None:

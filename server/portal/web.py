@@ -351,7 +351,7 @@ def _points(text: str) -> int:
 
 MYPAGE_ACTIONS: dict[str, Callable[[Any, str | None, str, FormData], None]] = {
     "link": lambda db, c, x, f: mypage.link_service(
-        db, c, x, _text(f, "service"), _text(f, "service_id")
+        db, c, x, _text(f, "service"), _text(f, "service_id"), _text(f, "code")
     ),
     "unlink": lambda db, c, x, f: mypage.unlink_service(db, c, x, _text(f, "service")),
     "assign": lambda db, c, x, f: mypage.assign_reserved(

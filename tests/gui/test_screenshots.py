@@ -37,6 +37,8 @@ POINTS = {
     "points-done-voucher",
     "points-failed",
     "register",
+    "points-link",
+    "points-done-link",
 }
 
 

@@ -276,5 +276,8 @@ def test_login_link_a_service_id_then_a_lookup_finds_it(portal: Portal, page: ob
     p.click("#link")  # type: ignore[attr-defined]
     p.wait_for_selector("#done")  # type: ignore[attr-defined]
     assert "2468024680" in p.locator("#links").inner_text()  # type: ignore[attr-defined]
+    pending = tap(portal.library.desk, holder)  # a claim, until the library confirms it
+    assert pending.status_code == 403 and pending.json()["error"] == "link_unconfirmed"
+    portal.library.world.link("BROWSER1", LIBRARY, "2468024680")
     result = tap(portal.library.desk, holder)
     assert result.status_code == 200 and result.json()["service_id"] == "2468024680"

@@ -9,7 +9,9 @@ the idle screen (:attr:`Step.CLOSED`):
 - :class:`~.grant.GrantFlow`: card → PIN → reason, points, staff → confirm → granted or
   awaiting approval; :class:`~.grant.ApprovalsFlow`: the awaiting grants, decided by others;
 - :class:`~.voucher.VoucherFlow`: card → PIN → points → issued → QR printed and shown;
-- :class:`~.register.RegisterFlow`: card → PIN → a one-time registration link as a QR code.
+- :class:`~.register.RegisterFlow`: card → PIN → a one-time registration link as a QR code;
+- :class:`~.link.LinkConfirmFlow` (staff): the number on the service's card → card → PIN →
+  the holder's link confirmed.
 
 The card modes embed the lookup's card step (:mod:`app.card_step`); every mode sends its
 transfer requests through one :class:`~.sender.Sender` (the outbox entry, its retries with
@@ -34,6 +36,8 @@ from app.points.flows.events import (
     Finish,
     ForgetSecret,
     GrantEntered,
+    LinkConfirmed,
+    LinkEntered,
     LoadApprovals,
     LoadFailed,
     OpenSession,
@@ -53,6 +57,7 @@ from app.points.flows.events import (
     Unreachable,
 )
 from app.points.flows.grant import ApprovalsFlow, GrantFlow
+from app.points.flows.link import LinkConfirmFlow
 from app.points.flows.pay import PayFlow
 from app.points.flows.redeem import RedeemFlow, voucher_code
 from app.points.flows.refund import RefundFlow
@@ -78,6 +83,9 @@ __all__ = [
     "GrantEntered",
     "GrantFlow",
     "GrantForm",
+    "LinkConfirmFlow",
+    "LinkConfirmed",
+    "LinkEntered",
     "LoadApprovals",
     "LoadFailed",
     "Mode",
@@ -118,6 +126,7 @@ FLOWS: dict[Mode, type[PointsFlow]] = {
     Mode.APPROVALS: ApprovalsFlow,
     Mode.VOUCHER: VoucherFlow,
     Mode.REGISTER: RegisterFlow,
+    Mode.CONFIRM_LINK: LinkConfirmFlow,
 }
 
 

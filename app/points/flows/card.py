@@ -97,13 +97,17 @@ class CardFlow(PointsFlow):
         for effect in step_effects:
             match effect:
                 case Prove(pin=pin, allow_last_try=allow_last_try):
-                    effects.append(OpenSession(pin, allow_last_try, ticket=self.ticket))
+                    effects.append(self._proof(pin, allow_last_try))
                 case StepEnded(outcome=outcome):
                     effects += self._on_card_ended(outcome)
                 case ProbeCard() | StartTimer():
                     effects.append(effect)
         self.view.card = self.card.view
         return effects
+
+    def _proof(self, pin: str, allow_last_try: bool) -> OpenSession:
+        """What the card's proof is for: a points session, or a registration ticket."""
+        return OpenSession(pin, allow_last_try, ticket=self.ticket)
 
     def _on_card_ended(self, outcome: CardOutcome) -> Effects:
         match outcome:

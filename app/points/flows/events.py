@@ -22,7 +22,13 @@ from app.card_step import (
 from app.flow_common import Cancel, ClearScreen, Retry, StartTimer, TimerFired
 from app.points.outbox import OutboxEntry
 from app.ports import ErrorKind
-from server.api.schemas import CardSession, Grant, GrantReason, RegistrationTicket
+from server.api.schemas import (
+    CardSession,
+    Grant,
+    GrantReason,
+    LinkConfirmResult,
+    RegistrationTicket,
+)
 
 # --- events: answers of the card lane -----------------------------------------------------
 
@@ -35,6 +41,11 @@ class SessionOpened:
 @dataclass(frozen=True)
 class TicketIssued:
     ticket: RegistrationTicket
+
+
+@dataclass(frozen=True)
+class LinkConfirmed:
+    result: LinkConfirmResult
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,13 @@ class CodeEntered:
 
 
 @dataclass(frozen=True)
+class LinkEntered:
+    """Confirm link: the number staff typed or scanned from the service's own card."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class RefundEntered:
     payment_id: str
     amount: int
@@ -145,6 +163,7 @@ PointsEvent = (
     | TimerFired
     | SessionOpened
     | TicketIssued
+    | LinkConfirmed
     | Answered
     | Refused
     | Unreachable
@@ -152,6 +171,7 @@ PointsEvent = (
     | GrantEntered
     | Confirm
     | CodeEntered
+    | LinkEntered
     | RefundEntered
     | ApprovalsLoaded
     | LoadFailed
@@ -173,6 +193,7 @@ POINTS_EVENTS = (
     TimerFired,
     SessionOpened,
     TicketIssued,
+    LinkConfirmed,
     Answered,
     Refused,
     Unreachable,
@@ -180,6 +201,7 @@ POINTS_EVENTS = (
     GrantEntered,
     Confirm,
     CodeEntered,
+    LinkEntered,
     RefundEntered,
     ApprovalsLoaded,
     LoadFailed,
@@ -196,12 +218,14 @@ POINTS_EVENTS = (
 @dataclass(frozen=True)
 class OpenSession:
     """The card step's proof for a points mode, on the card lane: challenge, PIN, signature,
-    then ``POST /v1/card-sessions`` — or ``/v1/registration-tickets`` with ``ticket``;
-    answer SessionOpened / TicketIssued or TapFailed."""
+    then ``POST /v1/card-sessions`` — or ``/v1/registration-tickets`` with ``ticket``, or
+    ``/v1/link-confirmations`` with ``link_service_id``; answer SessionOpened /
+    TicketIssued / LinkConfirmed or TapFailed."""
 
     pin: str = field(repr=False)
     allow_last_try: bool
     ticket: bool = False
+    link_service_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from app.ports import ErrorKind
 from server.api.schemas import (
     Grant,
     GrantReason,
+    LinkConfirmResult,
     Payment,
     PointBalance,
     Redemption,
@@ -45,6 +46,7 @@ class Step(StrEnum):
     PRINTING = "printing"  # voucher: printed before it is shown as done
     DONE = "done"
     TICKET = "ticket"
+    LINK_ENTRY = "link_entry"  # confirm link: the number from the service's own card
     FAILED = "failed"  # a points error: the message and "back"
     ERROR = "error"  # a card or platform error: the lookup's error screen
     LOCKED_PIN = "locked_pin"
@@ -92,6 +94,9 @@ class PointsView:
     voucher_qr: str | None = field(default=None, repr=False)
     redemption: Redemption | None = None
     ticket: RegistrationTicket | None = None
+    #: confirm link: the number staff entered, then the platform's answer
+    link_service_id: str = ""
+    link_result: LinkConfirmResult | None = None
     #: a refusal shown on the current form (or on FAILED)
     problem: PointsErrorKind | None = None
     problem_detail: str = ""

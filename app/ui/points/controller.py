@@ -178,6 +178,12 @@ class PointsController(QObject):
             case ProbeCard():
                 card = services.card
                 self._run_on_card(lambda: card_work.probe_card(card))
+            case OpenSession(pin=pin, allow_last_try=allow_last_try, link_service_id=str(number)):
+                self._run_on_card(
+                    lambda: card_work.confirm_link(
+                        services, pin, number, allow_last_try=allow_last_try
+                    )
+                )
             case OpenSession(pin=pin, allow_last_try=allow_last_try, ticket=ticket):
                 prove = card_work.issue_ticket if ticket else card_work.open_session
                 self._run_on_card(lambda: prove(services, pin, allow_last_try=allow_last_try))

@@ -21,6 +21,7 @@ from app.ui.screens.points_base import PointsScreen
 from app.ui.screens.points_card import PointsCardScreen
 from app.ui.screens.points_done import PointsDoneScreen
 from app.ui.screens.points_grant import PointsGrantConfirmScreen, PointsGrantScreen
+from app.ui.screens.points_link import PointsLinkScreen
 from app.ui.screens.points_progress import PointsProgressScreen
 from app.ui.screens.points_receipt import PointsReceiptScreen
 from app.ui.screens.points_redeem import PointsRedeemScreen
@@ -61,6 +62,7 @@ class PointsScreens:
         self.refund = PointsRefundScreen(texts)
         self.approvals = PointsApprovalsScreen(texts)
         self.register = RegisterScreen(texts)
+        self.link = PointsLinkScreen(texts)
         self.screens: dict[Step, PointsScreen] = {
             Step.WAIT_CARD: self.card,
             Step.AMOUNT: self.amount,
@@ -77,6 +79,7 @@ class PointsScreens:
             Step.DONE: self.done,
             Step.FAILED: self.done,
             Step.TICKET: self.register,
+            Step.LINK_ENTRY: self.link,
         }
         for screen in dict.fromkeys(self.screens.values()):
             screen.intent.connect(intent)

@@ -14,6 +14,7 @@ MODE_BUTTONS: dict[Mode, str] = {
     Mode.APPROVALS: N_("points.mode.approvals"),
     Mode.VOUCHER: N_("points.mode.voucher"),
     Mode.REGISTER: N_("points.mode.register"),
+    Mode.CONFIRM_LINK: N_("points.mode.confirm_link"),
 }
 
 #: ``GrantReason`` values → their labels (ボランティア, 健康づくり …)

@@ -53,6 +53,15 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.label_limit_reached.message"),
     ),
     ErrorKind.RATE_LIMITED: (N_("error.rate_limited.title"), N_("error.rate_limited.message")),
+    ErrorKind.LINK_UNCONFIRMED: (
+        N_("error.link_unconfirmed.title"),
+        N_("error.link_unconfirmed.message"),
+    ),
+    ErrorKind.SERVICE_ID_TAKEN: (
+        N_("error.service_id_taken.title"),
+        N_("error.service_id_taken.message"),
+    ),
+    ErrorKind.LINK_MISMATCH: (N_("error.link_mismatch.title"), N_("error.link_mismatch.message")),
 }
 
 

@@ -77,6 +77,12 @@ class PointsDoneScreen(PointsScreen):
             waiting = view.grant.status is GrantStatus.AWAITING_APPROVAL
             key = N_("points.done.awaiting_approval") if waiting else N_("points.done.granted")
             return key, view.grant.points, []
+        if view.link_result is not None:
+            result = view.link_result
+            lines = [tr("points.link.number", number=result.service_id)]
+            if result.dropped_claims:
+                lines.append(tr("points.done.link_dropped", count=result.dropped_claims))
+            return N_("points.done.link_confirmed"), 0, lines
         if view.voucher is not None:
             v = view.voucher
             lines = [

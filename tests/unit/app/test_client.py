@@ -255,6 +255,9 @@ def test_enroll_with_a_bad_code() -> None:
         ("malformed", ErrorKind.PLATFORM_ERROR),
         ("internal", ErrorKind.PLATFORM_ERROR),
         ("label_limit_reached", ErrorKind.LABEL_LIMIT_REACHED),
+        ("link_unconfirmed", ErrorKind.LINK_UNCONFIRMED),
+        ("service_id_taken", ErrorKind.SERVICE_ID_TAKEN),
+        ("link_mismatch", ErrorKind.LINK_MISMATCH),
     ],
 )
 def test_error_bodies_map_to_screens(code: str, kind: ErrorKind) -> None:
@@ -321,7 +324,8 @@ def test_every_error_code_has_a_screen() -> None:
             ErrorCode.CHALLENGE_USED, ErrorCode.CHALLENGE_EXPIRED,
             ErrorCode.CHALLENGE_WRONG_TERMINAL, ErrorCode.INTERNAL,
             ErrorCode.SUPPORTER_KEY_INVALID,  # supporter companies' API, not terminals
-            ErrorCode.PROVIDER_KEY_INVALID}  # service providers' API, not terminals
+            ErrorCode.PROVIDER_KEY_INVALID,  # service providers' API, not terminals
+            ErrorCode.LINK_UNKNOWN, ErrorCode.LINK_CODE_INVALID}  # providers' API, My Page
     assert mapped | rest == set(ErrorCode)
 
 

@@ -33,6 +33,7 @@ from app.points.flows import (
     ForgetSecret,
     GrantEntered,
     GrantFlow,
+    LinkEntered,
     LoadApprovals,
     LoadFailed,
     Mode,
@@ -86,7 +87,7 @@ BALANCES = [
                  event_name="復興応援", available=300),
 ]
 #: the modes that start with the holder's card
-CARD_MODES = {Mode.PAY, Mode.GRANT, Mode.VOUCHER, Mode.REGISTER}
+CARD_MODES = {Mode.PAY, Mode.GRANT, Mode.VOUCHER, Mode.REGISTER, Mode.CONFIRM_LINK}
 SESSION = CardSession(session_id="sess-1", expires_at=NOW, balances=BALANCES)
 
 
@@ -667,6 +668,8 @@ def test_unknown_refusal_codes_fail_with_their_text_shown() -> None:
 def test_the_pin_never_shows_in_effects_or_views() -> None:
     for mode in CARD_MODES:
         flow = make(mode, OFFICE)
+        if mode is Mode.CONFIRM_LINK:
+            flow.handle(LinkEntered("2222222222"))  # the number comes before the card
         to_pin(flow)
         effects = flow.handle(PinEntered("9876"))
         assert "9876" not in repr(effects) and "9876" not in repr(flow.view)

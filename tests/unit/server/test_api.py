@@ -42,6 +42,11 @@ def test_openapi_lists_the_endpoints(inprocess_platform: InProcessPlatform) -> N
         "/v1/vouchers/redeem",
         "/v1/conversions",
         "/v1/providers/address-changes",
+        "/v1/link-confirmations",
+        "/v1/providers/pending-links",
+        "/v1/providers/pending-links/{link_id}/confirm",
+        "/v1/providers/pending-links/{link_id}/reject",
+        "/v1/providers/link-codes",
     }
     # the resident portal's HTML pages are not part of the API
     assert not any(path.startswith("/portal") for path in schema["paths"])

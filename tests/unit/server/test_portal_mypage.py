@@ -113,6 +113,10 @@ def test_login_links_a_service_id_and_a_lookup_finds_it(library: Library) -> Non
         "/portal/mypage/link", data={"csrf": csrf, "service": LIBRARY, "service_id": "5555555555"}
     )
     assert done.status_code == 200 and "5555555555" in done.text
+    assert "まだ図書館で確認されていません" in client.get("/portal/mypage").text
+    assert_error(tap(library.desk, holder), 403, "link_unconfirmed")  # a claim, until …
+    library.world.link("LINKME01", LIBRARY, "5555555555")  # … the library confirms it
+    assert "確認済み" in client.get("/portal/mypage").text
     result = LookupResult.model_validate(tap(library.desk, holder).json())
     assert result.service_id == "5555555555"
     client.post("/portal/mypage/unlink", data={"csrf": csrf, "service": LIBRARY})
@@ -155,6 +159,7 @@ def test_a_renewed_card_is_bound_by_logging_in(library: Library) -> None:
     client.post(
         "/portal/mypage/link", data={"csrf": csrf, "service": LIBRARY, "service_id": "7777777777"}
     )
+    library.world.link("RENEW001", LIBRARY, "7777777777")  # the library confirms the claim
     new = library.ca.issue(3)
     renewal = open_registration(library, new)
     wrong = renewal.client.post(
