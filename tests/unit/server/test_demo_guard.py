@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +24,6 @@ def _counts(library: Library) -> tuple[int, int, int, int]:
     return library.world.db.transaction(work)
 
 
-@pytest.mark.xfail(strict=True, reason="demo-data seeds any database, real data or not")
 def test_demo_data_refuses_a_database_with_real_data(library: Library, tmp_path: Path) -> None:
     before = _counts(library)  # a real library, a real anchor, a real patron
     result = CliRunner().invoke(
