@@ -40,6 +40,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.SUPPORTER_KEY_INVALID: 401,
     ErrorCode.ALREADY_REGISTERED: 409,
     ErrorCode.PROVIDER_KEY_INVALID: 401,
+    ErrorCode.CERTIFICATE_RETIRED: 403,
+    ErrorCode.REBIND_PROOF_REQUIRED: 403,
+    ErrorCode.REBIND_OLD_CARD_INVALID: 403,
     ErrorCode.INTERNAL: 500,
 }
 

@@ -11,12 +11,14 @@ from server.api import (
     lookups,
     points,
     providers,
+    rebindings,
     registration,
     terminals,
 )
 from server.api.schemas import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX)
-for module in (health, terminals, challenges, lookups, registration, points, conversions):
+for module in (health, terminals, challenges, lookups, registration, points, conversions,
+               rebindings):  # fmt: skip
     router.include_router(module.router)
 router.include_router(providers.router)

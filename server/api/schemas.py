@@ -113,6 +113,10 @@ class ErrorCode(StrEnum):
     SUPPORTER_KEY_INVALID = "supporter_key_invalid"
     ALREADY_REGISTERED = "already_registered"
     PROVIDER_KEY_INVALID = "provider_key_invalid"
+    # card renewal
+    CERTIFICATE_RETIRED = "certificate_retired"
+    REBIND_PROOF_REQUIRED = "rebind_proof_required"
+    REBIND_OLD_CARD_INVALID = "rebind_old_card_invalid"
     INTERNAL = "internal"
 
 
@@ -178,6 +182,10 @@ class RegistrationTicketRequest(BaseModel):
     certificate: str = Field(max_length=16384)
     #: the card's RSA signature over DigestInfo(SHA-256(challenge)), base64
     signature: str = Field(max_length=2048)
+    #: a renewed card's proof: the *old* card's certificate and its signature over the
+    #: same challenge (both cards tapped in one session), base64; both or neither
+    old_certificate: str | None = Field(default=None, max_length=16384)
+    old_signature: str | None = Field(default=None, max_length=2048)
 
 
 class RegistrationTicket(BaseModel):
@@ -204,6 +212,7 @@ class TerminalMode(StrEnum):
     SHOP = "shop"  # payments, refunds, voucher redemption at one shop
     GRANT = "grant"  # administrative point grants of one municipality
     VOUCHER = "voucher"  # point vouchers of one municipality
+    REBIND = "rebind"  # a municipal desk: staff bind a renewed card after checking documents
 
 
 class PointsScope(BaseModel):

@@ -102,7 +102,8 @@ def test_register_link_and_address_change(cli: Cli, tmp_path: Path) -> None:
     assert "address changed at" in cli("mykey", "address-changed", "--mykey-id", "HANAKO01")
     renewed = ca.issue(4).write(tmp_path / "renewed")
     assert (
-        cli("mykey", "bind", "--cert", str(renewed), "--mykey-id", "HANAKO01").splitlines()[-1]
+        cli("mykey", "bind", "--cert", str(renewed), "--mykey-id", "HANAKO01",
+            "--staff", "窓口 1", "--documents", "運転免許証").splitlines()[-1]  # fmt: skip
         == "HANAKO01"
     )
 
