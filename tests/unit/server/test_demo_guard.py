@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.cli import main
+from server.cli.doctor import DEMO_ENV
 from server.identity.models import CertificateBinding, MyKey, Service, TrustAnchor
+from server.identity.trust import add_anchor
+from tests.unit.server.certs import make_ca
 from tests.unit.server.conftest import Library
 
 
@@ -35,3 +38,27 @@ def test_demo_data_refuses_a_database_with_real_data(library: Library, tmp_path:
     assert "not a demo database" in result.output
     assert _counts(library) == before
     assert not (tmp_path / "demo").exists()  # no demo CA or cards were made either
+
+
+def test_doctor_reports_a_trusted_demo_anchor_and_fails_outside_demo_mode(
+    library: Library,
+) -> None:
+    url = library.world.platform.database_url
+    clean = CliRunner().invoke(main, ["--database-url", url, "doctor"])
+    assert clean.exit_code == 0, clean.output
+    assert "demo anchors:" in clean.output and "none" in clean.output
+    assert "audit key:" in clean.output and "(from the database)" in clean.output
+
+    demo_ca = make_ca(6, "Demo CA")
+    library.world.db.transaction(lambda s: add_anchor(s, demo_ca.certificate, demo=True))
+    flagged = library.world.db.transaction(
+        lambda s: s.scalar(select(TrustAnchor.demo).where(TrustAnchor.subject.contains("Demo CA")))
+    )
+    assert flagged is True
+    listed = CliRunner().invoke(main, ["--database-url", url, "ca", "list"])
+    assert "DEMO" in listed.output
+    refused = CliRunner().invoke(main, ["--database-url", url, "doctor"], env={DEMO_ENV: ""})
+    assert refused.exit_code == 5, refused.output
+    assert "Demo CA" in refused.output and "outside demo mode" in refused.output
+    demo = CliRunner().invoke(main, ["--database-url", url, "doctor"], env={DEMO_ENV: "1"})
+    assert demo.exit_code == 0, demo.output

@@ -53,8 +53,12 @@ def _expired_rows(session: Session, now: dt.datetime) -> None:
     session.flush()
     session.add(
         PortalSession(
-            token_hash=uuid.uuid4().hex * 2, kind="register", ticket_pk=claimed.id,
-            csrf_token="c", created_at=past - HOUR, expires_at=past,
+            token_hash=uuid.uuid4().hex * 2,
+            kind="register",
+            ticket_pk=claimed.id,
+            csrf_token="c",
+            created_at=past - HOUR,
+            expires_at=past,
         )  # fmt: skip
     )
 
