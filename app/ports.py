@@ -27,6 +27,8 @@ class ErrorKind(StrEnum):
     CERTIFICATE_REVOKED = "certificate_revoked"
     CERTIFICATE_EXPIRED = "certificate_expired"
     CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+    #: a renewed card was bound to the MyKey ID: this (old) card no longer works
+    CERTIFICATE_RETIRED = "certificate_retired"
     PLATFORM_UNREACHABLE = "platform_unreachable"
     NOT_ENROLLED = "not_enrolled"
     CARD_ERROR = "card_error"
@@ -50,6 +52,7 @@ EXIT_STATUS: dict[ErrorKind, int] = {
     ErrorKind.CERTIFICATE_UNTRUSTED: 33,
     ErrorKind.LABEL_LIMIT_REACHED: 34,
     ErrorKind.RATE_LIMITED: 35,
+    ErrorKind.CERTIFICATE_RETIRED: 36,
     ErrorKind.PLATFORM_UNREACHABLE: 40,
     ErrorKind.NOT_ENROLLED: 41,
     ErrorKind.PLATFORM_ERROR: 42,

@@ -250,6 +250,7 @@ def test_enroll_with_a_bad_code() -> None:
         ("certificate_untrusted", ErrorKind.CERTIFICATE_UNTRUSTED),
         ("certificate_malformed", ErrorKind.CERTIFICATE_UNTRUSTED),
         ("card_signature_invalid", ErrorKind.CERTIFICATE_UNTRUSTED),
+        ("certificate_retired", ErrorKind.CERTIFICATE_RETIRED),
         ("challenge_expired", ErrorKind.PLATFORM_ERROR),
         ("challenge_used", ErrorKind.PLATFORM_ERROR),
         ("malformed", ErrorKind.PLATFORM_ERROR),
