@@ -306,14 +306,22 @@ class PlatformClient:
         )
 
     def registration_ticket(
-        self, challenge_id: str, certificate_der: bytes, signature: bytes
+        self,
+        challenge_id: str,
+        certificate_der: bytes,
+        signature: bytes,
+        old_card: tuple[bytes, bytes] | None = None,
     ) -> RegistrationTicket:
         """``POST /v1/registration-tickets``: the card's proof → a one-time portal link to
-        register a MyKey ID (``already_registered`` → TapError PLATFORM_ERROR)."""
+        register a MyKey ID (``already_registered`` → TapError PLATFORM_ERROR).
+        ``old_card``: the old card's certificate and signature over the same challenge,
+        the proof that binds a renewed card to the old one's MyKey ID."""
         body = RegistrationTicketRequest(
             challenge_id=challenge_id,
             certificate=_b64(certificate_der),
             signature=_b64(signature),
+            old_certificate=_b64(old_card[0]) if old_card else None,
+            old_signature=_b64(old_card[1]) if old_card else None,
         )
         return self._call("POST", PATH_REGISTRATION_TICKET, RegistrationTicket, body)
 
