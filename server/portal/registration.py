@@ -307,7 +307,10 @@ def bind_renewed(
         row.ended_at = now
         return proven.mykey_id
 
-    outcome = db.transaction(work)
+    try:
+        outcome = db.transaction(work)
+    except IntegrityError:  # the same card was bound by another session meanwhile
+        raise Refused("already_registered", 409) from None
     if isinstance(outcome, Refused):
         raise outcome
     return outcome
