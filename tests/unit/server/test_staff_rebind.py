@@ -15,7 +15,7 @@ from server.terminals.models import Challenge
 from tests.unit.server.audit_helpers import events, raw_log
 from tests.unit.server.conftest import LIBRARY, LIBRARY_NUMBER, Library
 from tests.unit.server.helpers import assert_error
-from tests.unit.server.portal_helpers import add_municipalities
+from tests.unit.server.portal_helpers import add_municipalities, open_registration
 from tests.unit.server.signing import SignedClient
 from tests.unit.server.world import challenge, lookup_body, tap
 
@@ -94,3 +94,19 @@ def test_the_staff_procedure_binds_retires_the_old_card_and_mails(library: Libra
     assert library.patron_mykey_id not in raw_log(library.world.db)
     kinds = library.world.db.transaction(lambda s: list(s.scalars(select(OutboxMail.kind))))
     assert kinds == []  # the fixture's patron has no portal account, so no address to mail
+
+
+def test_the_holder_of_a_portal_account_is_mailed(library: Library) -> None:
+    old = library.ca.issue(2)
+    reg = open_registration(library, old)
+    mail = "holder@example.jp"
+    assert reg.submit(mykey_id="DESKMAIL", email=mail, email_confirm=mail).status_code == 200
+    desk = _municipal_desk(library, allowed=True)
+    response = desk.post("/v1/rebindings", _body(library, desk, mykey_id="DESKMAIL"))
+    assert response.status_code == 200, response.text
+    mails = library.world.db.transaction(
+        lambda s: [(m.kind, m.recipient, m.body) for m in s.scalars(select(OutboxMail))]
+    )
+    assert [(kind, to) for kind, to, _ in mails] == [("card_rebound", mail)]
+    assert "窓口での本人確認書類" in mails[0][2]
+    assert_error(tap(library.desk, old), 403, "certificate_retired")
