@@ -43,7 +43,6 @@ class ScheduledReport:
             "mykeys_expired": self.mykeys_expired,
             "mails_sent": self.mails_sent,
             "mails_failed": self.mails_failed,
-            **self.purged.fields(),
         }
 
 
