@@ -82,6 +82,7 @@ ERROR_KINDS: dict[ErrorCode, ErrorKind] = {
     ErrorCode.CERTIFICATE_UNTRUSTED: ErrorKind.CERTIFICATE_UNTRUSTED,
     ErrorCode.CERTIFICATE_MALFORMED: ErrorKind.CERTIFICATE_UNTRUSTED,
     ErrorCode.CARD_SIGNATURE_INVALID: ErrorKind.CERTIFICATE_UNTRUSTED,
+    ErrorCode.CERTIFICATE_RETIRED: ErrorKind.CERTIFICATE_RETIRED,
     ErrorCode.LABEL_LIMIT_REACHED: ErrorKind.LABEL_LIMIT_REACHED,
     ErrorCode.RATE_LIMITED: ErrorKind.RATE_LIMITED,
     ErrorCode.LINK_UNCONFIRMED: ErrorKind.LINK_UNCONFIRMED,
@@ -324,14 +325,22 @@ class PlatformClient:
         return self._call("POST", PATH_LINK_CONFIRMATIONS, LinkConfirmResult, body)
 
     def registration_ticket(
-        self, challenge_id: str, certificate_der: bytes, signature: bytes
+        self,
+        challenge_id: str,
+        certificate_der: bytes,
+        signature: bytes,
+        old_card: tuple[bytes, bytes] | None = None,
     ) -> RegistrationTicket:
         """``POST /v1/registration-tickets``: the card's proof → a one-time portal link to
-        register a MyKey ID (``already_registered`` → TapError PLATFORM_ERROR)."""
+        register a MyKey ID (``already_registered`` → TapError PLATFORM_ERROR).
+        ``old_card``: the old card's certificate and signature over the same challenge,
+        the proof that binds a renewed card to the old one's MyKey ID."""
         body = RegistrationTicketRequest(
             challenge_id=challenge_id,
             certificate=_b64(certificate_der),
             signature=_b64(signature),
+            old_certificate=_b64(old_card[0]) if old_card else None,
+            old_signature=_b64(old_card[1]) if old_card else None,
         )
         return self._call("POST", PATH_REGISTRATION_TICKET, RegistrationTicket, body)
 

@@ -27,6 +27,8 @@ class ErrorKind(StrEnum):
     CERTIFICATE_REVOKED = "certificate_revoked"
     CERTIFICATE_EXPIRED = "certificate_expired"
     CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+    #: a renewed card was bound to the MyKey ID: this (old) card no longer works
+    CERTIFICATE_RETIRED = "certificate_retired"
     PLATFORM_UNREACHABLE = "platform_unreachable"
     NOT_ENROLLED = "not_enrolled"
     CARD_ERROR = "card_error"
@@ -56,6 +58,7 @@ EXIT_STATUS: dict[ErrorKind, int] = {
     ErrorKind.LINK_UNCONFIRMED: 36,
     ErrorKind.SERVICE_ID_TAKEN: 37,
     ErrorKind.LINK_MISMATCH: 38,
+    ErrorKind.CERTIFICATE_RETIRED: 39,
     ErrorKind.PLATFORM_UNREACHABLE: 40,
     ErrorKind.NOT_ENROLLED: 41,
     ErrorKind.PLATFORM_ERROR: 42,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.api.schemas import BarcodeSpec, CheckDigit, Symbology
@@ -19,7 +20,9 @@ from server.demo_points import seed_points
 from server.errors import PlatformError
 from server.identity.certificates import verify_certificate
 from server.identity.crl import import_crl
-from server.identity.mykey import bind, binding_of, find_mykey, register
+from server.identity.models import MyKey, Service, TrustAnchor
+from server.identity.mykey import binding_of, find_mykey, register
+from server.identity.rebinding import staff_bind
 from server.identity.services import add_service, find_service, link
 from server.identity.trust import add_anchor
 from server.identity.x509util import der, fingerprint, load_certificate
@@ -96,10 +99,50 @@ class DemoOutcome:
     made: list[str]
 
 
+class NotDemoDatabase(Exception):
+    """The database holds data that demo-data did not make: it is not seeded."""
+
+    def __init__(self, found: list[str]) -> None:
+        super().__init__("; ".join(found))
+        self.found = found
+
+
+def foreign_data(session: Session) -> list[str]:
+    """What in the database the demo did not make (empty for a new or demo database):
+    trust anchors other than J-LIS's built-in ones and the demo CA, services and MyKey
+    IDs other than the demo's."""
+    found: list[str] = []
+    anchors = session.scalar(
+        select(func.count())
+        .select_from(TrustAnchor)
+        .where(TrustAnchor.builtin.is_(False), TrustAnchor.demo.is_(False))
+    )
+    if anchors:
+        found.append(f"{anchors} trust anchor(s) not of the demo")
+    services = session.scalar(
+        select(func.count())
+        .select_from(Service)
+        .where(Service.name.not_in([s.name for s in SERVICES]))
+    )
+    if services:
+        found.append(f"{services} service(s) not of the demo")
+    demo_ids = [h.mykey_id for h in HOLDERS if h.mykey_id]
+    mykeys = session.scalar(
+        select(func.count()).select_from(MyKey).where(MyKey.mykey_id.not_in(demo_ids))
+    )
+    if mykeys:
+        found.append(f"{mykeys} MyKey ID(s) not of the demo")
+    return found
+
+
 def seed(
     session: Session, ca_pem: bytes, crl_pem: bytes, holder_dirs: dict[str, Path]
 ) -> DemoOutcome:
-    """Record the demo world; each step reuses what an earlier run made."""
+    """Record the demo world; each step reuses what an earlier run made.  Raises
+    :class:`NotDemoDatabase` (before changing anything) on a database with real data."""
+    found = foreign_data(session)
+    if found:
+        raise NotDemoDatabase(found)
     made: list[str] = []
     _, created = ensure_municipality(session, *MUNICIPALITY)
     if created:
@@ -114,7 +157,7 @@ def seed(
                 barcode=service.barcode,
             )
             made.append(f"service {service.name}")
-    _, anchor_outcome = add_anchor(session, load_certificate(ca_pem))
+    _, anchor_outcome = add_anchor(session, load_certificate(ca_pem), demo=True)
     if anchor_outcome != "already trusted":
         made.append("trust anchor: the demo CA")
     if not import_crl(session, crl_pem).already_imported:
@@ -138,7 +181,9 @@ def _holder(
         return outcome  # a revoked or expired card cannot be registered
     binding = binding_of(session, fingerprint(body))
     if binding is None and holder.mykey_id and find_mykey(session, holder.mykey_id):
-        binding = bind(session, body, holder.mykey_id)  # a new card for the same person
+        binding = staff_bind(  # a new card for the same person
+            session, body, holder.mykey_id, staff="demo-data", documents="demo"
+        )
         made.append(f"new certificate of {holder.name} bound to {holder.mykey_id}")
     elif binding is None:
         binding = register(session, body, holder.mykey_id)

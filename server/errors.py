@@ -45,6 +45,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.LINK_CODE_INVALID: 403,
     ErrorCode.LINK_MISMATCH: 409,
     ErrorCode.SERVICE_ID_TAKEN: 409,
+    ErrorCode.CERTIFICATE_RETIRED: 403,
+    ErrorCode.REBIND_PROOF_REQUIRED: 403,
+    ErrorCode.REBIND_OLD_CARD_INVALID: 403,
     ErrorCode.INTERNAL: 500,
 }
 

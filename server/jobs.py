@@ -1,6 +1,7 @@
 """The platform's scheduled work, in one place: the ledger's due work (timed-out holds,
-expiry, unassigned support points), the "MyKey ID expired" notices, and — when an SMTP
-server is configured — delivering the e-mail outbox.
+expiry, unassigned support points), the "MyKey ID expired" notices, purging expired
+challenges, nonces, sessions, rate events and tickets (:mod:`server.housekeeping`), and
+— when an SMTP server is configured — delivering the e-mail outbox.
 
 Run by ``mykey-platform jobs run`` (a systemd timer) or by ``serve --jobs-every``.
 """
@@ -14,6 +15,7 @@ import smtplib
 from dataclasses import dataclass
 
 from server.db import Database
+from server.housekeeping import PurgeReport, purge_expired
 from server.ledger.expiry import DueReport, run_due
 from server.portal.expiry import notice_expired_mykeys
 from server.portal.mail import SmtpSettings, parse_smtp, send_pending
@@ -32,6 +34,7 @@ class ScheduledReport:
     mykeys_expired: int
     mails_sent: int = 0
     mails_failed: int = 0
+    purged: PurgeReport = PurgeReport()
 
     def fields(self) -> dict[str, int]:
         """Flat figures for the operator's output."""
@@ -59,11 +62,12 @@ def run_scheduled(
     mails stay in the outbox for the next run; the ledger's work is done regardless."""
     ledger = run_due(db, now)
     expired = notice_expired_mykeys(db, now)
+    purged = purge_expired(db, now)
     if smtp is None:
-        return ScheduledReport(ledger, expired)
+        return ScheduledReport(ledger, expired, purged=purged)
     try:
         sent = send_pending(db, smtp)
     except (OSError, smtplib.SMTPException) as error:
         log.warning("e-mail notices not sent (SMTP %s:%s): %s", smtp.host, smtp.port, error)
-        return ScheduledReport(ledger, expired)
-    return ScheduledReport(ledger, expired, sent.sent, sent.failed)
+        return ScheduledReport(ledger, expired, purged=purged)
+    return ScheduledReport(ledger, expired, sent.sent, sent.failed, purged)

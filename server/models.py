@@ -1,5 +1,6 @@
 """Every table of the platform, imported in one place so ``Base.metadata`` is complete."""
 
+from server.audit.keys import PlatformSecret
 from server.audit.models import AuditEvent, AuditHead
 from server.db import Base
 from server.identity.address_changes import AddressChange
@@ -15,6 +16,7 @@ from server.identity.models import (
     TrustAnchor,
 )
 from server.identity.provider_keys import ProviderKey
+from server.identity.renewals import CertificateRenewal
 from server.ledger.models import Municipality
 from server.portal.models import (
     OutboxMail,
@@ -32,6 +34,7 @@ __all__ = [
     "ProviderKey",
     "Base",
     "CertificateBinding",
+    "CertificateRenewal",
     "Challenge",
     "Crl",
     "EnrollmentCode",
@@ -40,6 +43,7 @@ __all__ = [
     "Municipality",
     "MyKey",
     "OutboxMail",
+    "PlatformSecret",
     "PortalAccount",
     "PortalSession",
     "RateEvent",

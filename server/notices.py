@@ -26,6 +26,8 @@ class NoticeKind(StrEnum):
     MYKEY_REGISTERED = "mykey_registered"
     MYKEY_CHANGED = "mykey_changed"
     MYKEY_EXPIRED = "mykey_expired"
+    #: a renewed card was bound and the old one retired: always sent (a security notice)
+    CARD_REBOUND = "card_rebound"
 
 
 #: subject and body of each notice, per language; ``{name}`` fields come from ``params``
@@ -56,6 +58,12 @@ TEMPLATES: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "マイキーIDが失効しました",
             "マイキーID {mykey_id} が失効しました。",
         ),
+        NoticeKind.CARD_REBOUND: (
+            "マイキーIDに新しいカードが登録されました",
+            "マイキーID {mykey_id} に新しいマイナンバーカードの電子証明書が登録されました"
+            "(確認方法: {proof})。以前のカードは使えなくなりました。\n"
+            "お心当たりがない場合は、すぐにお住まいの市区町村の窓口にお問い合わせください。",
+        ),
     },
     "en": {
         NoticeKind.POINTS_GRANTED: (
@@ -82,6 +90,12 @@ TEMPLATES: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "MyKey ID expired",
             "Your MyKey ID {mykey_id} expired.",
         ),
+        NoticeKind.CARD_REBOUND: (
+            "A new card was bound to your MyKey ID",
+            "The certificate of a new My Number Card was bound to your MyKey ID {mykey_id} "
+            "(proof: {proof}). Your previous card no longer works.\n"
+            "If this was not you, contact your municipal office at once.",
+        ),
     },
 }
 
@@ -99,6 +113,8 @@ def wants(account: PortalAccount, kind: NoticeKind) -> bool:
         return account.notify_points_expired
     if kind is NoticeKind.PASSWORD_CHANGED:
         return account.notify_password_changed
+    if kind is NoticeKind.CARD_REBOUND:
+        return True  # the holder must learn that their card was replaced
     return account.notify_mykey
 
 

@@ -25,6 +25,7 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.CERTIFICATE_REVOKED: N_("cli.error.certificate_revoked"),
     ErrorKind.CERTIFICATE_EXPIRED: N_("cli.error.certificate_expired"),
     ErrorKind.CERTIFICATE_UNTRUSTED: N_("cli.error.certificate_untrusted"),
+    ErrorKind.CERTIFICATE_RETIRED: N_("cli.error.certificate_retired"),
     ErrorKind.PLATFORM_UNREACHABLE: N_("cli.error.platform_unreachable"),
     ErrorKind.NOT_ENROLLED: N_("cli.error.not_enrolled"),
     ErrorKind.CARD_ERROR: N_("cli.error.card_error"),

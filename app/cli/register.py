@@ -3,6 +3,10 @@
 The card signs a platform challenge (as at a lookup, :func:`app.card_work.prove`);
 the platform answers a one-time link to the registration page (画面16), valid for ten
 minutes, which is printed and opened in the browser.
+
+With ``--old-card`` (a renewed card): after the new card, the patron puts the old card on
+the reader and enters its PIN; the old card signs the same challenge, the proof with
+which the portal binds the new card to the old one's MyKey ID (:mod:`app.renewal`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ class TicketClient(Protocol):
     ) -> LookupResult: ...
 
     def registration_ticket(
-        self, challenge_id: str, certificate_der: bytes, signature: bytes
+        self,
+        challenge_id: str,
+        certificate_der: bytes,
+        signature: bytes,
+        old_card: tuple[bytes, bytes] | None = None,
     ) -> RegistrationTicket: ...
 
     def close(self) -> None: ...
@@ -48,6 +56,11 @@ class TicketClient(Protocol):
     help="Seconds to wait for a card.",
 )
 @click.option("--no-browser", is_flag=True, help="Only print the link, do not open it.")
+@click.option(
+    "--old-card",
+    is_flag=True,
+    help="A renewed card: then tap the old card too (its PIN is the next stdin line).",
+)
 @click.pass_obj
 def register(
     state: CliState,
@@ -56,10 +69,13 @@ def register(
     allow_last_try: bool,
     wait_s: float,
     no_browser: bool,
+    old_card: bool,
 ) -> None:
     """Tap a card, then open the portal to create its MyKey ID (or bind a renewed card)."""
     import webbrowser
 
+    from app.card_work import prove
+    from app.renewal import RecordingChallenges, SameChallenge, wait_for_other_card
     from app.tap import CardTapper
 
     settings = state.settings()
@@ -74,8 +90,19 @@ def register(
         tapper = CardTapper(client, card_reader, card_timeout_s=settings.card_timeout_s)
         check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try, texts=texts)
         pin = read_pin(pin_stdin, texts)
-        proof = tapper.prove(pin, allow_last_try=allow_last_try)
-        ticket = client.registration_ticket(*proof)
+        challenges = RecordingChallenges(client)
+        proof = prove(tapper.card, challenges, pin, allow_last_try=allow_last_try)
+        if old_card and challenges.last is not None:
+            click.echo(texts.tr("cli.register.old_card"), err=True)
+            wait_for_other_card(tapper.card, proof.certificate, wait_s)
+            check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try, texts=texts)
+            old_pin = read_pin(pin_stdin, texts)
+            same = SameChallenge(challenges.last)
+            old_proof = prove(tapper.card, same, old_pin, allow_last_try=allow_last_try)
+            old = (old_proof.certificate, old_proof.signature)
+            ticket = client.registration_ticket(*proof, old_card=old)
+        else:
+            ticket = client.registration_ticket(*proof)
     except TapError as e:
         fail(e, language)
     finally:

@@ -29,6 +29,8 @@ class PointsErrorKind(StrEnum):
     NOT_FOUND = "not_found"
     ID_CONFLICT = "id_conflict"
     ALREADY_REGISTERED = "already_registered"
+    OLD_CARD_REFUSED = "old_card_refused"
+    REBIND_PROOF_REQUIRED = "rebind_proof_required"
     REFUSED = "refused"
 
 
@@ -49,6 +51,8 @@ ERROR_CODES: dict[str, PointsErrorKind] = {
     "ledger_not_found": PointsErrorKind.NOT_FOUND,
     "transfer_id_conflict": PointsErrorKind.ID_CONFLICT,
     "already_registered": PointsErrorKind.ALREADY_REGISTERED,
+    "rebind_old_card_invalid": PointsErrorKind.OLD_CARD_REFUSED,
+    "rebind_proof_required": PointsErrorKind.REBIND_PROOF_REQUIRED,
 }
 
 #: the catalogue text of every kind
@@ -67,6 +71,8 @@ MESSAGES: dict[PointsErrorKind, str] = {
     PointsErrorKind.NOT_FOUND: N_("points.error.not_found"),
     PointsErrorKind.ID_CONFLICT: N_("points.error.id_conflict"),
     PointsErrorKind.ALREADY_REGISTERED: N_("points.error.already_registered"),
+    PointsErrorKind.OLD_CARD_REFUSED: N_("points.error.old_card_refused"),
+    PointsErrorKind.REBIND_PROOF_REQUIRED: N_("points.error.rebind_proof_required"),
     PointsErrorKind.REFUSED: N_("points.error.refused"),
 }
 

@@ -13,6 +13,7 @@ from server.api import (
     points,
     provider_links,
     providers,
+    rebindings,
     registration,
     terminals,
 )
@@ -28,6 +29,7 @@ for module in (
     registration,
     points,
     conversions,
+    rebindings,
 ):
     router.include_router(module.router)
 router.include_router(providers.router)

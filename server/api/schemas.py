@@ -119,6 +119,10 @@ class ErrorCode(StrEnum):
     LINK_CODE_INVALID = "link_code_invalid"
     LINK_MISMATCH = "link_mismatch"
     SERVICE_ID_TAKEN = "service_id_taken"
+    # card renewal
+    CERTIFICATE_RETIRED = "certificate_retired"
+    REBIND_PROOF_REQUIRED = "rebind_proof_required"
+    REBIND_OLD_CARD_INVALID = "rebind_old_card_invalid"
     INTERNAL = "internal"
 
 
@@ -203,6 +207,10 @@ class RegistrationTicketRequest(BaseModel):
     certificate: str = Field(max_length=16384)
     #: the card's RSA signature over DigestInfo(SHA-256(challenge)), base64
     signature: str = Field(max_length=2048)
+    #: a renewed card's proof: the *old* card's certificate and its signature over the
+    #: same challenge (both cards tapped in one session), base64; both or neither
+    old_certificate: str | None = Field(default=None, max_length=16384)
+    old_signature: str | None = Field(default=None, max_length=2048)
 
 
 class RegistrationTicket(BaseModel):
@@ -230,6 +238,7 @@ class TerminalMode(StrEnum):
     GRANT = "grant"  # administrative point grants of one municipality
     VOUCHER = "voucher"  # point vouchers of one municipality
     LINK_CONFIRM = "link_confirm"  # staff confirm a holder's service ID at the desk
+    REBIND = "rebind"  # a municipal desk: staff bind a renewed card after checking documents
 
 
 class PointsScope(BaseModel):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from server.audit.keys import mykey_fields
 from server.audit.log import Actor, AuditSpec, sha256_hex
 
 if TYPE_CHECKING:
@@ -156,11 +157,13 @@ def grant_decision(terminal: Terminal, grant_id: str, request: ApprovalRequest) 
 
 
 def portal_login(mykey_id: str, client: str) -> AuditSpec:
-    """A My Page login: the client address, and the SHA-256 of the MyKey ID typed."""
+    """A My Page login: the client address, and the keyed digest (HMAC-SHA256 with the
+    platform's audit key) of the MyKey ID typed — a plain hash of so small an ID space
+    would be reversed by trying every ID."""
     return AuditSpec(
         Actor("portal", client),
         "portal.login",
-        {"mykey_id_sha256": sha256_hex(mykey_id.strip().upper())},
+        session_fields=lambda session: mykey_fields(session, mykey_id),
     )
 
 
@@ -172,3 +175,20 @@ def registration_ticket(terminal: Terminal, certificate_der: bytes) -> AuditSpec
         {"certificate_sha256": sha256_hex(certificate_der)},
     )
 
+
+
+def staff_rebind(
+    terminal: Terminal, certificate_der: bytes, mykey_id: str, staff: str, documents: str
+) -> AuditSpec:
+    """A municipal desk bound a renewed card: the certificate's SHA-256, the keyed digest
+    of the MyKey ID, the staff member and the kind of documents checked."""
+    return AuditSpec(
+        terminal_actor(terminal),
+        "rebind.staff",
+        {
+            "certificate_sha256": sha256_hex(certificate_der),
+            "staff": staff.strip(),
+            "documents": documents.strip(),
+        },
+        session_fields=lambda session: mykey_fields(session, mykey_id),
+    )

@@ -143,6 +143,13 @@ class AuditSpec:
     fields: Mapping[str, object] = field(default_factory=dict)
     outcome_of: Callable[[Any], str] = default_outcome
     result_fields: Callable[[Any], Mapping[str, object]] | None = None
+    #: fields that need the database to be computed (e.g. a keyed digest)
+    session_fields: Callable[[Session], Mapping[str, object]] | None = None
+
+    def fields_in(self, session: Session) -> dict[str, object]:
+        """The request's fields, with those computed in ``session``."""
+        extra = self.session_fields(session) if self.session_fields is not None else {}
+        return {**self.fields, **extra}
 
 
 def audited(
@@ -162,7 +169,8 @@ def audited(
         extra: Mapping[str, object] = {}
         if spec.result_fields is not None and not isinstance(result, Exception):
             extra = spec.result_fields(result)
-        record(session, spec.actor, spec.action, spec.outcome_of(result), **spec.fields, **extra)
+        outcome = spec.outcome_of(result)
+        record(session, spec.actor, spec.action, outcome, **spec.fields_in(session), **extra)
         return result
 
     try:
@@ -176,7 +184,9 @@ def record_refusal(db: Database, spec: AuditSpec, error: PlatformError) -> None:
     """Record ``error`` as the outcome of ``spec`` in a transaction of its own."""
     try:
         db.transaction(
-            lambda session: record(session, spec.actor, spec.action, error.code, **spec.fields)
+            lambda session: record(
+                session, spec.actor, spec.action, error.code, **spec.fields_in(session)
+            )
         )
     except Exception:  # the refusal itself must still reach the caller
         log.exception("could not record the refusal %s of %s", error.code.value, spec.action)

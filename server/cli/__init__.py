@@ -15,10 +15,12 @@ from server.cli import (
     crl,
     db,
     demo,
+    doctor,
     label,
     mail,
     mykey,
     points,
+    renewal,
     serve,
     service,
     settlement,
@@ -47,7 +49,8 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 
 for _module in (
-    serve, db, ca, crl, service, mykey, terminal, label, demo, mail, points, settlement,
+    serve, db, ca, crl, service, mykey, terminal, label, demo, mail, points, settlement, doctor,
+    renewal,
 ):  # fmt: skip
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from server.audit.keys import audit_key, key_id, keyed_digest
 from server.audit.verify import Verdict, export, verify, verify_export
 from server.cli.context import CliContext, echo_fields, pass_cli
 from server.identity.labels import JST
@@ -72,6 +73,21 @@ def audit_verify(cli: CliContext, path: Path | None) -> None:
         head_seq=verdict.head_seq,
         head_hash=verdict.head_hash,
     )
+
+
+@audit_group.command("digest")
+@click.argument("mykey_id")
+@pass_cli
+def audit_digest(cli: CliContext, mykey_id: str) -> None:
+    """The digest under which events name MYKEY_ID (``mykey_id_hmac``): search exports
+    for it.  Events from before the audit key name IDs by plain SHA-256 instead."""
+
+    def work(session: Session) -> tuple[str, str]:
+        key = audit_key(session)
+        return keyed_digest(key, mykey_id), key_id(key)
+
+    digest, key = cli.run(work)
+    echo_fields(audit_key=key, mykey_id_hmac=digest)
 
 
 COMMANDS = [audit_group]

@@ -60,7 +60,7 @@ def ca_list(cli: CliContext) -> None:
             (
                 a.fingerprint,
                 _status(a),
-                "built-in" if a.builtin else "operator",
+                "built-in" if a.builtin else "DEMO" if a.demo else "operator",
                 f"{a.not_after:%Y-%m-%d}",
                 a.subject,
             )

@@ -17,6 +17,30 @@ from server.migrate import upgrade
 
 T = TypeVar("T")
 
+#: exit statuses of refusals that scripts may tell apart (1 is any other refusal,
+#: 2 a usage error)
+EXIT_NOT_DEMO_DATABASE = 3
+EXIT_REBIND_PROOF_REQUIRED = 4
+EXIT_DEMO_ANCHORS = 5
+
+
+class NotDemoDatabaseRefused(click.ClickException):
+    """``demo-data`` on a database with real data."""
+
+    exit_code = EXIT_NOT_DEMO_DATABASE
+
+
+class RebindProofRequired(click.ClickException):
+    """A renewed card's binding without the staff's check of identity documents."""
+
+    exit_code = EXIT_REBIND_PROOF_REQUIRED
+
+
+class DemoAnchorsTrusted(click.ClickException):
+    """``doctor``: the demo's test CA is trusted outside demo mode."""
+
+    exit_code = EXIT_DEMO_ANCHORS
+
 
 class CliContext:
     """The database of this invocation, migrated to head on first use."""

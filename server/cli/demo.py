@@ -12,8 +12,8 @@ import click
 import platformdirs
 from sqlalchemy.orm import Session
 
-from server.cli.context import CliContext, echo_table, pass_cli
-from server.demo import HOLDERS, LIBRARY, SHOP, DemoOutcome, seed
+from server.cli.context import CliContext, NotDemoDatabaseRefused, echo_table, pass_cli
+from server.demo import HOLDERS, LIBRARY, SHOP, DemoOutcome, NotDemoDatabase, foreign_data, seed
 
 VCARD = "mykey-vcard"
 
@@ -74,6 +74,14 @@ def _write_summary(path: Path, ca: Path, outcome: DemoOutcome, database: str) ->
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
+def _refuse_real_data(cli: CliContext, found: list[str]) -> None:
+    if found:
+        raise NotDemoDatabaseRefused(
+            f"refused: {cli.display_url} is not a demo database ({'; '.join(found)}): "
+            "demo-data seeds only a new database or one it made itself"
+        )
+
+
 @click.command("demo-data")
 @click.option(
     "--dir",
@@ -89,8 +97,10 @@ def demo_data(cli: CliContext, directory: Path) -> None:
     α市 points, points for hanako, a CA and virtual cards.
 
     Running it again reuses what exists.  The last line printed is a fresh enrollment
-    code for a demo-library terminal.
+    code for a demo-library terminal.  A database with data the demo did not make (a
+    real platform's) is refused with exit status 3, and nothing is made.
     """
+    _refuse_real_data(cli, cli.run(foreign_data))
     directory = directory.resolve()
     ca, holder_dirs = _make_cards(directory)
     ca_pem, crl_pem = (ca / "ca.pem").read_bytes(), (ca / "crl.pem").read_bytes()
@@ -98,7 +108,11 @@ def demo_data(cli: CliContext, directory: Path) -> None:
     def work(session: Session) -> DemoOutcome:
         return seed(session, ca_pem, crl_pem, holder_dirs)
 
-    outcome = cli.run(work)
+    try:
+        outcome = cli.run(work)
+    except NotDemoDatabase as refused:  # real data arrived meanwhile
+        _refuse_real_data(cli, refused.found)
+        raise
     for line in outcome.made:
         click.echo(f"made: {line}")
     click.echo()

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from server.cli.context import CliContext, echo_fields, pass_cli
+from server.cli.context import CliContext, RebindProofRequired, echo_fields, pass_cli
 from server.identity.models import CertificateBinding, MyKey
-from server.identity.mykey import bind, mark_address_changed, register
+from server.identity.mykey import mark_address_changed, register
+from server.identity.rebinding import staff_bind
 from server.identity.x509util import der, load_certificate
 
 _CERT = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -60,13 +61,26 @@ def mykey_register(cli: CliContext, cert: Path, mykey_id: str | None) -> None:
 @mykey_group.command("bind")
 @click.option("--cert", "cert", required=True, type=_CERT, help="user-auth certificate (PEM/DER)")
 @click.option("--mykey-id", required=True)
+@click.option("--staff", default="", help="the staff member who checked the documents")
+@click.option("--documents", default="", help="the identity documents checked, e.g. 運転免許証")
 @pass_cli
-def mykey_bind(cli: CliContext, cert: Path, mykey_id: str) -> None:
-    """Bind another certificate (e.g. of a renewed card) to an existing MyKey ID."""
+def mykey_bind(cli: CliContext, cert: Path, mykey_id: str, staff: str, documents: str) -> None:
+    """The staff procedure: bind a renewed card's certificate to an existing MyKey ID
+    after a staff member checked the holder's identity documents at a municipal desk.
+
+    The older certificates of the MyKey ID are retired (they look nothing up any more)
+    and the holder is mailed.  Without --staff and --documents: exit status 4
+    (rebind_proof_required), nothing changes.
+    """
+    if not staff.strip() or not documents.strip():
+        raise RebindProofRequired(
+            "rebind_proof_required: a renewed card is bound only after a staff member "
+            "checked the holder's identity documents: give --staff and --documents"
+        )
     body = _read_der(cert)
 
     def work(session: Session) -> CertificateBinding:
-        return bind(session, body, mykey_id)
+        return staff_bind(session, body, mykey_id, staff=staff, documents=documents)
 
     _echo_binding("bound", cli.run(work))
 

@@ -581,7 +581,8 @@ def _instant(text: str | None) -> dt.datetime:
 @pass_cli
 def jobs_run(cli: CliContext, now_text: str | None) -> None:
     """Void timed-out holds, expire points and vouchers, move unassigned support points,
-    queue "MyKey ID expired" notices; with MYKEY_PLATFORM_SMTP set, deliver the mails."""
+    queue "MyKey ID expired" notices, purge expired challenges, nonces, sessions, rate
+    events and tickets; with MYKEY_PLATFORM_SMTP set, deliver the mails."""
     now = _instant(now_text)
     try:
         report = run_scheduled(cli.db(), now, smtp_from_env())
@@ -590,6 +591,7 @@ def jobs_run(cli: CliContext, now_text: str | None) -> None:
     except ValueError as error:  # a malformed MYKEY_PLATFORM_SMTP
         raise click.ClickException(f"{SMTP_ENV}: {error}") from error
     echo_fields(as_of=f"{now.astimezone(JST):%Y-%m-%d %H:%M:%S} JST", **report.fields())
+    echo_fields(**report.purged.fields())
 
 
 COMMANDS = [

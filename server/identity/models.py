@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, new_id, utcnow
@@ -25,6 +25,8 @@ class TrustAnchor(Base):
     not_after: Mapped[dt.datetime]
     #: shipped with the platform (J-LIS) rather than added by an operator
     builtin: Mapped[bool] = mapped_column(default=False)
+    #: the demo's test CA (``mykey-platform demo-data``): refused outside demo mode
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
     added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[dt.datetime | None]
 
@@ -74,7 +76,11 @@ class MyKey(Base):
 
 
 class CertificateBinding(Base):
-    """A user-authentication certificate bound to a MyKey ID (several per ID over time)."""
+    """A user-authentication certificate bound to a MyKey ID (several per ID over time).
+
+    When a renewed card is bound, the older bindings are *retired*: the row stays (the
+    certificate can never be bound again) but its card no longer looks anything up.
+    """
 
     __tablename__ = "certificate_bindings"
 
@@ -86,8 +92,16 @@ class CertificateBinding(Base):
     serial: Mapped[str] = mapped_column(String(64))
     not_after: Mapped[dt.datetime]
     bound_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: set when a newer card was bound to the MyKey ID: this card is refused from then on
+    retired_at: Mapped[dt.datetime | None]
+    #: how the newer card proved itself: ``old_card``, ``jlis_link`` or ``staff``
+    retired_reason: Mapped[str | None] = mapped_column(String(32))
 
     mykey: Mapped[MyKey] = relationship(lazy="joined")
+
+    @property
+    def live(self) -> bool:
+        return self.retired_at is None
 
 
 class Service(Base):

@@ -2,7 +2,8 @@
 
 A MyKey ID is 8 characters, upper-case ASCII letters and digits (seed p.8).  A holder's
 certificate is renewed every few years: a MyKey ID may therefore be bound to several
-certificates over time, while each certificate belongs to at most one MyKey ID.
+certificates over time, while each certificate belongs to at most one MyKey ID.  A
+renewed card is bound only with proof (:mod:`server.identity.rebinding`).
 """
 
 from __future__ import annotations
@@ -92,12 +93,6 @@ def register(session: Session, der: bytes, mykey_id: str | None = None) -> Certi
     session.add(mykey)
     session.flush()
     return _bind(session, mykey, verified)
-
-
-def bind(session: Session, der: bytes, mykey_id: str) -> CertificateBinding:
-    """Bind another (e.g. a renewed card's) certificate to an existing MyKey ID."""
-    verified = _verified(session, der)
-    return _bind(session, get_mykey(session, mykey_id), verified)
 
 
 def mark_address_changed(session: Session, mykey_id: str) -> MyKey:

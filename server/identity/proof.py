@@ -59,7 +59,8 @@ class ProvenCard:
         return self.binding
 
 
-def _b64(field: str, text: str) -> bytes:
+def decode_b64(field: str, text: str) -> bytes:
+    """``text`` decoded from base64, or ``malformed`` naming ``field``."""
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as error:
@@ -76,9 +77,8 @@ def _uuid(text: str) -> uuid.UUID | None:
 def decode_proof(challenge_id: str, certificate: str, signature: str) -> CardProof:
     """The proof from its wire form, or ``malformed`` (an unparsable challenge id is
     kept as ``None``: it is reported as an unknown challenge)."""
-    return CardProof(
-        _uuid(challenge_id), _b64("certificate", certificate), _b64("signature", signature)
-    )
+    der = decode_b64("certificate", certificate)
+    return CardProof(_uuid(challenge_id), der, decode_b64("signature", signature))
 
 
 def prove_card(
@@ -88,7 +88,8 @@ def prove_card(
 
     Order: challenge exists → belongs to this terminal → not expired → certificate
     parses → chains to a pinned anchor → valid now → not revoked → card signature →
-    challenge not used before (spent now).
+    challenge not used before (spent now) → the binding, if any, is not retired (a
+    renewed card replaced it: ``certificate_retired``).
     """
     challenge = session.get(Challenge, proof.challenge_id) if proof.challenge_id else None
     if challenge is None:
@@ -109,4 +110,11 @@ def prove_card(
         raise PlatformError(
             ErrorCode.CHALLENGE_USED, "the challenge was already used: ask for a new one"
         )
-    return ProvenCard(verified, binding_of(session, verified.fingerprint))
+    binding = binding_of(session, verified.fingerprint)
+    if binding is not None and not binding.live:
+        raise PlatformError(
+            ErrorCode.CERTIFICATE_RETIRED,
+            "this card was replaced by a renewed card bound to the same MyKey ID: "
+            "use the new card",
+        )
+    return ProvenCard(verified, binding)

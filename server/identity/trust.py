@@ -59,8 +59,11 @@ def find_crl_issuer(session: Session, crl: x509.CertificateRevocationList) -> An
     return None
 
 
-def add_anchor(session: Session, certificate: x509.Certificate) -> tuple[TrustAnchor, str]:
-    """Trust ``certificate``; return the row and what happened (added / re-trusted / kept)."""
+def add_anchor(
+    session: Session, certificate: x509.Certificate, *, demo: bool = False
+) -> tuple[TrustAnchor, str]:
+    """Trust ``certificate``; return the row and what happened (added / re-trusted / kept).
+    ``demo`` marks the demo's test CA (``mykey-platform doctor`` reports it)."""
     if not is_ca(certificate):
         raise OperatorError(
             "not a CA certificate (basicConstraints cA is not set): refusing to trust it"
@@ -81,10 +84,17 @@ def add_anchor(session: Session, certificate: x509.Certificate) -> tuple[TrustAn
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
         builtin=False,
+        demo=demo,
     )
     session.add(row)
     session.flush()
     return row, "trusted"
+
+
+def demo_anchors(session: Session) -> list[TrustAnchor]:
+    """The trusted anchors that are the demo's test CA."""
+    query = select(TrustAnchor).where(TrustAnchor.demo, TrustAnchor.retired_at.is_(None))
+    return list(session.scalars(query).all())
 
 
 def list_anchors(session: Session) -> list[TrustAnchor]:

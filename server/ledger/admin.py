@@ -120,14 +120,14 @@ def allow_terminal(
     municipality_code: str | None = None,
 ) -> Terminal:
     """Allow an enrolled terminal a mode: ``lookup``, ``label``; ``shop`` (for one shop);
-    ``grant`` / ``voucher`` (for one municipality).  A terminal has one shop and one
-    municipality."""
+    ``grant`` / ``voucher`` / ``rebind`` (for one municipality: its staff's desk).  A
+    terminal has one shop and one municipality."""
     terminal = _terminal(session, terminal_id)
     if mode is TerminalMode.SHOP:
         if shop_code is None:
             raise OperatorError("the shop mode needs --shop")
         terminal.shop_pk = shop(session, shop_code).id
-    elif mode in (TerminalMode.GRANT, TerminalMode.VOUCHER):
+    elif mode in (TerminalMode.GRANT, TerminalMode.VOUCHER, TerminalMode.REBIND):
         if municipality_code is None:
             raise OperatorError(f"the {mode.value} mode needs --municipality")
         terminal.municipality_pk = municipality(session, municipality_code).id
@@ -139,7 +139,8 @@ def deny_terminal(session: Session, terminal_id: str, mode: TerminalMode) -> Ter
     """Take a mode away from a terminal (its next request in that mode is refused)."""
     terminal = _terminal(session, terminal_id)
     _set_modes(terminal, set(terminal.modes.split(",")) - {mode.value})
-    if not {TerminalMode.GRANT.value, TerminalMode.VOUCHER.value} & set(terminal.modes.split(",")):
+    municipal = {TerminalMode.GRANT.value, TerminalMode.VOUCHER.value, TerminalMode.REBIND.value}
+    if not municipal & set(terminal.modes.split(",")):
         terminal.municipality_pk = None
     if mode is TerminalMode.SHOP:
         terminal.shop_pk = None

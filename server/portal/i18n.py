@@ -127,9 +127,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your MyKey ID is {mykey_id}. You can now log in to My Page.",
     ),
     "have_mykey": (
-        "マイキーIDをお持ちの方(カードを更新した方): ログインすると、このカードの電子証明書を"
+        "マイキーIDをお持ちの方(カードを更新した方): 更新前のカードと一緒に窓口端末で読み取った"
+        "場合、またはJ-LISの更新情報が届いている場合は、ログインするとこのカードの電子証明書を"
         "マイキーIDに登録します。",
-        "I have a MyKey ID (renewed card): log in to bind this card's certificate to it.",
+        "I have a MyKey ID (renewed card): if the old card was tapped together with this one "
+        "at the counter, or J-LIS's renewal data has arrived, log in to bind this card's "
+        "certificate to it.",
+    ),
+    "rebind_proof_required": (
+        "パスワードだけでは新しいカードを登録できません。更新前のカードと一緒に読み取るか、"
+        "本人確認書類をお持ちのうえ市区町村の窓口でお手続きください。",
+        "A password alone cannot bind a new card. Tap the old card together with the new "
+        "one, or bring your identity documents to your municipal office.",
     ),
     "bind": ("ログインしてこのカードを登録", "Log in and bind this card"),
     "bound_title": ("カードを登録しました", "The card is bound"),

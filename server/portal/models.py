@@ -61,6 +61,12 @@ class RegistrationTicket(Base):
     expires_at: Mapped[dt.datetime]
     #: set once, atomically, when a browser opens the ticket
     used_at: Mapped[dt.datetime | None]
+    #: the live binding of the card this one renews, when proven: by the old card
+    #: signing the same challenge (``old_card``) or by J-LIS's linkage (``jlis_link``)
+    old_binding_pk: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("certificate_bindings.id")
+    )
+    rebind_proof: Mapped[str | None] = mapped_column(String(16))
 
 
 class PortalSession(Base):

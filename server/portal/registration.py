@@ -5,8 +5,12 @@ session.  The session remembers what the rules depend on: candidates generated (
 3; the third one is the one registered), failed duplicate checks (after 3, a candidate is
 generated for the resident).  :func:`register` checks every field again and creates the
 MyKey ID, binds the ticket's certificate, the My Page account, the default municipal
-account and the "registered" notice, all at once.  :func:`bind_renewed` logs in with an
-existing MyKey ID and binds the ticket's (renewed card's) certificate to it instead.
+account and the "registered" notice, all at once.  :func:`bind_renewed` binds the
+ticket's (renewed card's) certificate to an existing MyKey ID instead — only when the
+ticket carries a proof of renewal for that very MyKey ID (the old card signed the same
+challenge at the counter, or J-LIS linked the old certificate to the new one), and the
+holder's password is right.  A password alone never binds a card
+(``rebind_proof_required``; see :mod:`server.identity.rebinding`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from server.audit.log import OK, Actor, record
 from server.db import Database, utcnow
 from server.identity.models import CertificateBinding, MyKey
 from server.identity.mykey import binding_of, find_mykey, generate_mykey_id
+from server.identity.rebinding import NewCertificate, RebindProof, bind_renewed_card
 from server.notices import NoticeKind, enqueue_notice
 from server.portal import accounts
 from server.portal.forms import (
@@ -253,34 +258,59 @@ def register(
         raise FormErrors({"mykey_id": "candidate_taken"}) from None
 
 
+def _proven_mykey(session: Session, ticket: RegistrationTicket) -> MyKey | None:
+    """The MyKey ID the ticket's card is proven to renew (its old binding still live)."""
+    if ticket.old_binding_pk is None:
+        return None
+    old = session.get(CertificateBinding, ticket.old_binding_pk)
+    if old is None or not old.live:
+        return None
+    return old.mykey
+
+
 def bind_renewed(
     db: Database, cookie: str | None, csrf: str | None, mykey_id: str, password: str, client: str
 ) -> str:
-    """Log in with an existing MyKey ID and bind the ticket's certificate to it (a
-    renewed card): the MyKey ID and its links carry over. Its ID."""
+    """Bind the ticket's certificate (a renewed card) to the MyKey ID its proof names,
+    after the holder's password; the MyKey ID and its links carry over, the old card is
+    retired and the holder mailed.  Its ID.
+
+    Refused with ``rebind_proof_required`` — before the password is even checked, so
+    nothing changes and no password is tried — when the ticket proves no renewal, or a
+    renewal of another MyKey ID than the one typed.
+    """
 
     def work(session: Session) -> str | Refused:
         now = utcnow()
         row = _live(session, cookie, csrf, now)
         ticket = _ticket(session, row)
+        proven = _proven_mykey(session, ticket)
+        if proven is None or proven.mykey_id != mykey_id.strip().upper():
+            return Refused("rebind_proof_required", 403)
         try:
             account = accounts.authenticate(session, mykey_id, password, client, now)
         except Refused as refused:
             return refused  # the failed attempt is committed (lockout, rate limit)
-        mykey = session.get(MyKey, account.mykey_pk)
-        assert mykey is not None
-        _bind(session, mykey, ticket)
-        enqueue_notice(
+        if account.mykey_pk != proven.id:
+            return Refused("rebind_proof_required", 403)
+        new = NewCertificate(ticket.fingerprint, ticket.issuer, ticket.serial, ticket.not_after)
+        proof = RebindProof(ticket.rebind_proof or RebindProof.OLD_CARD.value)
+        bind_renewed_card(session, proven, new, proof, now)
+        record(
             session,
-            mykey.id,
-            NoticeKind.MYKEY_CHANGED,
-            {"mykey_id": mykey.mykey_id, "reason": "new card / 新しいカード"},
+            PORTAL,
+            "portal.bind_renewed",
+            OK,
+            certificate_sha256=ticket.fingerprint,
+            proof=proof.value,
         )
-        record(session, PORTAL, "portal.bind_renewed", OK, certificate_sha256=ticket.fingerprint)
         row.ended_at = now
-        return mykey.mykey_id
+        return proven.mykey_id
 
-    outcome = db.transaction(work)
+    try:
+        outcome = db.transaction(work)
+    except IntegrityError:  # the same card was bound by another session meanwhile
+        raise Refused("already_registered", 409) from None
     if isinstance(outcome, Refused):
         raise outcome
     return outcome

@@ -20,15 +20,46 @@ from server.audit import hooks
 from server.audit.log import audited
 from server.db import Database, claim_once, utcnow
 from server.errors import PlatformError
-from server.identity.proof import decode_proof, prove_card
+from server.identity.proof import CardProof, decode_b64, decode_proof, prove_card
+from server.identity.rebinding import RebindProof, prove_old_card
+from server.identity.renewals import linked_binding
 from server.portal.models import RegistrationTicket as TicketRow
-from server.terminals.models import Terminal
+from server.terminals.models import Challenge, Terminal
 
 TICKET_TTL = dt.timedelta(minutes=10)
 REGISTER_PATH = "/portal/register"
-#: the page offers both: a new MyKey ID, or log in to bind this (renewed) card
+#: the page offers a new MyKey ID, and — without a proof of renewal — explains how a
+#: renewed card is bound; ``rebind``: the ticket carries that proof (old card, J-LIS link)
 PURPOSE_REGISTER = "register"
 PURPOSE_REBIND = "rebind"
+
+
+def _old_card(request: RegistrationTicketRequest) -> tuple[bytes, bytes] | None:
+    """The old card's certificate and signature, decoded; ``malformed`` if only one."""
+    if request.old_certificate is None and request.old_signature is None:
+        return None
+    if request.old_certificate is None or request.old_signature is None:
+        raise PlatformError(ErrorCode.MALFORMED, "old_certificate and old_signature go together")
+    return decode_b64("old_certificate", request.old_certificate), decode_b64(
+        "old_signature", request.old_signature
+    )
+
+
+def _renewal_proof(
+    session: Session, proof: CardProof, old: tuple[bytes, bytes] | None, row: TicketRow
+) -> None:
+    """Record on the ticket which live binding the new card renews, when proven: by the
+    old card over the same (already spent) challenge, or by J-LIS's linkage."""
+    if old is not None:
+        challenge = session.get_one(Challenge, proof.challenge_id)
+        binding = prove_old_card(session, challenge.value, *old)
+        row.old_binding_pk, row.rebind_proof = binding.id, RebindProof.OLD_CARD.value
+    else:
+        linked = linked_binding(session, row.fingerprint, row.serial, row.issuer)
+        if linked is None:
+            return
+        row.old_binding_pk, row.rebind_proof = linked.id, RebindProof.JLIS_LINK.value
+    row.purpose = PURPOSE_REBIND
 
 
 def token_hash(token: str) -> str:
@@ -40,8 +71,11 @@ def issue_ticket(
     db: Database, terminal: Terminal, request: RegistrationTicketRequest, base_url: str
 ) -> RegistrationTicket:
     """Prove the card (spending the challenge) and answer a ticket for an unregistered
-    certificate; ``already_registered`` for a registered one."""
+    certificate; ``already_registered`` for a registered one.  With the old card's
+    proof (or a J-LIS linkage of the new certificate) the ticket may rebind the card;
+    a refused old card (``rebind_old_card_invalid``) gets no ticket."""
     proof = decode_proof(request.challenge_id, request.certificate, request.signature)
+    old = _old_card(request)
     token = secrets.token_urlsafe(32)
 
     def work(session: Session) -> TicketRow | PlatformError:
@@ -67,6 +101,10 @@ def issue_ticket(
             created_at=now,
             expires_at=now + TICKET_TTL,
         )
+        try:
+            _renewal_proof(session, proof, old, row)
+        except PlatformError as error:
+            return error  # committed: the challenge stays spent, no ticket
         session.add(row)
         return row
 

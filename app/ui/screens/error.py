@@ -38,6 +38,10 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.certificate_untrusted.title"),
         N_("error.certificate_untrusted.message"),
     ),
+    ErrorKind.CERTIFICATE_RETIRED: (
+        N_("error.certificate_retired.title"),
+        N_("error.certificate_retired.message"),
+    ),
     ErrorKind.PLATFORM_UNREACHABLE: (
         N_("error.platform_unreachable.title"),
         N_("error.platform_unreachable.message"),

@@ -8,7 +8,7 @@ import base64
 import httpx
 import pytest
 
-from app.client import PlatformClient, fetch_health
+from app.client import PlatformClient, PlatformRefusal, fetch_health
 from server.api.schemas import LookupRequest, LookupResult
 from tests.integration.server.conftest import LIBRARY, LIBRARY_NUMBER, ServedLibrary
 
@@ -39,3 +39,30 @@ def test_the_counter_client_enrolls_and_looks_up(served_library: ServedLibrary) 
             response = http.send(request)
         assert response.status_code == 200, response.text
         assert LookupResult.model_validate_json(response.content).service_id == LIBRARY_NUMBER
+
+
+@pytest.mark.parametrize("platform_database_url", ["sqlite"], indirect=True)
+def test_the_counter_client_sends_the_old_cards_proof(served_library: ServedLibrary) -> None:
+    library = served_library
+    base_url = library.server.base_url
+    code = library.server.run_cli(
+        "terminal", "add", "--service", LIBRARY, "--name", "counter"
+    ).splitlines()[-1]
+    terminal_id, key, _ = PlatformClient.enroll(base_url, code)
+    new, old = library.ca.issue(2), library.patron
+    with PlatformClient(base_url, terminal_id, key) as client:
+        challenge = client.challenge()
+        value = base64.b64decode(challenge.challenge)
+        ticket = client.registration_ticket(
+            challenge.challenge_id, new.der, new.sign(value), old_card=(old.der, old.sign(value))
+        )
+        assert ticket.purpose == "rebind"
+        other = library.ca.issue(3)
+        challenge = client.challenge()
+        value = base64.b64decode(challenge.challenge)
+        with pytest.raises(PlatformRefusal) as refused:
+            client.registration_ticket(
+                challenge.challenge_id, other.der, other.sign(value),
+                old_card=(old.der, old.sign(b"not the challenge")),
+            )  # fmt: skip
+        assert refused.value.code == "rebind_old_card_invalid"

@@ -250,6 +250,7 @@ def test_enroll_with_a_bad_code() -> None:
         ("certificate_untrusted", ErrorKind.CERTIFICATE_UNTRUSTED),
         ("certificate_malformed", ErrorKind.CERTIFICATE_UNTRUSTED),
         ("card_signature_invalid", ErrorKind.CERTIFICATE_UNTRUSTED),
+        ("certificate_retired", ErrorKind.CERTIFICATE_RETIRED),
         ("challenge_expired", ErrorKind.PLATFORM_ERROR),
         ("challenge_used", ErrorKind.PLATFORM_ERROR),
         ("malformed", ErrorKind.PLATFORM_ERROR),
@@ -277,6 +278,22 @@ def test_the_platforms_message_is_kept_as_it_came() -> None:
         client.registration_ticket("c", b"cert", b"sig")
     assert (info.value.code, info.value.message, info.value.status) == (
         "already_registered", "id: MK-1: bound", 409)
+
+
+def test_a_renewal_ticket_carries_the_old_cards_proof() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        seen.append(request)
+        return httpx.Response(200, json={"url": "https://p/r", "purpose": "rebind",
+                                         "expires_at": "2026-04-01T10:00:00Z"})
+
+    client = client_with(handler)
+    assert client.registration_ticket("c", b"new", b"s1", old_card=(b"old", b"s2")).purpose \
+        == "rebind"
+    body = json.loads(seen[0].content)
+    assert (body["old_certificate"], body["old_signature"]) == ("b2xk", "czI=")
 
 
 def test_errors_without_a_body_carry_no_code() -> None:

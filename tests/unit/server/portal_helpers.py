@@ -12,7 +12,7 @@ import httpx
 from server.ledger.municipalities import ensure_municipality
 from tests.unit.server.certs import Holder
 from tests.unit.server.conftest import Library
-from tests.unit.server.world import challenge, lookup_body
+from tests.unit.server.world import b64, challenge, lookup_body
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -32,11 +32,25 @@ def ticket_response(library: Library, holder: Holder) -> httpx.Response:
     return library.desk.post("/v1/registration-tickets", body)
 
 
-def ticket_of(library: Library, holder: Holder) -> str:
-    response = ticket_response(library, holder)
+def renewal_ticket_response(library: Library, new: Holder, old: Holder) -> httpx.Response:
+    """A ticket asked for with both cards: the new and the old one sign one challenge."""
+    challenge_id, value = challenge(library.desk)
+    body = {
+        **lookup_body(challenge_id, new, new.sign(value)),
+        "old_certificate": b64(old.der),
+        "old_signature": b64(old.sign(value)),
+    }
+    return library.desk.post("/v1/registration-tickets", body)
+
+
+def token_of(response: httpx.Response) -> str:
     assert response.status_code == 200, response.text
     query = urllib.parse.urlparse(response.json()["url"]).query
     return urllib.parse.parse_qs(query)["ticket"][0]
+
+
+def ticket_of(library: Library, holder: Holder) -> str:
+    return token_of(ticket_response(library, holder))
 
 
 def browser(library: Library) -> TestClient:
@@ -77,8 +91,17 @@ class Registration:
         return self.client.post("/portal/register", data=form)
 
 
-def open_registration(library: Library, holder: Holder) -> Registration:
+def open_registration(
+    library: Library, holder: Holder, *, old: Holder | None = None
+) -> Registration:
+    """A registration session for ``holder``'s card (tapped with the ``old`` card, if
+    given: the proof that binds a renewed card)."""
     client = browser(library)
-    page = client.get("/portal/register", params={"ticket": ticket_of(library, holder)})
+    token = (
+        ticket_of(library, holder)
+        if old is None
+        else token_of(renewal_ticket_response(library, holder, old))
+    )
+    page = client.get("/portal/register", params={"ticket": token})
     assert page.status_code == 200, page.text
     return Registration(client, csrf_of(page.text))

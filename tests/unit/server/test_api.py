@@ -30,6 +30,7 @@ def test_openapi_lists_the_endpoints(inprocess_platform: InProcessPlatform) -> N
         "/v1/challenges",
         "/v1/lookups",
         "/v1/registration-tickets",
+        "/v1/rebindings",
         "/v1/card-sessions",
         "/v1/terminal/points",
         "/v1/payments",

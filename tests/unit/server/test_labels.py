@@ -16,7 +16,7 @@ from sqlalchemy import select
 from server.cli import main
 from server.identity.labels import JST, jst_date_range, jst_day, set_label_limit
 from server.identity.models import IssuedLabel, Service
-from server.identity.mykey import bind
+from server.identity.rebinding import staff_bind
 from server.terminals.models import Challenge
 from tests.unit.server.conftest import LIBRARY, LIBRARY_NUMBER, Library
 from tests.unit.server.helpers import assert_error, count
@@ -108,7 +108,11 @@ def test_a_renewed_card_counts_as_the_same_card(library: Library) -> None:
     set_limit(library, 1)
     assert tap_label(library.desk, library).status_code == 200
     renewed = library.ca.issue(2)
-    library.world.db.transaction(lambda s: bind(s, renewed.der, library.patron_mykey_id))
+    library.world.db.transaction(
+        lambda s: staff_bind(
+            s, renewed.der, library.patron_mykey_id, staff="staff", documents="passport"
+        )
+    )
     library.patron = renewed
     assert_error(tap_label(library.desk, library), 403, "label_limit_reached")
 

@@ -238,6 +238,7 @@ def test_jobs_run_expires_points(cli: Cli, points: PointsWorld) -> None:
     later = cli("jobs", "run", "--now", "2100-01-01T00:00:00+09:00")
     assert "points expired:          250" in later and "accounts expired:        1" in later
     assert "2100-01-01 00:00:00 JST" in later
+    assert "purged challenges:" in later  # the housekeeping's counts follow
     assert "-250" in cli("points", "history", mykey_id)
     assert "not an ISO 8601 time" in cli.fails("jobs", "run", "--now", "tomorrow")
     assert cli("ledger", "check").startswith("OK")

@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 
 from server.errors import OperatorError
 from server.identity.models import CertificateBinding, MyKey
-from server.identity.mykey import bind, generate_mykey_id, is_valid_mykey_id
+from server.identity.mykey import generate_mykey_id, is_valid_mykey_id
+from server.identity.rebinding import staff_bind
 from tests.unit.server.certs import TestCA, make_ca, now
 from tests.unit.server.conftest import LIBRARY_NUMBER, Library
+from tests.unit.server.helpers import assert_error
 from tests.unit.server.world import World, tap
 
 
@@ -106,19 +108,25 @@ def test_an_expired_certificate_is_not_registered(world: World, test_ca: TestCA)
         world.register(old)
 
 
-def test_a_renewed_card_is_bound_to_the_same_id(library: Library) -> None:
+def _staff_bind(world: World, der: bytes, mykey_id: str) -> None:
+    world.db.transaction(
+        lambda s: staff_bind(s, der, mykey_id, staff="窓口 山田", documents="運転免許証")
+    )
+
+
+def test_a_renewed_card_is_bound_to_the_same_id_and_the_old_one_retired(library: Library) -> None:
     renewed = library.ca.issue(2)
     world = library.world
-    world.db.transaction(lambda s: bind(s, renewed.der, library.patron_mykey_id))
+    _staff_bind(world, renewed.der, library.patron_mykey_id)
 
-    for card in (renewed, library.patron):
-        response = tap(library.desk, card)
-        assert response.status_code == 200, response.text
-        assert response.json()["service_id"] == LIBRARY_NUMBER
+    response = tap(library.desk, renewed)
+    assert response.status_code == 200, response.text
+    assert response.json()["service_id"] == LIBRARY_NUMBER
+    assert_error(tap(library.desk, library.patron), 403, "certificate_retired")
     assert _count(world, CertificateBinding) == 2
 
 
 def test_bind_to_an_unknown_id_is_refused(library: Library) -> None:
     renewed = library.ca.issue(2)
     with pytest.raises(OperatorError, match="no MyKey ID NOSUCHID"):
-        library.world.db.transaction(lambda s: bind(s, renewed.der, "NOSUCHID"))
+        _staff_bind(library.world, renewed.der, "NOSUCHID")

@@ -148,7 +148,7 @@ def test_login_needs_the_csrf_cookie(library: Library) -> None:
     assert response.status_code == 403
 
 
-def test_a_renewed_card_is_bound_by_logging_in(library: Library) -> None:
+def test_a_renewed_card_tapped_with_the_old_one_is_bound_by_logging_in(library: Library) -> None:
     old = library.ca.issue(2)
     reg = open_registration(library, old)
     assert (
@@ -161,7 +161,7 @@ def test_a_renewed_card_is_bound_by_logging_in(library: Library) -> None:
     )
     library.world.link("RENEW001", LIBRARY, "7777777777")  # the library confirms the claim
     new = library.ca.issue(3)
-    renewal = open_registration(library, new)
+    renewal = open_registration(library, new, old=old)
     wrong = renewal.client.post(
         "/portal/register/bind",
         data={"csrf": renewal.csrf, "mykey_id": "RENEW001", "password": "wrong000"},
@@ -174,6 +174,7 @@ def test_a_renewed_card_is_bound_by_logging_in(library: Library) -> None:
     assert bound.status_code == 200 and "RENEW001" in bound.text
     assert tap(library.desk, new).json()["service_id"] == "7777777777"
     assert_error(ticket_response(library, new), 409, "already_registered")
+    assert_error(tap(library.desk, old), 403, "certificate_retired")  # the old card is retired
 
 
 def test_notices_are_delivered_only_when_chosen(
