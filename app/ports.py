@@ -33,6 +33,7 @@ class ErrorKind(StrEnum):
     PLATFORM_ERROR = "platform_error"
     LABEL_LIMIT_REACHED = "label_limit_reached"
     RATE_LIMITED = "rate_limited"
+    VIRTUAL_READER_REFUSED = "virtual_reader_refused"
 
 
 #: exit status of ``mykey-counter lookup`` per error; 0 is success, 1 is reserved for usage
@@ -41,6 +42,7 @@ EXIT_STATUS: dict[ErrorKind, int] = {
     ErrorKind.NOT_JPKI_CARD: 11,
     ErrorKind.CARD_REMOVED: 12,
     ErrorKind.CARD_ERROR: 13,
+    ErrorKind.VIRTUAL_READER_REFUSED: 14,
     ErrorKind.WRONG_PIN: 20,
     ErrorKind.PIN_BLOCKED: 21,
     ErrorKind.LAST_TRY_REFUSED: 22,
@@ -81,6 +83,8 @@ class CardStatus:
     """What the counter knows about a card before the PIN: no personal data."""
 
     tries_left: int
+    #: the reader that holds the card, when the transport knows it; the PIN goes only there
+    reader: str | None = None
 
 
 class Tapper(Protocol):

@@ -107,6 +107,10 @@ class Settings:
     delivery: list[str] = field(default_factory=lambda: list(DEFAULT_DELIVERY))
     fullscreen: bool = True
     secrets_backend: str = "system"
+    #: demo mode (``make demo``, training, tests): allows ``secrets_backend = "file"``
+    demo_mode: bool = False
+    #: a virtual reader (vsmartcard's vpcd) may hold the card: demo and tests only
+    allow_virtual_reader: bool = False
     #: written by ``mykey-counter enroll``
     terminal_id: str | None = None
     #: the ``[keyboard]`` table: delivery "keyboard" (C)
@@ -225,6 +229,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "delivery": _delivery,
     "fullscreen": _boolean,
     "secrets_backend": _choice(SECRETS_BACKENDS),
+    "demo_mode": _boolean,
+    "allow_virtual_reader": _boolean,
     "terminal_id": _optional_text,
 }
 _KEYBOARD_CHECKS: dict[str, Callable[[Any], Any]] = {

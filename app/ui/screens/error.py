@@ -53,6 +53,10 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.label_limit_reached.message"),
     ),
     ErrorKind.RATE_LIMITED: (N_("error.rate_limited.title"), N_("error.rate_limited.message")),
+    ErrorKind.VIRTUAL_READER_REFUSED: (
+        N_("error.virtual_reader_refused.title"),
+        N_("error.virtual_reader_refused.message"),
+    ),
 }
 
 

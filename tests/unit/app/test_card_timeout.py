@@ -69,7 +69,8 @@ class SlowReader:
         self.apdus = 0
 
     @contextmanager
-    def open(self, reader: str | None = None) -> Iterator[Transport]:
+    def open(self, reader: str | None = None, *, allow_virtual: bool = False
+             ) -> Iterator[Transport]:
         self.card.power_on()
         try:
             yield self

@@ -9,13 +9,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from app.ports import ErrorKind, TapError
+from app.cli import cli
+from app.ports import EXIT_STATUS, ErrorKind, TapError
+from app.settings import Settings
 from app.tap import CardTapper
 from drivers.card import pcsc
+from drivers.card.readers import is_virtual_reader
 from drivers.card.transport import Transport
 from drivers.vcard.card import VirtualJpkiCard
 from drivers.vcard.holder import Holder, make_ca, make_holder
+from tests.unit.app.test_cli import Fakes, enrolled_home
 from tests.unit.app.test_tap import FakeClient, VcardTransport
 from tests.unit.drivers.card.test_pcsc import FakeScard
 
@@ -72,7 +77,6 @@ def refusal(call: object) -> TapError:
     return info.value
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today any reader, vpcd included, is used")
 def test_a_card_in_a_virtual_reader_is_refused_without_the_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -84,11 +88,10 @@ def test_a_card_in_a_virtual_reader_is_refused_without_the_setting(
 
     error = refusal(tapper.probe)
 
-    assert error.kind == ErrorKind("virtual_reader_refused")
+    assert error.kind == ErrorKind.VIRTUAL_READER_REFUSED
     assert not any(c.startswith("connect") for c in fake.calls)  # no APDU went out
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today a named virtual reader is used")
 def test_a_named_virtual_reader_is_refused_without_the_setting(
     ca_dir: Path, tmp_path: Path
 ) -> None:
@@ -96,14 +99,13 @@ def test_a_named_virtual_reader_is_refused_without_the_setting(
     client = FakeClient()
     tapper = CardTapper(client, VPCD, open_card=readers.open)
 
-    assert refusal(tapper.probe).kind == ErrorKind("virtual_reader_refused")
+    assert refusal(tapper.probe).kind == ErrorKind.VIRTUAL_READER_REFUSED
     assert refusal(lambda: tapper.authenticate("1234", allow_last_try=False)).kind == ErrorKind(
         "virtual_reader_refused")
 
     assert readers.sent[VPCD] == [] and client.lookups == []  # nothing reached the card
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today the PIN goes to whichever reader")
 def test_the_pin_goes_only_to_the_reader_that_was_probed(ca_dir: Path, tmp_path: Path) -> None:
     readers = TwoReaders(
         {"Desk Reader 00": card(holder(ca_dir, tmp_path, "a")),
@@ -118,3 +120,53 @@ def test_the_pin_goes_only_to_the_reader_that_was_probed(ca_dir: Path, tmp_path:
 
     assert readers.sent["Other Reader 01"] == []
     assert any(apdu[1] == VERIFY for apdu in readers.sent["Desk Reader 00"])
+
+
+def test_a_virtual_reader_is_used_with_the_setting(ca_dir: Path, tmp_path: Path) -> None:
+    readers = TwoReaders({VPCD: card(holder(ca_dir, tmp_path, "v"))}, VPCD)
+    tapper = CardTapper(FakeClient(), VPCD, open_card=readers.open, allow_virtual_reader=True)
+
+    assert tapper.probe().reader == VPCD
+    assert tapper.authenticate("1234", allow_last_try=False).service_id == "0012345678"
+
+
+def test_a_real_reader_is_taken_before_a_virtual_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeScard(monkeypatch)
+    fake.readers = (0, [VPCD, "Desk Reader 00"])
+    present = pcsc.scard.SCARD_STATE_PRESENT
+    fake.status_changes = [(0, [(VPCD, present, []), ("Desk Reader 00", present, [])])]
+
+    with pcsc.open_card(None) as transport:
+        assert transport.reader == "Desk Reader 00"
+    assert "connect Virtual PCD 00 00" not in fake.calls
+
+
+@pytest.mark.parametrize("name", ["Virtual PCD 00 00", "ｖｉｒｔｕａｌ ＰＣＤ 00 01",
+                                  "Virtual\u200b PCD 00 00", "vsmartcard vpcd",
+                                  "Microsoft Virtual Smart Card 0"])
+def test_virtual_names_are_found_after_normalisation(name: str) -> None:
+    assert is_virtual_reader(name)
+
+
+@pytest.mark.parametrize("name", ["SONY FeliCa Port/PaSoRi 4.0 00 00", "ACS ACR1252 1S CL Reader"])
+def test_real_readers_are_not_virtual(name: str) -> None:
+    assert not is_virtual_reader(name)
+
+
+def test_the_lookup_command_ends_with_its_own_status(tmp_path: Path, ca_dir: Path) -> None:
+    readers = TwoReaders({VPCD: card(holder(ca_dir, tmp_path, "v"))}, VPCD)
+    fakes = Fakes()
+    home = enrolled_home(tmp_path / "home", demo_mode=True)
+
+    def make_tapper(settings: Settings, home: Path, reader: str | None) -> CardTapper:
+        return CardTapper(FakeClient(), reader, open_card=readers.open,
+                          allow_virtual_reader=settings.allow_virtual_reader)
+
+    backends = fakes.backends()
+    backends.make_tapper = make_tapper
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--reader", VPCD,
+                                      "--pin-stdin"], input="1234\n", obj=backends)
+
+    assert result.exit_code == EXIT_STATUS[ErrorKind.VIRTUAL_READER_REFUSED] == 14
+    assert "仮想カードリーダー" in result.output and "allow_virtual_reader" in result.output
+    assert readers.sent[VPCD] == []
