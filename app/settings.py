@@ -50,6 +50,15 @@ class SettingsError(Exception):
     """``counter.toml`` (or the service cache) is unreadable or holds a bad value."""
 
 
+class RefusedSetting(SettingsError):
+    """A value a counter in a public place refuses (:mod:`app.public_place`); every
+    command ends with ``exit_status``."""
+
+    def __init__(self, message: str, exit_status: int) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
+
+
 @dataclass
 class KeyboardSettings:
     """``[keyboard]``: how the keyboard wedge types the service ID."""
@@ -304,7 +313,12 @@ def _table(name: str, data: Any, source: str) -> Any:
 
 
 def _check_together(settings: Settings, source: str) -> None:
-    """Values that are fine alone but not together."""
+    """Values that are fine alone but not together; what a public place refuses."""
+    from app.public_place import refusal
+
+    refused = refusal(settings.server_url, settings.secrets_backend, settings.demo_mode)
+    if refused is not None:
+        raise RefusedSetting(f"{source}: {refused.key}: {refused.message}", refused.exit_status)
     label = settings.label
     if "label" in settings.delivery and label.printer is None:
         raise SettingsError(

@@ -29,7 +29,6 @@ def files(home: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(home.iterdir()) if p.is_file()}
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today file secrets start outside demo mode")
 def test_file_secrets_outside_demo_mode_stop_the_counter(tmp_path: Path) -> None:
     from app.public_place import FILE_SECRETS_STATUS
 
@@ -48,7 +47,6 @@ def test_file_secrets_outside_demo_mode_stop_the_counter(tmp_path: Path) -> None
     assert files(home) == before  # nothing written
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today doctor passes file secrets")
 def test_doctor_says_why_file_secrets_are_refused_and_how_to_fix_it(tmp_path: Path) -> None:
     home = home_with(tmp_path, FILE_SECRETS)
 
@@ -59,13 +57,11 @@ def test_doctor_says_why_file_secrets_are_refused_and_how_to_fix_it(tmp_path: Pa
     assert "demo_mode = true" in checks[0].detail  # or the demo's way
 
 
-@pytest.mark.xfail(strict=True, reason="demo_mode is not a setting yet")
 def test_file_secrets_in_demo_mode_are_allowed(tmp_path: Path) -> None:
     home = home_with(tmp_path, FILE_SECRETS + "demo_mode = true\n")
     assert load_settings(home).secrets_backend == "file"
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today http to any host is accepted")
 @pytest.mark.parametrize("url", ["http://192.0.2.10:8421", "http://mykey.example.jp",
                                  "http://127.0.0.1.example.jp", "http://[2001:db8::1]"])
 def test_plain_http_to_another_host_stops_the_counter(tmp_path: Path, url: str) -> None:
@@ -92,7 +88,6 @@ def test_https_or_loopback_is_accepted(tmp_path: Path, url: str) -> None:
     assert load_settings(home).server_url == url
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today enroll talks plain http to any host")
 def test_enroll_refuses_plain_http_before_spending_the_code(tmp_path: Path) -> None:
     from app.public_place import PLAIN_HTTP_STATUS
 
