@@ -68,8 +68,11 @@ class KeyboardSettings:
     prefix: str = "none"
     suffix: str = "enter"
     per_key_delay_s: float = 0.0
-    #: regex searched in the focused window's title and class; None types into any window
+    #: regex searched in the focused window's title and class; None: a library system's
+    #: window (``drivers.keyboard.base.DEFAULT_TARGET_WINDOW``)
     target_window: str | None = None
+    #: type into any focused window (``target_window`` is then not consulted)
+    target_any_window: bool = False
 
 
 @dataclass
@@ -248,6 +251,7 @@ _KEYBOARD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "suffix": _affix,
     "per_key_delay_s": _key_delay,
     "target_window": _regex,
+    "target_any_window": _boolean,
 }
 _LABEL_CHECKS: dict[str, Callable[[Any], Any]] = {
     "printer": _choice(PRINTERS),

@@ -184,7 +184,6 @@ def test_a_character_missing_from_the_keyboard_map_is_typed_through_a_spare_keyc
     assert library.wait_lines(1) == ["Zé1ü"]
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today the default settings type into any window")
 def test_the_counters_default_settings_type_into_no_other_window(
     xvfb: Xvfb, windows: list[TextFieldWindow], backend: X11Backend
 ) -> None:

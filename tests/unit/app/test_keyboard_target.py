@@ -3,11 +3,13 @@ window unless ``keyboard.target_any_window = true`` says any window will do."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.outputs import wedge_settings
 from app.recording import DEMO_WINDOW, RecordingKeyboard
-from app.settings import KeyboardSettings
+from app.settings import SETTINGS_FILE, KeyboardSettings, load_settings
 from drivers.keyboard.base import WindowInfo
 from drivers.keyboard.wedge import KeyboardWedge, WedgeStatus
 
@@ -15,7 +17,6 @@ DIGITS = r"[0-9]{10}"
 CHAT = WindowInfo(title="社内チャット - Chat", wm_class="chat")
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today the default settings type into any window")
 def test_by_default_nothing_is_typed_into_another_window() -> None:
     keyboard = RecordingKeyboard(window=CHAT)
     wedge = KeyboardWedge(keyboard, wedge_settings(KeyboardSettings()))
@@ -32,3 +33,16 @@ def test_by_default_the_library_systems_window_gets_the_number(title: str) -> No
     wedge = KeyboardWedge(keyboard, wedge_settings(KeyboardSettings()))
 
     assert wedge.deliver("0123456789", DIGITS).typed
+
+
+def test_any_window_is_an_explicit_setting() -> None:
+    keyboard = RecordingKeyboard(window=CHAT)
+    settings = KeyboardSettings(target_any_window=True)
+    assert KeyboardWedge(keyboard, wedge_settings(settings)).deliver("0123456789", DIGITS).typed
+    assert keyboard.typed == "0123456789\n"
+
+
+def test_target_any_window_is_read_from_counter_toml(tmp_path: Path) -> None:
+    (tmp_path / SETTINGS_FILE).write_text("[keyboard]\ntarget_any_window = true\n",
+                                          encoding="utf-8")
+    assert load_settings(tmp_path).keyboard.target_any_window is True
