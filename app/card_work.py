@@ -24,11 +24,12 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias
 
 from app.card_step import CardProbed, TapFailed
@@ -75,6 +76,24 @@ REDACTED = "****"
 OpenCard: TypeAlias = "Callable[[str | None], AbstractContextManager[Transport]]"
 
 
+class ProbedReader:
+    """The reader whose card the last probe read: the PIN goes to that reader only, even
+    when ``reader`` is None (any) and another card arrives in another reader meanwhile."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # set on the card thread, read there too
+        self._reader: str | None = None
+
+    @property
+    def reader(self) -> str | None:
+        with self._lock:
+            return self._reader
+
+    def set(self, reader: str | None) -> None:
+        with self._lock:
+            self._reader = reader
+
+
 @dataclass(frozen=True)
 class CardAccess:
     """How to reach the holder's card: plain data, handed to the card thread."""
@@ -86,13 +105,30 @@ class CardAccess:
     timeout_s: float | None = None
     #: opens a transaction on ``reader``; None: PC/SC (:func:`drivers.card.pcsc.open_card`)
     open_card: OpenCard | None = None
+    #: ``allow_virtual_reader``: a virtual reader (vpcd) may hold the card (demo, tests)
+    allow_virtual_reader: bool = False
+    #: where :func:`read_tries` notes the probed reader and :func:`prove` reads it
+    probed: ProbedReader | None = field(default=None, compare=False)
 
-    def open(self) -> AbstractContextManager[Transport]:
+    def target(self) -> str | None:
+        """The reader the PIN may go to: the probed one, else ``reader``."""
+        probed = self.probed.reader if self.probed is not None else None
+        return probed if probed is not None else self.reader
+
+    def open(self, reader: str | None = None) -> AbstractContextManager[Transport]:
+        """A transaction on ``reader`` (default: :attr:`reader`); a virtual reader is
+        refused (:class:`~drivers.card.errors.VirtualReaderRefused`) unless allowed."""
+        from drivers.card.errors import VirtualReaderRefused
+        from drivers.card.readers import is_virtual_reader
+
+        name = reader if reader is not None else self.reader
+        if name is not None and not self.allow_virtual_reader and is_virtual_reader(name):
+            raise VirtualReaderRefused(name)
         if self.open_card is not None:
-            return self.open_card(self.reader)
+            return self.open_card(name)
         from drivers.card import pcsc  # pyscard: on first use only
 
-        return pcsc.open_card(self.reader)
+        return pcsc.open_card(name, allow_virtual=self.allow_virtual_reader)
 
     def session(self, transport: Transport) -> JpkiSession:
         from drivers.card.jpki import JpkiSession
@@ -127,9 +163,12 @@ def card_error_to_tap(error: CardError) -> TapError:
         PinBlocked,
         PinError,
         PinFormatError,
+        VirtualReaderRefused,
     )
 
     detail = str(error) or type(error).__name__
+    if isinstance(error, VirtualReaderRefused):
+        return TapError(ErrorKind.VIRTUAL_READER_REFUSED, detail)
     if isinstance(error, PinError):
         return TapError(ErrorKind.WRONG_PIN, detail, tries_left=error.tries_left)
     if isinstance(error, PinBlocked):
@@ -187,12 +226,19 @@ def timed(timings: dict[str, float] | None, key: str) -> Iterator[None]:
 
 
 def read_tries(card: CardAccess, *, timings: dict[str, float] | None = None) -> CardStatus:
-    """Select the JPKI AP and read the PIN counter (uses no PIN try)."""
+    """Select the JPKI AP and read the PIN counter (uses no PIN try); note the reader in
+    ``card.probed`` for the PIN."""
+    if card.probed is not None:
+        card.probed.set(None)
     with timed(timings, "card_io_s"), card_errors(), card.open() as transport:
+        reader = getattr(transport, "reader", None)  # PcscTransport names its reader
+        name = reader if isinstance(reader, str) else card.reader
         session = card.session(transport)
         session.select_jpki()
         tries = session.pin_tries_left()
-    return CardStatus(tries_left=tries)
+    if card.probed is not None:
+        card.probed.set(name)
+    return CardStatus(tries_left=tries, reader=name)
 
 
 def prove(
@@ -216,7 +262,7 @@ def prove(
     raw = _challenge_bytes(challenge)
     from drivers.card.jpki import digest_info_sha256
 
-    with timed(timings, "card_io_s"), card_errors(pin), card.open() as transport:
+    with timed(timings, "card_io_s"), card_errors(pin), card.open(card.target()) as transport:
         session = card.session(transport)
         session.select_jpki()
         certificate = session.read_auth_certificate()

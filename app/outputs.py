@@ -46,7 +46,8 @@ def wedge_settings(settings: KeyboardSettings) -> WedgeSettings:
         prefix=parse_affix(settings.prefix),
         suffix=parse_affix(settings.suffix),
         per_key_delay_s=settings.per_key_delay_s,
-        target_window_pattern=settings.target_window,
+        target_window_pattern=settings.target_window,  # None: the driver's default
+        any_window=settings.target_any_window,
     )
 
 

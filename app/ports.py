@@ -38,6 +38,7 @@ class ErrorKind(StrEnum):
     LINK_UNCONFIRMED = "link_unconfirmed"
     SERVICE_ID_TAKEN = "service_id_taken"
     LINK_MISMATCH = "link_mismatch"
+    VIRTUAL_READER_REFUSED = "virtual_reader_refused"
 
 
 #: exit status of ``mykey-counter lookup`` per error; 0 is success, 1 is reserved for usage
@@ -46,6 +47,7 @@ EXIT_STATUS: dict[ErrorKind, int] = {
     ErrorKind.NOT_JPKI_CARD: 11,
     ErrorKind.CARD_REMOVED: 12,
     ErrorKind.CARD_ERROR: 13,
+    ErrorKind.VIRTUAL_READER_REFUSED: 14,
     ErrorKind.WRONG_PIN: 20,
     ErrorKind.PIN_BLOCKED: 21,
     ErrorKind.LAST_TRY_REFUSED: 22,
@@ -90,6 +92,8 @@ class CardStatus:
     """What the counter knows about a card before the PIN: no personal data."""
 
     tries_left: int
+    #: the reader that holds the card, when the transport knows it; the PIN goes only there
+    reader: str | None = None
 
 
 class Tapper(Protocol):

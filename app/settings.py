@@ -50,6 +50,15 @@ class SettingsError(Exception):
     """``counter.toml`` (or the service cache) is unreadable or holds a bad value."""
 
 
+class RefusedSetting(SettingsError):
+    """A value a counter in a public place refuses (:mod:`app.public_place`); every
+    command ends with ``exit_status``."""
+
+    def __init__(self, message: str, exit_status: int) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
+
+
 @dataclass
 class KeyboardSettings:
     """``[keyboard]``: how the keyboard wedge types the service ID."""
@@ -59,8 +68,11 @@ class KeyboardSettings:
     prefix: str = "none"
     suffix: str = "enter"
     per_key_delay_s: float = 0.0
-    #: regex searched in the focused window's title and class; None types into any window
+    #: regex searched in the focused window's title and class; None: a library system's
+    #: window (``drivers.keyboard.base.DEFAULT_TARGET_WINDOW``)
     target_window: str | None = None
+    #: type into any focused window (``target_window`` is then not consulted)
+    target_any_window: bool = False
 
 
 @dataclass
@@ -107,6 +119,10 @@ class Settings:
     delivery: list[str] = field(default_factory=lambda: list(DEFAULT_DELIVERY))
     fullscreen: bool = True
     secrets_backend: str = "system"
+    #: demo mode (``make demo``, training, tests): allows ``secrets_backend = "file"``
+    demo_mode: bool = False
+    #: a virtual reader (vsmartcard's vpcd) may hold the card: demo and tests only
+    allow_virtual_reader: bool = False
     #: written by ``mykey-counter enroll``
     terminal_id: str | None = None
     #: the ``[keyboard]`` table: delivery "keyboard" (C)
@@ -225,6 +241,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "delivery": _delivery,
     "fullscreen": _boolean,
     "secrets_backend": _choice(SECRETS_BACKENDS),
+    "demo_mode": _boolean,
+    "allow_virtual_reader": _boolean,
     "terminal_id": _optional_text,
 }
 _KEYBOARD_CHECKS: dict[str, Callable[[Any], Any]] = {
@@ -233,6 +251,7 @@ _KEYBOARD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "suffix": _affix,
     "per_key_delay_s": _key_delay,
     "target_window": _regex,
+    "target_any_window": _boolean,
 }
 _LABEL_CHECKS: dict[str, Callable[[Any], Any]] = {
     "printer": _choice(PRINTERS),
@@ -298,7 +317,12 @@ def _table(name: str, data: Any, source: str) -> Any:
 
 
 def _check_together(settings: Settings, source: str) -> None:
-    """Values that are fine alone but not together."""
+    """Values that are fine alone but not together; what a public place refuses."""
+    from app.public_place import refusal
+
+    refused = refusal(settings.server_url, settings.secrets_backend, settings.demo_mode)
+    if refused is not None:
+        raise RefusedSetting(f"{source}: {refused.key}: {refused.message}", refused.exit_status)
     label = settings.label
     if "label" in settings.delivery and label.printer is None:
         raise SettingsError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from app.card_work import CardAccess, OpenCard, Proof, prove, read_tries, timed
+from app.card_work import CardAccess, OpenCard, ProbedReader, Proof, prove, read_tries, timed
 from app.ports import CardStatus
 from server.api.schemas import ChallengeResponse, LookupResult
 
@@ -31,6 +31,8 @@ class CardTapper:
     oversized certificate, endless 61xx) or answers slower than ``card_timeout_s`` (one
     card transaction's budget; None: the driver's default) ends as a CARD_ERROR whose
     detail names the fault; the PIN is never sent to such a card before the fault shows.
+    A virtual reader is refused (VIRTUAL_READER_REFUSED) unless ``allow_virtual_reader``;
+    the PIN goes only to the reader whose card :meth:`probe` read.
 
     ``timings`` holds the seconds the last call spent: ``card_io_s`` and, for
     :meth:`authenticate`, ``network_challenge_s``, ``network_lookup_s``, ``network_s``.
@@ -43,9 +45,12 @@ class CardTapper:
         *,
         open_card: OpenCard | None = None,
         card_timeout_s: float | None = None,
+        allow_virtual_reader: bool = False,
     ) -> None:
         self.client = client
-        self.card = CardAccess(reader=reader, timeout_s=card_timeout_s, open_card=open_card)
+        self.card = CardAccess(reader=reader, timeout_s=card_timeout_s, open_card=open_card,
+                               allow_virtual_reader=allow_virtual_reader,
+                               probed=ProbedReader())
         self.timings: dict[str, float] = {}
 
     def probe(self) -> CardStatus:

@@ -95,14 +95,15 @@ def make_homes(root: Path) -> dict[str, Path]:
     from server.api.schemas import BarcodeSpec, CheckDigit, ServiceInfo, Symbology
 
     homes = {"enrolled": root / "enrolled", "not_enrolled": root / "not_enrolled"}
-    save_settings(homes["not_enrolled"], Settings(fullscreen=False, secrets_backend="file"))
+    save_settings(homes["not_enrolled"], Settings(fullscreen=False, secrets_backend="file",
+                                                  demo_mode=True))
     service = ServiceInfo(
         name="demo-library", display_name="α市立図書館", provider="α市",
         barcode=BarcodeSpec(symbology=Symbology.NW7, pattern="[0-9]{10}",
                             check_digit=CheckDigit.MOD16),
     )
     save_settings(homes["enrolled"], Settings(
-        fullscreen=False, secrets_backend="file", terminal_id="bench-terminal",
+        fullscreen=False, secrets_backend="file", demo_mode=True, terminal_id="bench-terminal",
         server_url="http://127.0.0.1:9", service=service))  # never contacted by the check
     TerminalKeyStore("file", homes["enrolled"]).store("bench-terminal",
                                                       Ed25519PrivateKey.generate())

@@ -71,6 +71,8 @@ def write_counter_home(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "counter.toml").write_text(
         'secrets_backend = "file"\n'
+        "demo_mode = true\n"
+        "allow_virtual_reader = true\n"
         "fullscreen = false\n"
         f'reader = "{VPCD_READER}"\n'
         'delivery = ["show", "barcode"]\n'

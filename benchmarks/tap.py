@@ -221,7 +221,7 @@ def run_taps(info: Pcscd, work: Path) -> dict[str, Any]:
                             transport=timing) as client:
             service = client.terminal_info().service
             timing.take()
-            tapper = CardTapper(client, info.reader)
+            tapper = CardTapper(client, info.reader, allow_virtual_reader=True)
             renderer = KioskRenderer(service)
             runner = VpcdCardRunner(VirtualJpkiCard(holder))
             pauses = random.Random(9421)

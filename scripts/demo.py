@@ -97,6 +97,7 @@ def tap(env: dict[str, str], headless: bool, started: list[subprocess.Popen[byte
                "--name", "デモ貸出カウンター", env=env).strip().splitlines()[-1]
     (HOME / "counter" / "counter.toml").write_text(
         'secrets_backend = "file"\nlanguage = "ja"\n'
+        'demo_mode = true\nallow_virtual_reader = true\n'
         f'fullscreen = {"false" if headless else "true"}\n', encoding="utf-8")
     say("enrolling this terminal")
     print(run("mykey-counter", "enroll", "--server", SERVER, "--code", code, env=env))

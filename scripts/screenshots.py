@@ -657,7 +657,8 @@ def render(out: Path, language: str = "ja") -> list[Path]:
         home = Path(tmp)
         save_settings(
             home,
-            Settings(secrets_backend="file", terminal_id="term-1", delivery=["show", "barcode"]),
+            Settings(secrets_backend="file", demo_mode=True, terminal_id="term-1",
+                     delivery=["show", "barcode"]),
         )
         shown: set[str] = set()
         for shot in [*counter_shots(texts, home), *points_shots(texts)]:

@@ -8,6 +8,7 @@ from app.cli.errors import fail, usage
 from app.cli.state import CliState
 from app.i18n import N_
 from app.ports import TapError
+from app.public_place import plain_http_refusal
 from app.settings import save_settings
 
 #: what ``enroll`` reports, line by line
@@ -28,6 +29,10 @@ def enroll(state: CliState, server_url: str, code: str) -> None:
     server_url = server_url.rstrip("/")
     if not server_url.startswith(("http://", "https://")):
         usage(texts.tr("cli.enroll.server_url"))
+    refused = plain_http_refusal(server_url)
+    if refused is not None:  # before the one-time code goes out in clear
+        click.echo(f"error: {refused.message}", err=True)
+        raise SystemExit(refused.exit_status)
     backends = state.backends
     store = backends.key_store(settings, state.home)
     try:

@@ -230,6 +230,7 @@ def _points_services(
         home=home,
         reader=settings.reader,
         card_timeout_s=settings.card_timeout_s,
+        allow_virtual_reader=settings.allow_virtual_reader,
         label=settings.label,
         enabled=settings.points.enabled,
         register=settings.points.register,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
+
 from app.cli.backends import Backends
 from app.cli.errors import usage
 from app.cli.texts import Texts
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import RefusedSetting, Settings, SettingsError, load_settings
 
 
 @dataclass
@@ -22,6 +24,9 @@ class CliState:
         """``counter.toml`` and the validated service cache (see :func:`load_settings`)."""
         try:
             settings = load_settings(self.home, service_cache=service_cache)
+        except RefusedSetting as e:  # a public place's refusal: its own exit status
+            click.echo(f"error: {e}", err=True)
+            raise SystemExit(e.exit_status) from None
         except SettingsError as e:
             usage(str(e))
         self.texts = Texts(settings.language)

@@ -114,8 +114,13 @@ class PointsServices:
     card_timeout_s: float | None = None
     open_card: OpenCard | None = None
     make_printer: Callable[[LabelSettings], LabelPrinter] | None = None
+    #: ``allow_virtual_reader``: a virtual reader (vpcd) may hold the card
+    allow_virtual_reader: bool = False
 
     def __post_init__(self) -> None:
+        from app.card_work import ProbedReader
+
+        self._probed = ProbedReader()
         self._lock = threading.Lock()
         self._client: PointsClient | None = None
         self._outbox: Outbox | None = None
@@ -133,7 +138,8 @@ class PointsServices:
         """The holder's card, as the points modes reach it."""
         from app.card_work import CardAccess
 
-        return CardAccess(self.reader, self.card_timeout_s, self.open_card)
+        return CardAccess(self.reader, self.card_timeout_s, self.open_card,
+                          allow_virtual_reader=self.allow_virtual_reader, probed=self._probed)
 
     def outbox(self) -> Outbox:
         from app.points.outbox import Outbox

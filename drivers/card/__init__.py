@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         PinError,
         PinFormatError,
         PinNotVerified,
+        VirtualReaderRefused,
     )
     from drivers.card.jpki import JPKI_AID, JpkiSession, digest_info_sha256
     from drivers.card.pcsc import (
@@ -61,6 +62,7 @@ _MODULES = {
             "PinError",
             "PinFormatError",
             "PinNotVerified",
+            "VirtualReaderRefused",
         ),
         "errors",
     ),
@@ -78,6 +80,7 @@ _MODULES = {
     ),
     **dict.fromkeys(("PIN_LENGTH", "PinGate", "pin_gate", "valid_pin"), "pin"),
     "TRAFFIC": "trace",
+    "is_virtual_reader": "readers",
     "Transport": "transport",
 }
 
@@ -106,7 +109,9 @@ __all__ = [
     "PinGate",
     "PinNotVerified",
     "Transport",
+    "VirtualReaderRefused",
     "digest_info_sha256",
+    "is_virtual_reader",
     "list_readers",
     "open_card",
     "pin_gate",

@@ -80,3 +80,13 @@ class CardTooSlow(CardError):
             f"the card answers too slowly: {elapsed_s:.1f} s spent, "
             f"the limit for one tap is {budget_s:g} s"
         )
+
+
+class VirtualReaderRefused(CardError):
+    """The card is in a virtual reader (vsmartcard's vpcd …) and virtual readers are not
+    allowed here: vpcd listens on the network, so anyone who reaches it could insert a card
+    and receive the PIN."""
+
+    def __init__(self, reader: str) -> None:
+        self.reader = reader
+        super().__init__(f"reader {reader!r} is a virtual reader; refused")

@@ -18,7 +18,9 @@ from drivers.card.errors import (
     NoCard,
     NoReader,
     NotJpkiCard,
+    VirtualReaderRefused,
 )
+from drivers.card.readers import is_virtual_reader
 
 __all__ = [
     "CardMonitor",
@@ -201,15 +203,23 @@ def wait_for_removal(reader: str, timeout_s: float | None = None) -> bool:
                 return True
 
 
-def _reader_with_card(ctx: int) -> str:
+def _reader_with_card(ctx: int, *, allow_virtual: bool) -> str:
+    """The first reader holding a card; a virtual one only with ``allow_virtual`` (a card
+    in a virtual reader alone is refused, so the counter can say why)."""
     names = _list(ctx)
     if not names:
         raise NoReader("no PC/SC reader is connected")
     code, new = _status_change(ctx, 0, [(n, scard.SCARD_STATE_UNAWARE) for n in names])
+    refused: str | None = None
     if code == scard.SCARD_S_SUCCESS:
         for name, state in new:
-            if _present(state):
+            if not _present(state):
+                continue
+            if allow_virtual or not is_virtual_reader(name):
                 return name
+            refused = refused or name
+    if refused is not None:
+        raise VirtualReaderRefused(refused)
     raise NoCard("no card in any reader")
 
 
@@ -348,8 +358,13 @@ def _connect(ctx: int, reader: str) -> tuple[int, int]:
 
 
 @contextmanager
-def open_card(reader: str | None = None) -> Iterator[PcscTransport]:
+def open_card(
+    reader: str | None = None, *, allow_virtual: bool = False
+) -> Iterator[PcscTransport]:
     """Connect to the card and hold one PC/SC transaction for the whole tap.
+
+    A virtual reader (:func:`drivers.card.readers.is_virtual_reader`) is refused with
+    :class:`VirtualReaderRefused` before anything is sent, unless ``allow_virtual``.
 
     On exit the card is reset and powered down if a PIN was sent, so no verified PIN
     survives the tap. If an exchange was abandoned (:meth:`PcscTransport.transmit_within`),
@@ -357,10 +372,12 @@ def open_card(reader: str | None = None) -> Iterator[PcscTransport]:
     the context are then released on a background thread, so the caller never waits for a
     mute card.
     """
+    if reader is not None and not allow_virtual and is_virtual_reader(reader):
+        raise VirtualReaderRefused(reader)
     ctx = _establish()
     handed_off = False
     try:
-        name = reader if reader is not None else _reader_with_card(ctx)
+        name = reader if reader is not None else _reader_with_card(ctx, allow_virtual=allow_virtual)
         hcard, protocol = _connect(ctx, name)
         transport = PcscTransport(hcard, protocol, name)
         began = False

@@ -102,6 +102,10 @@ class KeyboardBackend(Protocol):
         ...
 
 
+#: the target window when none is configured: a library system's window (title or class)
+DEFAULT_TARGET_WINDOW = r"(?i)図書館|library|opac|蔵書|貸出|circulation"
+
+
 @dataclass(frozen=True)
 class WedgeSettings:
     """Per-terminal keyboard-wedge settings."""
@@ -109,8 +113,11 @@ class WedgeSettings:
     prefix: Affix = ()
     suffix: Affix = (SpecialKey.ENTER,)
     per_key_delay_s: float = 0.0
-    #: regex searched in the focused window's title and class; None types into any window
-    target_window_pattern: str | None = None
+    #: regex searched in the focused window's title and class; None: the default pattern
+    target_window_pattern: str | None = DEFAULT_TARGET_WINDOW
+    #: type into whatever window has the focus (the pattern is not consulted): an explicit
+    #: choice, as the number would then reach a chat window or a browser just as well
+    any_window: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.per_key_delay_s <= 1.0:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from drivers.keyboard.base import (
+    DEFAULT_TARGET_WINDOW,
     KeyboardBackend,
     KeyboardUnavailable,
     RefusedCharacters,
@@ -56,9 +57,9 @@ class KeyboardWedge:
 
     def _target_outcome(self) -> WedgeOutcome | None:
         """None if typing may go ahead; otherwise the outcome that stops it."""
-        pattern = self.settings.target_window_pattern
-        if pattern is None:
+        if self.settings.any_window:
             return None
+        pattern = self.settings.target_window_pattern or DEFAULT_TARGET_WINDOW
         window = self.backend.focused_window()
         if window is None:
             return WedgeOutcome(

@@ -335,6 +335,7 @@ def make_points_counter(
             make_client=lambda: client,
             home=home,
             reader=VPCD_READER,
+            allow_virtual_reader=True,  # the tests' card is in vpcd
             label=LabelSettings(printer="recording", size="80mm"),
             register=register,
             make_printer=lambda settings: printer,

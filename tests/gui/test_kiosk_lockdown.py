@@ -34,7 +34,7 @@ STAFF_PIN = "246813"
 
 def locked_counter(make_counter: Any, home: Path, **changes: Any) -> Counter:
     """A full-screen (locked-down) counter whose staff PIN is STAFF_PIN."""
-    save_settings(home, Settings(secrets_backend="file", terminal_id="term-1"))
+    save_settings(home, Settings(secrets_backend="file", demo_mode=True, terminal_id="term-1"))
     set_staff_pin(TerminalKeyStore("file", home), STAFF_PIN)
     settings = FakeSettings(fullscreen=True, **changes)
     counter = make_counter(FakeTapper([CardStatus(3)], [lookup()]), settings, home=home)

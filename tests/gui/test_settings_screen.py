@@ -75,7 +75,8 @@ class Staff:
 
 
 def file_settings(**changes: Any) -> Settings:
-    settings = Settings(secrets_backend="file", terminal_id="term-1", fullscreen=False,
+    settings = Settings(secrets_backend="file", demo_mode=True, terminal_id="term-1",
+                        fullscreen=False,
                         keyboard=KeyboardSettings(backend="recording", suffix="tab",
                                                   target_window="library"),
                         label=LabelSettings(printer="recording", queue="Office",

@@ -42,7 +42,7 @@ PIN_RULES = ("drivers", "drivers.card", "drivers.card.pin")
 
 def home_of(tmp_path: Path, service: ServiceInfo | None = None) -> Path:
     """A windowed counter home; enrolled (a key in the file keyring) when given a service."""
-    settings = Settings(fullscreen=False, secrets_backend="file")
+    settings = Settings(fullscreen=False, secrets_backend="file", demo_mode=True)
     if service is not None:
         settings.terminal_id, settings.service = "term-1", service
         settings.server_url = "http://127.0.0.1:9"  # nothing answers; the check never asks

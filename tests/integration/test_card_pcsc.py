@@ -38,7 +38,7 @@ WAIT_S = 10.0
 
 def _tap(holder_pin: str = "1234", *, allow_last_try: bool = False) -> tuple[bytes, bytes]:
     """One whole counter tap in one transaction: certificate, PIN, signature."""
-    with open_card(VPCD_READER) as transport:
+    with open_card(VPCD_READER, allow_virtual=True) as transport:
         session = JpkiSession(transport)
         session.select_jpki()
         cert = session.read_auth_certificate()
@@ -48,7 +48,7 @@ def _tap(holder_pin: str = "1234", *, allow_last_try: bool = False) -> tuple[byt
 
 
 def _tries_left() -> int:
-    with open_card(VPCD_READER) as transport:
+    with open_card(VPCD_READER, allow_virtual=True) as transport:
         return JpkiSession(transport).pin_tries_left()
 
 
@@ -107,7 +107,7 @@ def test_wait_for_removal(make_vcard_holder: MakeHolder, insert_card: InsertCard
 def test_full_tap(make_vcard_holder: MakeHolder, insert_card: InsertCard) -> None:
     holder = make_vcard_holder()
     runner = _insert(insert_card, holder)
-    with open_card(VPCD_READER) as transport:
+    with open_card(VPCD_READER, allow_virtual=True) as transport:
         assert transport.atr()
         session = JpkiSession(transport)
         session.select_jpki()
@@ -134,7 +134,7 @@ def test_pin_state_ends_with_the_tap(
 ) -> None:
     _insert(insert_card, make_vcard_holder())
     _tap()
-    with open_card(VPCD_READER) as transport, pytest.raises(PinNotVerified):
+    with open_card(VPCD_READER, allow_virtual=True) as transport, pytest.raises(PinNotVerified):
         JpkiSession(transport).sign(digest_info_sha256(b"x"))
 
 
@@ -143,7 +143,7 @@ def test_card_removed_mid_read(
     make_vcard_holder: MakeHolder, insert_card: InsertCard, after: int
 ) -> None:
     _insert(insert_card, make_vcard_holder(), remove_after_apdus=after)
-    with pytest.raises(CardRemoved), open_card(VPCD_READER) as transport:
+    with pytest.raises(CardRemoved), open_card(VPCD_READER, allow_virtual=True) as transport:
         JpkiSession(transport).read_auth_certificate()
     assert transport.lost
 
@@ -153,7 +153,7 @@ def test_card_removed_between_pin_and_signature_then_next_card_works(
 ) -> None:
     # select AP, select 0018, counter query, VERIFY: the card leaves before the signature.
     runner = _insert(insert_card, make_vcard_holder(), remove_after_apdus=4)
-    with pytest.raises(CardRemoved), open_card(VPCD_READER) as transport:
+    with pytest.raises(CardRemoved), open_card(VPCD_READER, allow_virtual=True) as transport:
         session = JpkiSession(transport)
         session.select_jpki()
         session.verify_pin("1234")
@@ -205,7 +205,7 @@ def test_blocked_card(make_vcard_holder: MakeHolder, insert_card: InsertCard) ->
 
 def test_card_without_jpki(make_vcard_holder: MakeHolder, insert_card: InsertCard) -> None:
     _insert(insert_card, make_vcard_holder(jpki=False))
-    with pytest.raises(NotJpkiCard), open_card(VPCD_READER) as transport:
+    with pytest.raises(NotJpkiCard), open_card(VPCD_READER, allow_virtual=True) as transport:
         JpkiSession(transport).select_jpki()
 
 

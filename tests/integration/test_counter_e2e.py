@@ -59,7 +59,8 @@ class Desk:
 
 def enroll(platform: PlatformServer, home: Path, name: str = "desk") -> None:
     home.mkdir(parents=True, exist_ok=True)
-    (home / "counter.toml").write_text('secrets_backend = "file"\nfullscreen = false\n',
+    (home / "counter.toml").write_text('secrets_backend = "file"\nfullscreen = false\n'
+                                       'demo_mode = true\nallow_virtual_reader = true\n',
                                        encoding="utf-8")
     code = platform.run_cli("terminal", "add", "--service", SERVICE, "--name", name)
     code = code.strip().splitlines()[-1]
@@ -283,7 +284,8 @@ def test_terminal_not_enrolled_or_revoked(
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     (fresh / "counter.toml").write_text(
-        f'secrets_backend = "file"\nserver_url = "{desk.platform.base_url}"\n', encoding="utf-8")
+        f'secrets_backend = "file"\nserver_url = "{desk.platform.base_url}"\n'
+        'demo_mode = true\nallow_virtual_reader = true\n', encoding="utf-8")
     assert_fails(desk.lookup(home=fresh), ErrorKind.NOT_ENROLLED)
 
     other = tmp_path / "other"

@@ -182,3 +182,19 @@ def test_a_character_missing_from_the_keyboard_map_is_typed_through_a_spare_keyc
     )
     assert outcome.typed, outcome.message
     assert library.wait_lines(1) == ["Zé1ü"]
+
+
+def test_the_counters_default_settings_type_into_no_other_window(
+    xvfb: Xvfb, windows: list[TextFieldWindow], backend: X11Backend
+) -> None:
+    from app.outputs import wedge_settings
+    from app.settings import KeyboardSettings
+
+    _, other = windows
+    _focus(xvfb, other)  # e.g. a chat window, a browser's address bar
+
+    outcome = KeyboardWedge(backend, wedge_settings(KeyboardSettings())).deliver(
+        "0123456789", DIGITS)
+
+    assert outcome.status is WedgeStatus.WRONG_WINDOW
+    assert other.wait_lines(0) == []

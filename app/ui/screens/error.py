@@ -66,6 +66,10 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.service_id_taken.message"),
     ),
     ErrorKind.LINK_MISMATCH: (N_("error.link_mismatch.title"), N_("error.link_mismatch.message")),
+    ErrorKind.VIRTUAL_READER_REFUSED: (
+        N_("error.virtual_reader_refused.title"),
+        N_("error.virtual_reader_refused.message"),
+    ),
 }
 
 

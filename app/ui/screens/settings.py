@@ -313,7 +313,9 @@ class SettingsScreen(Screen):
         mapping = settings_to_mapping(current)
         form = self.form_values()
         mapping["delivery"] = form["delivery"]
-        mapping["keyboard"] = form["keyboard"]
+        # target_any_window is not on this screen: keep it
+        kept = {"target_any_window": True} if current.keyboard.target_any_window else {}
+        mapping["keyboard"] = {**kept, **form["keyboard"]}
         # the label model is not on this screen: keep it
         mapping["label"] = {"model": current.label.model, **form["label"]}
         return settings_from_mapping(mapping, source=SETTINGS_FILE)

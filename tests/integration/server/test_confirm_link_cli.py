@@ -38,7 +38,8 @@ class Reader:
         self.card = card
 
     @contextmanager
-    def open(self, reader: str | None = None) -> Iterator[Transport]:
+    def open(self, reader: str | None = None, *, allow_virtual: bool = False
+             ) -> Iterator[Transport]:
         self.card.power_on()
         try:
             yield self
@@ -88,7 +89,7 @@ class Desk:
         store = TerminalKeyStore("file", self.home)
         base_url = self.library.server.base_url
         with PlatformClient(base_url, self.terminal_id, store.load(self.terminal_id)) as client:
-            return CardTapper(client, READER).authenticate(PIN, allow_last_try=False).service_id
+            return CardTapper(client, READER, allow_virtual_reader=True).authenticate(PIN, allow_last_try=False).service_id
 
 
 @pytest.fixture
@@ -111,6 +112,8 @@ def desk(served_library: ServedLibrary, tmp_path: Path, monkeypatch: pytest.Monk
         server_url=library.server.base_url,
         terminal_id=terminal_id,
         secrets_backend="file",
+        demo_mode=True,
+        allow_virtual_reader=True,
         service=info.service,
     )
     save_settings(home, settings)

@@ -69,7 +69,8 @@ class SlowReader:
         self.apdus = 0
 
     @contextmanager
-    def open(self, reader: str | None = None) -> Iterator[Transport]:
+    def open(self, reader: str | None = None, *, allow_virtual: bool = False
+             ) -> Iterator[Transport]:
         self.card.power_on()
         try:
             yield self
@@ -126,7 +127,8 @@ def slow_reader(monkeypatch: pytest.MonkeyPatch, holder: Holder) -> SlowReader:
 
 def home_with(tmp_path: Path, card_timeout_s: float) -> Path:
     home = tmp_path / "counter"
-    settings = Settings(terminal_id="term-1", secrets_backend="file", service=SERVICE,
+    settings = Settings(terminal_id="term-1", secrets_backend="file", demo_mode=True,
+                        service=SERVICE,
                         card_timeout_s=card_timeout_s)
     save_settings(home, settings)
     TerminalKeyStore("file", home).store("term-1", Ed25519PrivateKey.generate())

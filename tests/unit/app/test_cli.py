@@ -174,7 +174,8 @@ class Fakes:
 
 
 def enrolled_home(tmp_path: Path, **changes: Any) -> Path:
-    settings = Settings(terminal_id="term-1", secrets_backend="file", service=SERVICE)
+    settings = Settings(terminal_id="term-1", secrets_backend="file", demo_mode=True,
+                        service=SERVICE)
     for key, value in changes.items():
         setattr(settings, key, value)
     save_settings(tmp_path, settings)
@@ -325,7 +326,7 @@ def test_error_lines_are_bilingual() -> None:
 
 
 def test_enroll_stores_key_settings_and_service(tmp_path: Path) -> None:
-    save_settings(tmp_path, Settings(secrets_backend="file", language="en"))
+    save_settings(tmp_path, Settings(secrets_backend="file", demo_mode=True, language="en"))
     result = run(tmp_path, Fakes(), "enroll", "--server", "https://mykey.example.jp/",
                  "--code", "ABCD-1234")
     assert result.exit_code == 0, result.output
@@ -341,7 +342,7 @@ def test_enroll_stores_key_settings_and_service(tmp_path: Path) -> None:
 
 def test_enroll_again_forgets_the_old_key(tmp_path: Path) -> None:
     home = enrolled_home(tmp_path)
-    assert run(home, Fakes(), "enroll", "--server", "http://x", "--code", "ABCD").exit_code == 0
+    assert run(home, Fakes(), "enroll", "--server", "https://x", "--code", "ABCD").exit_code == 0
     from app.secrets import TerminalKeyMissing
 
     with pytest.raises(TerminalKeyMissing):
@@ -350,7 +351,7 @@ def test_enroll_again_forgets_the_old_key(tmp_path: Path) -> None:
 
 def test_enroll_failure(tmp_path: Path) -> None:
     fakes = Fakes(enroll_error=TapError(ErrorKind.PLATFORM_UNREACHABLE, "refused"))
-    result = run(tmp_path, fakes, "enroll", "--server", "http://x", "--code", "ABCD")
+    result = run(tmp_path, fakes, "enroll", "--server", "https://x", "--code", "ABCD")
     assert result.exit_code == EXIT_STATUS[ErrorKind.PLATFORM_UNREACHABLE]
     assert load_settings(tmp_path).terminal_id is None
 
@@ -366,7 +367,7 @@ def test_enroll_checks_the_keyring_before_spending_the_code(
     fakes = Fakes(enroll_error=TapError(ErrorKind.PLATFORM_ERROR, "must not be called"))
     backends = fakes.backends()
     backends.key_store = lambda settings, home: TerminalKeyStore(settings.secrets_backend, home)
-    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "enroll", "--server", "http://x",
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "enroll", "--server", "https://x",
                                       "--code", "ABCD"], obj=backends)
     assert result.exit_code == 1
     assert "No OS keyring service is running" in result.stderr

@@ -55,7 +55,7 @@ def deps(*, skew_s: float = 0.0, readers: list[str] | None = None,
 
 
 def enrolled(home: Path, **changes: object) -> Path:
-    settings = Settings(terminal_id="t1", secrets_backend="file", service=SERVICE)
+    settings = Settings(terminal_id="t1", secrets_backend="file", demo_mode=True, service=SERVICE)
     for k, v in changes.items():
         setattr(settings, k, v)
     save_settings(home, settings)
@@ -120,7 +120,7 @@ def test_not_enrolled(tmp_path: Path) -> None:
 
 
 def test_key_missing_from_the_keyring(tmp_path: Path) -> None:
-    save_settings(tmp_path, Settings(terminal_id="gone", secrets_backend="file"))
+    save_settings(tmp_path, Settings(terminal_id="gone", secrets_backend="file", demo_mode=True))
     named = by_name(run_checks(tmp_path, deps()))
     assert named["enrollment"].status is Status.FAIL
 

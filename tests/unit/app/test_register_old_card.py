@@ -50,7 +50,8 @@ class SwappingReader:
         self.card = new
 
     @contextmanager
-    def open(self, reader: str | None = None) -> Iterator[Transport]:
+    def open(self, reader: str | None = None, *, allow_virtual: bool = False
+             ) -> Iterator[Transport]:
         self.card = self.cards.pop(0) if self.cards else self.card
         self.card.power_on()
         try:
@@ -111,7 +112,8 @@ def cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, bytes
 
 def register(tmp_path: Path, platform: RecordingPlatform) -> Result:
     home = tmp_path / "counter"
-    save_settings(home, Settings(terminal_id="term-1", secrets_backend="file", service=SERVICE))
+    save_settings(home, Settings(terminal_id="term-1", secrets_backend="file", demo_mode=True,
+                                         service=SERVICE))
     TerminalKeyStore("file", home).store("term-1", Ed25519PrivateKey.generate())
 
     def unused(*args: object, **kwargs: object) -> Any:

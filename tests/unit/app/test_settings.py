@@ -66,6 +66,7 @@ platform_timeout_s = 3
 delivery = ["barcode"]
 fullscreen = false
 secrets_backend = "file"
+demo_mode = true
 terminal_id = "term-1"
 """)
     s = load_settings(tmp_path)
@@ -125,6 +126,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         delivery=["barcode", "show"],
         fullscreen=False,
         secrets_backend="file",
+        demo_mode=True,
         terminal_id="abc",
         service=SERVICE,
     )

@@ -79,7 +79,7 @@ def test_six_to_twelve_ascii_digits(pin: str, ok: bool) -> None:
 
 
 def home_with_file_keyring(tmp_path: Path) -> Path:
-    save_settings(tmp_path, Settings(secrets_backend="file"))
+    save_settings(tmp_path, Settings(secrets_backend="file", demo_mode=True))
     return tmp_path
 
 

@@ -136,7 +136,7 @@ def test_is_a_tapper(holder: Holder) -> None:
 
 def test_probe_reads_the_counter_without_using_a_try(holder: Holder) -> None:
     tapper, reader, _ = tapper_for(holder)
-    assert tapper.probe() == CardStatus(tries_left=3)
+    assert tapper.probe() == CardStatus(tries_left=3, reader="Reader 0")
     assert holder.tries_left == 3
     assert reader.readers == ["Reader 0"]
     assert all(not (a[1] == 0x20 and len(a) > 4) for a in reader.apdus)  # no PIN sent
@@ -239,7 +239,8 @@ def test_malformed_pin_never_reaches_the_card_or_network(holder: Holder, pin: st
 
 def test_errors_opening_the_card(monkeypatch: pytest.MonkeyPatch, holder: Holder) -> None:
     @contextmanager
-    def no_reader(reader: str | None = None) -> Iterator[Transport]:
+    def no_reader(reader: str | None = None, *, allow_virtual: bool = False
+                  ) -> Iterator[Transport]:
         raise NoReader("pcscd is not running")
         yield  # pragma: no cover
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.keyboard.base import SpecialKey, WedgeSettings, format_affix, parse_affix
+from drivers.keyboard.base import (
+    DEFAULT_TARGET_WINDOW,
+    SpecialKey,
+    WedgeSettings,
+    format_affix,
+    parse_affix,
+)
 
 E, T = SpecialKey.ENTER, SpecialKey.TAB
 
@@ -42,7 +48,8 @@ def test_format_round_trips(affix: tuple[SpecialKey, ...]) -> None:
 
 def test_settings_defaults_and_validation() -> None:
     s = WedgeSettings()
-    assert s.prefix == () and s.suffix == (E,) and s.target_window_pattern is None
+    assert s.prefix == () and s.suffix == (E,) and s.target_window_pattern == DEFAULT_TARGET_WINDOW
+    assert s.any_window is False
     with pytest.raises(ValueError, match="per-key delay"):
         WedgeSettings(per_key_delay_s=-0.1)
     with pytest.raises(ValueError, match="target window pattern"):

@@ -14,7 +14,7 @@ BROWSER = WindowInfo("News - Chromium", "chromium.Chromium", 77)
 
 def test_types_prefix_number_suffix_with_delay() -> None:
     backend = FakeBackend()
-    settings = WedgeSettings(prefix=(T,), suffix=(T, E), per_key_delay_s=0.02)
+    settings = WedgeSettings(prefix=(T,), suffix=(T, E), per_key_delay_s=0.02, any_window=True)
     outcome = KeyboardWedge(backend, settings).deliver("0123456789", DIGITS)
     assert outcome.typed and outcome.status is WedgeStatus.TYPED
     assert backend.events == [T, "0123456789", T, E]
@@ -23,7 +23,7 @@ def test_types_prefix_number_suffix_with_delay() -> None:
 
 def test_no_suffix() -> None:
     backend = FakeBackend()
-    KeyboardWedge(backend, WedgeSettings(suffix=())).deliver("0123456789", DIGITS)
+    KeyboardWedge(backend, WedgeSettings(suffix=(), any_window=True)).deliver("0123456789", DIGITS)
     assert backend.events == ["0123456789"]
 
 
@@ -61,9 +61,16 @@ def test_unknown_focus_with_a_target_types_nothing() -> None:
     assert backend.events == []
 
 
-def test_without_target_the_focus_is_not_consulted() -> None:
+def test_any_window_does_not_consult_the_focus() -> None:
     backend = FakeBackend(window=None)
-    assert KeyboardWedge(backend, WedgeSettings()).deliver("0123456789", DIGITS).typed
+    settings = WedgeSettings(any_window=True)
+    assert KeyboardWedge(backend, settings).deliver("0123456789", DIGITS).typed
+
+
+def test_without_a_pattern_the_default_one_is_used() -> None:
+    backend = FakeBackend(window=None)
+    outcome = KeyboardWedge(backend, WedgeSettings()).deliver("0123456789", DIGITS)
+    assert outcome.status is WedgeStatus.NO_WINDOW and backend.events == []
 
 
 def test_unavailable_backend_becomes_an_outcome() -> None:
@@ -71,7 +78,7 @@ def test_unavailable_backend_becomes_an_outcome() -> None:
         def type_text(self, text: str, *, per_key_delay_s: float = 0.0) -> None:
             raise KeyboardUnavailable("no X display")
 
-    outcome = KeyboardWedge(Broken(), WedgeSettings()).deliver("0123456789", DIGITS)
+    outcome = KeyboardWedge(Broken(), WedgeSettings(any_window=True)).deliver("0123456789", DIGITS)
     assert outcome.status is WedgeStatus.UNAVAILABLE and outcome.message == "no X display"
 
 

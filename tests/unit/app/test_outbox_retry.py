@@ -1,0 +1,184 @@
+"""The outbox in a public place: only the platform's business refusals are final.
+
+401 (a key or clock problem the staff can fix), 429, 5xx and network failures keep the
+entry; it is sent again (same id) on a schedule with back-off while the counter runs, and
+after ``points.outbox_max_attempts`` tries it goes to the dead-letter list staff see.
+Nothing is lost. Against a real HTTP server on loopback and the real signed client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.client import PlatformClient
+from app.points.outbox import EntryState, Operation, Outbox, Outcome, make_entry, send
+from server.api.schemas import PaymentRequest
+
+NOW = dt.datetime(2026, 4, 1, 10, 0, tzinfo=dt.UTC)
+LATER = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)  # every back-off has passed
+
+
+class ScriptedPlatform:
+    """A loopback HTTP server: each POST /v1/payments gets the next scripted answer
+    (status, JSON body); the last one repeats. Records the transfer ids it received."""
+
+    def __init__(self, answers: list[tuple[int, object]]) -> None:
+        self.answers = answers
+        self.received: list[str] = []
+        platform = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length))
+                platform.received.append(body["id"])
+                status, answer = platform.next_answer(body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def next_answer(self, body: dict[str, object]) -> tuple[int, object]:
+        status, answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if answer == "payment":
+            answer = {"id": body["id"], "status": "held", "amount": body["amount"],
+                      "municipality_code": body["municipality_code"], "shop_code": "S1",
+                      "created_at": NOW.isoformat()}
+        return status, answer
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    box = Outbox.in_home(tmp_path)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def platform() -> Iterator[ScriptedPlatform]:
+    p = ScriptedPlatform([(200, "payment")])
+    yield p
+    p.close()
+
+
+def client_of(platform: ScriptedPlatform) -> PlatformClient:
+    return PlatformClient(platform.base_url, "term-1", Ed25519PrivateKey.generate(), 5.0)
+
+
+def payment() -> PaymentRequest:
+    return PaymentRequest(id=str(uuid.uuid4()), session_id="s", municipality_code="14130",
+                          amount=500)
+
+
+def error(code: str) -> dict[str, str]:
+    return {"error": code, "message": code}
+
+
+UNAVAILABLE = (503, {"detail": "Service Unavailable"})  # a gateway's page, no ErrorBody
+
+
+@pytest.mark.xfail(strict=True, reason="attack: today a 503 is retried only at start-up")
+def test_a_503_during_a_payment_is_sent_again_while_the_counter_runs(
+    outbox: Outbox, platform: ScriptedPlatform
+) -> None:
+    from app.points.retry import RetryPolicy, retry_due
+
+    platform.answers = [UNAVAILABLE, (200, "payment")]
+    client = client_of(platform)
+    entry = make_entry(Operation.PAYMENT, payment())
+
+    assert send(outbox, client, entry).outcome is Outcome.UNREACHABLE
+    results = retry_due(outbox, client, RetryPolicy(first_s=30, max_s=600, max_attempts=5),
+                        now=LATER)
+
+    assert [r.outcome for r in results] == [Outcome.ANSWERED]
+    record = outbox.get(entry.id)
+    assert record is not None and record.state is EntryState.DONE
+    assert platform.received == [entry.id, entry.id]  # the same id: one transfer
+
+
+@pytest.mark.xfail(strict=True, reason="attack: today 401 and 429 are final and the entry dropped")
+@pytest.mark.parametrize("answer", [(401, error("terminal_signature_invalid")),
+                                    (429, error("rate_limited"))])
+def test_401_and_429_keep_the_entry_pending(
+    outbox: Outbox, platform: ScriptedPlatform, answer: tuple[int, object]
+) -> None:
+    keeps_the_entry_pending(outbox, platform, answer)
+
+
+@pytest.mark.parametrize("answer", [(500, error("internal")), UNAVAILABLE])
+def test_5xx_keeps_the_entry_pending(
+    outbox: Outbox, platform: ScriptedPlatform, answer: tuple[int, object]
+) -> None:
+    keeps_the_entry_pending(outbox, platform, answer)
+
+
+def keeps_the_entry_pending(
+    outbox: Outbox, platform: ScriptedPlatform, answer: tuple[int, object]
+) -> None:
+    platform.answers = [answer]
+    entry = make_entry(Operation.PAYMENT, payment())
+
+    assert send(outbox, client_of(platform), entry).outcome is Outcome.UNREACHABLE
+
+    record = outbox.get(entry.id)
+    assert record is not None and record.state is EntryState.PENDING and record.attempts == 1
+    assert outbox.pending() == [record.entry]
+
+
+def test_a_business_refusal_is_final(outbox: Outbox, platform: ScriptedPlatform) -> None:
+    platform.answers = [(409, error("insufficient_points"))]
+    entry = make_entry(Operation.PAYMENT, payment())
+
+    sent = send(outbox, client_of(platform), entry)
+
+    assert sent.outcome is Outcome.REFUSED and sent.code == "insufficient_points"
+    assert outbox.pending() == []
+
+
+@pytest.mark.xfail(strict=True, reason="attack: today an entry that never gets through waits "
+                   "for a restart and no one sees it")
+def test_after_n_tries_the_entry_goes_to_the_dead_letter_list(
+    outbox: Outbox, platform: ScriptedPlatform
+) -> None:
+    from app.points.retry import RetryPolicy, retry_due
+
+    platform.answers = [UNAVAILABLE]
+    client = client_of(platform)
+    entry = make_entry(Operation.PAYMENT, payment())
+    policy = RetryPolicy(first_s=30, max_s=600, max_attempts=3)
+    send(outbox, client, entry)  # try 1
+
+    retry_due(outbox, client, policy, now=LATER)  # try 2
+    retry_due(outbox, client, policy, now=LATER)  # try 3: the last
+    retry_due(outbox, client, policy, now=LATER + dt.timedelta(days=1))  # no try 4
+
+    assert platform.received == [entry.id] * 3
+    assert outbox.pending() == []
+    dead = outbox.dead()
+    assert [r.entry for r in dead] == [outbox.get(entry.id).entry]  # type: ignore[union-attr]
+    assert dead[0].attempts == 3 and dead[0].entry.request == entry.request  # nothing lost
