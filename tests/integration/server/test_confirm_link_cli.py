@@ -89,7 +89,8 @@ class Desk:
         store = TerminalKeyStore("file", self.home)
         base_url = self.library.server.base_url
         with PlatformClient(base_url, self.terminal_id, store.load(self.terminal_id)) as client:
-            return CardTapper(client, READER, allow_virtual_reader=True).authenticate(PIN, allow_last_try=False).service_id
+            tapper = CardTapper(client, READER, allow_virtual_reader=True)
+            return tapper.authenticate(PIN, allow_last_try=False).service_id
 
 
 @pytest.fixture
