@@ -21,9 +21,9 @@ from app.i18n import N_, Catalogue
 
 #: exit status of every command (the kiosk included) when counter.toml sets file secrets
 #: outside demo mode
-FILE_SECRETS_STATUS = 50
+FILE_SECRETS_STATUS = 52
 #: exit status when the platform URL is plain http to a host other than this machine
-PLAIN_HTTP_STATUS = 51
+PLAIN_HTTP_STATUS = 53
 
 LOOPBACK_NAMES = ("localhost", "localhost.")
 
