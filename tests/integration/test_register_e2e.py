@@ -1,7 +1,8 @@
 """MyKey ID registration bound to the card, every part real: `mykey-counter register` →
 pcscd → vpcd → our virtual card → the platform (subprocess) issues a one-time ticket →
-the registration page in real Chromium → My Page links a library number → the counter's
-`lookup` with the same card finds it.  The ticket works once."""
+the registration page in real Chromium → My Page links a library number with the linking
+code the library handed out (a link without one stays pending) → the counter's `lookup`
+with the same card finds it.  The ticket works once."""
 
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ def test_register_with_the_card_then_link_then_look_up(
     assert url.startswith(f"{desk.platform.base_url}/portal/register?ticket="), done.stdout
     assert "1234" not in done.stdout + done.stderr  # the PIN is never echoed
 
+    code = desk.platform.run_cli(
+        "service", "link-code", "--service", SERVICE, "--service-id", LIBRARY_NUMBER
+    ).strip().splitlines()[-1]  # the library's one-time code for the number it checked
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
@@ -72,6 +77,7 @@ def test_register_with_the_card_then_link_then_look_up(
             page.wait_for_selector("#link-form")
             page.select_option("#service", SERVICE)
             page.fill("#service_id", LIBRARY_NUMBER)
+            page.fill("#code", code)
             page.click("#link")
             page.wait_for_selector("#done")
         finally:
