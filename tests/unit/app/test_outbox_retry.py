@@ -101,7 +101,6 @@ def error(code: str) -> dict[str, str]:
 UNAVAILABLE = (503, {"detail": "Service Unavailable"})  # a gateway's page, no ErrorBody
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today a 503 is retried only at start-up")
 def test_a_503_during_a_payment_is_sent_again_while_the_counter_runs(
     outbox: Outbox, platform: ScriptedPlatform
 ) -> None:
@@ -121,7 +120,6 @@ def test_a_503_during_a_payment_is_sent_again_while_the_counter_runs(
     assert platform.received == [entry.id, entry.id]  # the same id: one transfer
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today 401 and 429 are final and the entry dropped")
 @pytest.mark.parametrize("answer", [(401, error("terminal_signature_invalid")),
                                     (429, error("rate_limited"))])
 def test_401_and_429_keep_the_entry_pending(
@@ -160,8 +158,6 @@ def test_a_business_refusal_is_final(outbox: Outbox, platform: ScriptedPlatform)
     assert outbox.pending() == []
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today an entry that never gets through waits "
-                   "for a restart and no one sees it")
 def test_after_n_tries_the_entry_goes_to_the_dead_letter_list(
     outbox: Outbox, platform: ScriptedPlatform
 ) -> None:
@@ -182,3 +178,91 @@ def test_after_n_tries_the_entry_goes_to_the_dead_letter_list(
     dead = outbox.dead()
     assert [r.entry for r in dead] == [outbox.get(entry.id).entry]  # type: ignore[union-attr]
     assert dead[0].attempts == 3 and dead[0].entry.request == entry.request  # nothing lost
+
+
+def test_the_back_off_doubles_up_to_its_cap() -> None:
+    from app.points.retry import RetryPolicy
+
+    policy = RetryPolicy(first_s=30, max_s=100, max_attempts=5)
+
+    assert [policy.delay_s(n) for n in range(5)] == [0.0, 30.0, 60.0, 100.0, 100.0]
+
+
+def test_the_next_try_is_kept_on_disk_across_a_restart(
+    tmp_path: Path, platform: ScriptedPlatform
+) -> None:
+    from app.points.retry import RetryPolicy, due, next_try, retry_due
+
+    platform.answers = [UNAVAILABLE]
+    client = client_of(platform)
+    policy = RetryPolicy(first_s=30, max_s=600, max_attempts=5)
+    box = Outbox.in_home(tmp_path)
+    entry = make_entry(Operation.PAYMENT, payment())
+    send(box, client, entry)  # try 1
+    retry_due(box, client, policy, now=LATER)  # try 2: the next one 60 s after it
+    record = box.get(entry.id)
+    assert record is not None and record.attempts == 2 and record.updated_at is not None
+    assert record.next_try_at == record.updated_at + dt.timedelta(seconds=60)
+    box.close()
+
+    reopened = Outbox.in_home(tmp_path)  # the counter restarts
+    try:
+        again = reopened.get(entry.id)
+        assert again is not None and again.next_try_at == record.next_try_at
+        assert next_try(again, policy) == record.next_try_at
+        assert due(reopened, policy, record.updated_at + dt.timedelta(seconds=59)) == []
+        assert retry_due(reopened, client, policy, now=record.updated_at) == []
+        assert platform.received == [entry.id] * 2  # not sent before its time
+        assert [r.entry.id for r in due(reopened, policy, record.next_try_at)] == [entry.id]
+    finally:
+        reopened.close()
+
+
+def test_a_dead_entry_can_be_sent_again_by_the_staff(
+    outbox: Outbox, platform: ScriptedPlatform
+) -> None:
+    from app.points.retry import RetryPolicy, retry_due
+
+    platform.answers = [UNAVAILABLE]
+    client = client_of(platform)
+    policy = RetryPolicy(first_s=30, max_s=600, max_attempts=2)
+    entry = make_entry(Operation.PAYMENT, payment())
+    send(outbox, client, entry)  # try 1
+    retry_due(outbox, client, policy, now=LATER)  # try 2: the last
+    assert [r.entry.id for r in outbox.dead()] == [entry.id]
+    assert outbox.revive("no-such-id") is False
+
+    assert outbox.revive(entry.id) is True
+    platform.answers = [(200, "payment")]
+    results = retry_due(outbox, client, policy, now=LATER)
+
+    assert [r.outcome for r in results] == [Outcome.ANSWERED]
+    assert outbox.dead() == [] and outbox.pending() == []
+    record = outbox.get(entry.id)
+    assert record is not None and record.state is EntryState.DONE
+
+
+def test_an_outbox_file_from_before_the_schedule_gets_its_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "outbox.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, operation TEXT NOT NULL,"
+                " endpoint TEXT NOT NULL, target TEXT, request TEXT NOT NULL,"
+                " created_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',"
+                " status INTEGER, answer TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+                " last_error TEXT, updated_at TEXT)")
+    entry = make_entry(Operation.PAYMENT, payment(), now=NOW)
+    old.execute("INSERT INTO outbox (id, operation, endpoint, request, created_at)"
+                " VALUES (?, ?, ?, ?, ?)", (entry.id, entry.operation.value, entry.endpoint,
+                                            entry.request, entry.created_at.isoformat()))
+    old.commit()
+    old.close()
+
+    box = Outbox(path)
+    try:
+        assert box.pending() == [entry]  # nothing lost
+        record = box.get(entry.id)
+        assert record is not None and record.next_try_at is None
+    finally:
+        box.close()
