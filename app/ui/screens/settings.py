@@ -42,6 +42,7 @@ from app.settings import (
 )
 from app.ui.background import Tally
 from app.ui.screens.base import Screen, button, label
+from app.ui.screens.outbox_dead import DeadLetterBox, DeadLetters
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -135,6 +136,7 @@ class SettingsScreen(Screen):
         back: Callable[[], None],
         background: BackgroundRunner,
         queues: Callable[[], list[str]] = available_queues,
+        outbox: DeadLetters | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(texts, parent)
@@ -170,6 +172,9 @@ class SettingsScreen(Screen):
         columns.addWidget(self._build_keyboard(), 1, Qt.AlignmentFlag.AlignTop)
         columns.addWidget(self._build_label(), 1, Qt.AlignmentFlag.AlignTop)
         rows.addLayout(columns)
+        #: the outbox's dead-letter list (hidden without the points modes)
+        self.dead_letters = DeadLetterBox(texts, outbox, background)
+        rows.addWidget(self.dead_letters)
         rows.addStretch(1)
         scroll.setWidget(body)
         root.addWidget(scroll, 1)
@@ -253,6 +258,7 @@ class SettingsScreen(Screen):
         """Fill the form from ``counter.toml``; False (and a message) if it is unreadable."""
         self._countdown.stop()
         self.set_message("")
+        self.dead_letters.refresh()
         try:
             settings = load_settings(self.home, service_cache=False)
         except SettingsError as e:
@@ -352,7 +358,8 @@ class SettingsScreen(Screen):
     @property
     def pending(self) -> int:
         """Tests still running (typing, printing) or counting down."""
-        return (1 if self._countdown.isActive() else 0) + self._tests.count
+        return ((1 if self._countdown.isActive() else 0) + self._tests.count
+                + self.dead_letters.pending)
 
     def test_keyboard_clicked(self) -> None:
         """Type a test number through the form's wedge after a countdown."""
