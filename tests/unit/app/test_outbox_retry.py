@@ -266,3 +266,61 @@ def test_an_outbox_file_from_before_the_schedule_gets_its_column(tmp_path: Path)
         assert record is not None and record.next_try_at is None
     finally:
         box.close()
+
+
+def test_outbox_max_tries_is_read_from_counter_toml_and_reaches_the_kiosk(
+    tmp_path: Path,
+) -> None:
+    import tomllib
+
+    from app.cli.backends import KioskBackends
+    from app.cli.kiosk import _points_services
+    from app.settings import SETTINGS_FILE, SettingsError, load_settings, settings_from_mapping
+
+    def unused(*args: object, **kwargs: object) -> object:
+        raise AssertionError("not called")
+
+    (tmp_path / SETTINGS_FILE).write_text(
+        'secrets_backend = "file"\ndemo_mode = true\n[points]\noutbox_max_tries = 3\n',
+        encoding="utf-8")
+    settings = load_settings(tmp_path)
+    kiosk = KioskBackends(make_tapper=unused, make_client=unused,  # type: ignore[arg-type]
+                          monitor_factory=unused, run_kiosk=unused)  # type: ignore[arg-type]
+    services = _points_services(kiosk, tmp_path, settings)
+
+    assert services is not None and services.retry_policy().max_attempts == 3
+    assert settings_from_mapping({}).points.outbox_max_tries == 10  # the default
+    for bad in (0, -1, True, "3", 2.5):
+        with pytest.raises(SettingsError, match=r"points\.outbox_max_tries"):
+            settings_from_mapping({"points": {"outbox_max_tries": bad}})
+    example = Path(__file__).resolve().parents[3] / "resources" / "counter.example.toml"
+    example_points = tomllib.loads(example.read_text(encoding="utf-8"))["points"]
+    assert example_points["outbox_max_tries"] == 10
+
+
+def test_the_start_up_replay_keeps_the_schedule_and_the_dead_letters(
+    tmp_path: Path, platform: ScriptedPlatform
+) -> None:
+    from app.points.services import PointsServices
+
+    platform.answers = [UNAVAILABLE]
+    client = client_of(platform)
+    services = PointsServices(make_client=lambda: client, home=tmp_path,  # type: ignore[arg-type,return-value]
+                              outbox_max_tries=3)
+    first, second = (make_entry(Operation.PAYMENT, payment()) for _ in range(2))
+    try:
+        send(services.outbox(), client, first)  # try 1
+        services.outbox().record(second)  # written, never sent (a crash)
+
+        replayed = services.start_up().replayed  # try 2 of the first; stops there
+
+        assert [r.entry_id for r in replayed] == [first.id]
+        record = services.outbox().get(first.id)
+        assert record is not None and record.attempts == 2 and record.updated_at is not None
+        assert record.next_try_at == record.updated_at + dt.timedelta(seconds=60)
+
+        services.start_up()  # try 3, the last: the dead-letter list, nothing lost
+        assert [r.entry.id for r in services.dead_letters()] == [first.id]
+        assert services.outbox().pending() == [second]
+    finally:
+        services.close()
