@@ -19,15 +19,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from app.points.outbox import (
-    EntryState,
-    Outbox,
-    OutboxRecord,
-    Outcome,
-    PointsApi,
-    Sent,
-    send,
-)
+from app.points.outbox import EntryState, Outbox, OutboxRecord, PointsApi
+from app.points.sending import Outcome, Sent, send
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,9 @@ from app.settings import LabelSettings
 if TYPE_CHECKING:
     from app.card_work import CardAccess, OpenCard
     from app.points.flows import PointsTimeouts
-    from app.points.outbox import Outbox, OutboxRecord, Sent
+    from app.points.outbox import Outbox, OutboxRecord
     from app.points.retry import RetryPolicy
+    from app.points.sending import Sent
     from drivers.printers import LabelPrinter
     from server.api.schemas import (
         ApprovalRequest,
@@ -232,7 +233,7 @@ class PointsServices:
 
     def start_up(self) -> StartUp:
         """After the first paint, off the GUI thread: the scope, then the outbox replay."""
-        from app.points.outbox import replay_pending
+        from app.points.sending import replay_pending
 
         if not self.enabled:
             return StartUp(scope=None)
@@ -253,8 +254,8 @@ class PointsServices:
         """The replay stopped at an unreachable entry: its next try, or the dead letters."""
         import datetime as dt
 
-        from app.points.outbox import Outcome
         from app.points.retry import after_failure
+        from app.points.sending import Outcome
 
         if replayed and replayed[-1].outcome is Outcome.UNREACHABLE:
             after_failure(self.outbox(), replayed[-1].entry_id, self.retry_policy(),

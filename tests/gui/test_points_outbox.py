@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 
-from app.points.outbox import EntryState, Operation, Outcome, make_entry, send
+from app.points.outbox import EntryState, Operation, make_entry
+from app.points.sending import Outcome, send
 from server.api.schemas import ResolveRequest
 from tests.gui.points_world import SHOP, WAIT_MS, MakeCounter, PointsCounter, PointsPlatform
 

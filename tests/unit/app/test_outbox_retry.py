@@ -20,7 +20,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.client import PlatformClient
-from app.points.outbox import EntryState, Operation, Outbox, Outcome, make_entry, send
+from app.points.outbox import EntryState, Operation, Outbox, make_entry
+from app.points.sending import Outcome, send
 from server.api.schemas import PaymentRequest
 
 NOW = dt.datetime(2026, 4, 1, 10, 0, tzinfo=dt.UTC)
