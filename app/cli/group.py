@@ -13,13 +13,15 @@ from app.cli.enroll import enroll
 from app.cli.errors import usage
 from app.cli.label import label
 from app.cli.lookup import lookup
+from app.cli.outbox import outbox
 from app.cli.print_test_label import print_test_label
 from app.cli.register import register
 from app.cli.staff_pin import staff_pin
 from app.cli.state import CliState
 from app.settings import HOME_ENV, home_dir
 
-COMMANDS = (barcode, doctor, enroll, label, lookup, print_test_label, register, staff_pin)
+COMMANDS = (barcode, doctor, enroll, label, lookup, outbox, print_test_label, register,
+            staff_pin)
 
 
 @click.group(invoke_without_command=True, commands=COMMANDS)
