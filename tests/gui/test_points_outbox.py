@@ -8,6 +8,7 @@ card needed: the entries are written through the kiosk's own outbox and signed c
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -102,3 +103,34 @@ def test_staff_see_the_dead_letters_and_send_one_again(
                             timeout=WAIT_MS)
     assert [s.rsplit(" ", 1)[1] for s in posts_seen(counter)] == ["refuse", "refuse", "ok"]
     staff.back_to_idle()
+
+
+def test_no_retry_pass_runs_while_a_points_operation_is_open(
+    points_platform: PointsPlatform, make_points_counter: MakeCounter
+) -> None:
+    from app.points.flows import Step
+    from app.points.mode import Mode
+    from app.points.retry import due
+    from app.ui.background import CARD_LANE
+
+    counter = shop_counter(points_platform, make_points_counter)
+    entry_id = unsent_post(counter)
+    counter.transport.down = False
+    services = counter.services
+    counter.qtbot.waitUntil(  # its back-off has passed: a pass would send it
+        lambda: due(services.outbox(), services.retry_policy(), dt.datetime.now(dt.UTC)) != [],
+        timeout=WAIT_MS)
+    background = counter.kiosk.controller.background
+    counter.choose(Mode.PAY)  # the patron's operation has the card lane
+    counter.wait_step(Step.WAIT_CARD)
+    lane_jobs = background.pending(CARD_LANE)
+
+    counter.modes.retry_tick()
+
+    assert background.pending(CARD_LANE) == lane_jobs  # no pass queued behind the patron
+    assert state_of(counter, entry_id) is EntryState.PENDING
+    counter.screens.card.cancel_button.click()
+    counter.wait_closed()
+    counter.modes.retry_tick()
+    counter.qtbot.waitUntil(lambda: state_of(counter, entry_id) is EntryState.DONE,
+                            timeout=WAIT_MS)
