@@ -383,9 +383,9 @@ def confirm_link(
 
 def send_entry(services: PointsServices, entry: OutboxEntry) -> Answered | Refused | Unreachable:
     """:class:`~app.points.flows.events.Send`: the entry written to the outbox, then sent
-    once (:func:`app.points.outbox.send`); a refusal keeps the platform's code."""
+    once (:func:`app.points.sending.send`); a refusal keeps the platform's code."""
     from app.points.flows.events import Answered, Refused, Unreachable
-    from app.points.outbox import Outcome, send
+    from app.points.sending import Outcome, send
 
     try:
         result = send(services.outbox(), services.client(), entry)

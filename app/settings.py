@@ -99,6 +99,8 @@ class PointsSettings:
     enabled: bool = True
     #: a "register a MyKey ID" button on the idle screen
     register: bool = False
+    #: tries of an outbox entry without an answer before its dead-letter list
+    outbox_max_tries: int = 10
 
 
 @dataclass
@@ -223,6 +225,12 @@ def _regex(value: Any) -> str:
     return text
 
 
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ValueError("must be a whole number from 1 to 1000")
+    return value
+
+
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -264,6 +272,7 @@ _LABEL_CHECKS: dict[str, Callable[[Any], Any]] = {
 _POINTS_CHECKS: dict[str, Callable[[Any], Any]] = {
     "enabled": _boolean,
     "register": _boolean,
+    "outbox_max_tries": _count,
 }
 #: the tables of counter.toml: name → (key checks, dataclass)
 _TABLES: dict[str, tuple[dict[str, Callable[[Any], Any]], type[Any]]] = {

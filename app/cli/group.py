@@ -14,6 +14,7 @@ from app.cli.enroll import enroll
 from app.cli.errors import usage
 from app.cli.label import label
 from app.cli.lookup import lookup
+from app.cli.outbox import outbox
 from app.cli.print_test_label import print_test_label
 from app.cli.register import register
 from app.cli.staff_pin import staff_pin
@@ -27,6 +28,7 @@ COMMANDS = (
     enroll,
     label,
     lookup,
+    outbox,
     print_test_label,
     register,
     staff_pin,

@@ -234,5 +234,6 @@ def _points_services(
         label=settings.label,
         enabled=settings.points.enabled,
         register=settings.points.register,
+        outbox_max_tries=settings.points.outbox_max_tries,
         make_printer=backends.make_printer,
     )

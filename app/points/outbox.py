@@ -3,12 +3,16 @@
 A request that creates or resolves a transfer (a payment, its post or void, a refund, a
 grant, a voucher, a redemption) carries an ``id`` the terminal chose. The outbox writes
 ``(id, endpoint, request JSON, created_at)`` to ``outbox.sqlite3`` in the counter home
-(WAL, ``synchronous=FULL``: every commit is on disk) *before* the request is sent, then:
+(WAL, ``synchronous=FULL``: every commit is on disk) *before* the request is sent
+(:func:`app.points.sending.send`), then:
 
-- a definite answer (2xx, or a 4xx error body) marks the entry done, with the answer;
-- a transport failure (refused, reset, timeout, a gateway's 502/503/504) or a 5xx keeps
-  it pending: the SAME request (same id) is sent again — by the screen's retry, and at
-  the next start-up by :func:`replay_pending`. The platform answers a repeated id with
+- a definite answer (2xx, or a business refusal: a 4xx error body, :func:`is_final`)
+  marks the entry done, with the answer;
+- a transport failure (refused, reset, timeout, a gateway's 502/503/504), a 5xx, a 401
+  or a 429 keeps it pending: the SAME request (same id) is sent again — by the screen's
+  retry, at the next start-up, and on a back-off schedule while the counter runs
+  (:mod:`app.points.retry`; after ``[points] outbox_max_tries`` tries the entry goes to
+  the dead-letter list the staff see, :meth:`Outbox.dead`). The platform answers a repeated id with
   its first result, so a network cut followed by a retry yields exactly one transfer.
 
 A voucher's secret code stays in its entry until the voucher is printed
@@ -22,31 +26,17 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from pydantic import BaseModel
 
-from app.client import PlatformRefusal
-from app.ports import TapError
-from server.api.schemas import (
-    API_PREFIX,
-    ApprovalRequest,
-    Grant,
-    GrantRequestBody,
-    Payment,
-    PaymentRequest,
-    RedeemRequest,
-    Redemption,
-    Refund,
-    RefundRequest,
-    ResolveRequest,
-    VoucherInfo,
-    VoucherRequest,
-)
+from app.points.specs import SPECS, Operation, PointsApi
+from server.api.schemas import API_PREFIX
+
+__all__ = ["SPECS", "EntryState", "Operation", "Outbox", "OutboxEntry", "OutboxRecord",
+           "PointsApi", "make_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -67,115 +57,19 @@ CREATE TABLE IF NOT EXISTS outbox (
     answer      TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
     last_error  TEXT,
-    updated_at  TEXT
+    updated_at  TEXT,
+    next_try_at TEXT
 )
 """
-
-
-class Operation(StrEnum):
-    """The requests that go through the outbox."""
-
-    PAYMENT = "payment"
-    PAYMENT_POST = "payment_post"
-    PAYMENT_VOID = "payment_void"
-    REFUND = "refund"
-    GRANT = "grant"
-    GRANT_DECISION = "grant_decision"
-    VOUCHER = "voucher"
-    REDEEM = "redeem"
+#: outbox files written before the retry schedule (``app.points.retry``) get its column
+_COLUMNS_ADDED = {"next_try_at": "ALTER TABLE outbox ADD COLUMN next_try_at TEXT"}
 
 
 class EntryState(StrEnum):
     PENDING = "pending"
     DONE = "done"
-
-
-class PointsApi(Protocol):
-    """The calls of :class:`app.client.PlatformClient` the outbox sends."""
-
-    def create_payment(self, request: PaymentRequest) -> Payment: ...
-
-    def post_payment(self, payment_id: str, request: ResolveRequest) -> Payment: ...
-
-    def void_payment(self, payment_id: str, request: ResolveRequest) -> Payment: ...
-
-    def refund_payment(self, payment_id: str, request: RefundRequest) -> Refund: ...
-
-    def create_grant(self, request: GrantRequestBody) -> Grant: ...
-
-    def decide_grant(self, grant_id: str, request: ApprovalRequest) -> Grant: ...
-
-    def issue_voucher(self, request: VoucherRequest) -> VoucherInfo: ...
-
-    def redeem_voucher(self, request: RedeemRequest) -> Redemption: ...
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """How one operation is sent: its path, request and answer models."""
-
-    path: str
-    request: type[BaseModel]
-    answer: type[BaseModel]
-    call: Callable[[PointsApi, str | None, BaseModel], BaseModel]
-
-
-def _target(target: str | None) -> str:
-    if not target:
-        raise ValueError("this operation needs a target id")
-    return target
-
-
-SPECS: dict[Operation, _Spec] = {
-    Operation.PAYMENT: _Spec(
-        "/payments",
-        PaymentRequest,
-        Payment,
-        lambda api, t, r: api.create_payment(PaymentRequest.model_validate(r)),
-    ),
-    Operation.PAYMENT_POST: _Spec(
-        "/payments/{target}/post",
-        ResolveRequest,
-        Payment,
-        lambda api, t, r: api.post_payment(_target(t), ResolveRequest.model_validate(r)),
-    ),
-    Operation.PAYMENT_VOID: _Spec(
-        "/payments/{target}/void",
-        ResolveRequest,
-        Payment,
-        lambda api, t, r: api.void_payment(_target(t), ResolveRequest.model_validate(r)),
-    ),
-    Operation.REFUND: _Spec(
-        "/payments/{target}/refunds",
-        RefundRequest,
-        Refund,
-        lambda api, t, r: api.refund_payment(_target(t), RefundRequest.model_validate(r)),
-    ),
-    Operation.GRANT: _Spec(
-        "/grants",
-        GrantRequestBody,
-        Grant,
-        lambda api, t, r: api.create_grant(GrantRequestBody.model_validate(r)),
-    ),
-    Operation.GRANT_DECISION: _Spec(
-        "/grants/{target}/decision",
-        ApprovalRequest,
-        Grant,
-        lambda api, t, r: api.decide_grant(_target(t), ApprovalRequest.model_validate(r)),
-    ),
-    Operation.VOUCHER: _Spec(
-        "/vouchers",
-        VoucherRequest,
-        VoucherInfo,
-        lambda api, t, r: api.issue_voucher(VoucherRequest.model_validate(r)),
-    ),
-    Operation.REDEEM: _Spec(
-        "/vouchers/redeem",
-        RedeemRequest,
-        Redemption,
-        lambda api, t, r: api.redeem_voucher(RedeemRequest.model_validate(r)),
-    ),
-}
+    #: the tries ran out: kept for the staff (the settings screen), never sent on its own
+    DEAD = "dead"
 
 
 @dataclass(frozen=True)
@@ -229,6 +123,10 @@ class OutboxRecord:
     answer: str | None
     attempts: int
     last_error: str | None
+    #: when the last try was made (None: never tried)
+    updated_at: dt.datetime | None = None
+    #: when :func:`app.points.retry.retry_due` sends it again (None: by the back-off)
+    next_try_at: dt.datetime | None = None
 
 
 class OutboxConflict(Exception):
@@ -246,6 +144,10 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        for column, alter in _COLUMNS_ADDED.items():
+            if column not in columns:
+                self._db.execute(alter)
 
     @classmethod
     def in_home(cls, home: Path) -> Outbox:
@@ -294,13 +196,42 @@ class Outbox:
             )
 
     def note_failure(self, entry_id: str, error: str) -> None:
-        """An attempt without a definite answer: the entry stays pending."""
+        """An attempt without a definite answer: the entry stays pending (or dead)."""
         with self._lock:
             self._db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ?"
-                " WHERE id = ?",
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ?,"
+                " next_try_at = NULL WHERE id = ?",
                 (error[:500], _now(), entry_id),
             )
+
+    def schedule(self, entry_id: str, next_try_at: dt.datetime) -> None:
+        """A pending entry's next try (kept on disk: a restart keeps the schedule)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET next_try_at = ? WHERE id = ? AND state = 'pending'",
+                (next_try_at.isoformat(), entry_id),
+            )
+
+    def bury(self, entry_id: str) -> None:
+        """The tries ran out: the entry goes to the dead-letter list (kept, not sent)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET state = 'dead', next_try_at = NULL"
+                " WHERE id = ? AND state = 'pending'",
+                (entry_id,),
+            )
+
+    def revive(self, entry_id: str, now: dt.datetime | None = None) -> bool:
+        """A dead entry is pending again (its tries counted afresh), due at ``now``;
+        False if ``entry_id`` is not dead."""
+        when = (now or dt.datetime.now(dt.UTC)).isoformat()
+        with self._lock:
+            changed = self._db.execute(
+                "UPDATE outbox SET state = 'pending', attempts = 0, next_try_at = ?"
+                " WHERE id = ? AND state = 'dead'",
+                (when, entry_id),
+            ).rowcount
+        return changed == 1
 
     def forget_secret(self, entry_id: str) -> None:
         """The voucher is printed: its code leaves the outbox (request and answer)."""
@@ -322,11 +253,20 @@ class Outbox:
 
     def pending(self) -> list[OutboxEntry]:
         """Entries without a definite answer, oldest first."""
+        return [record.entry for record in self.records(EntryState.PENDING)]
+
+    def dead(self) -> list[OutboxRecord]:
+        """The dead-letter list: entries whose tries ran out, oldest first."""
+        return self.records(EntryState.DEAD)
+
+    def records(self, state: EntryState) -> list[OutboxRecord]:
+        """The records in ``state``, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM outbox WHERE state = 'pending' ORDER BY created_at, rowid"
+                "SELECT * FROM outbox WHERE state = ? ORDER BY created_at, rowid",
+                (state.value,),
             ).fetchall()
-        return [_record(row).entry for row in rows]
+        return [_record(row) for row in rows]
 
     def _get(self, entry_id: str) -> OutboxRecord | None:
         row = self._db.execute("SELECT * FROM outbox WHERE id = ?", (entry_id,)).fetchone()
@@ -358,7 +298,8 @@ def _record(row: tuple[object, ...]) -> OutboxRecord:
         answer,
         attempts,
         last_error,
-        _updated,
+        updated,
+        next_try,
     ) = row
     entry = OutboxEntry(
         id=str(id_),
@@ -375,69 +316,6 @@ def _record(row: tuple[object, ...]) -> OutboxRecord:
         answer=None if answer is None else str(answer),
         attempts=int(str(attempts)),
         last_error=None if last_error is None else str(last_error),
+        updated_at=None if updated is None else dt.datetime.fromisoformat(str(updated)),
+        next_try_at=None if next_try is None else dt.datetime.fromisoformat(str(next_try)),
     )
-
-
-# --- sending ------------------------------------------------------------------------------
-
-
-class Outcome(StrEnum):
-    ANSWERED = "answered"  # 2xx: ``answer`` holds the result
-    REFUSED = "refused"  # a definite 4xx: ``code`` says why
-    UNREACHABLE = "unreachable"  # no definite answer: the entry stays pending
-
-
-@dataclass(frozen=True)
-class Sent:
-    """What one :func:`send` came to."""
-
-    entry_id: str
-    outcome: Outcome
-    answer: BaseModel | None = None
-    code: str | None = None
-    detail: str = ""
-
-
-def _stored(record: OutboxRecord) -> Sent:
-    """The result of an entry that already has its definite answer."""
-    entry, answer = record.entry, record.answer or "{}"
-    if record.status is not None and record.status < 300:
-        model = SPECS[entry.operation].answer.model_validate_json(answer)
-        return Sent(entry.id, Outcome.ANSWERED, answer=model)
-    data = json.loads(answer)
-    return Sent(entry.id, Outcome.REFUSED, code=data.get("error"), detail=data.get("message", ""))
-
-
-def send(outbox: Outbox, api: PointsApi, entry: OutboxEntry) -> Sent:
-    """Write ``entry`` to the outbox, then send it (once); an entry already answered is not
-    sent again: its stored answer is returned."""
-    record = outbox.record(entry)
-    if record.state is EntryState.DONE:
-        return _stored(record)
-    spec = SPECS[entry.operation]
-    try:
-        answer = spec.call(api, entry.target, record.entry.model())
-    except PlatformRefusal as e:
-        if e.status >= 500:
-            outbox.note_failure(entry.id, e.detail)
-            return Sent(entry.id, Outcome.UNREACHABLE, detail=e.detail)
-        outbox.mark_done(entry.id, e.status, json.dumps({"error": e.code, "message": e.message}))
-        return Sent(entry.id, Outcome.REFUSED, code=e.code, detail=e.message)
-    except TapError as e:  # refused, reset, timeout, a gateway: no definite answer
-        outbox.note_failure(entry.id, e.detail or e.kind.value)
-        return Sent(entry.id, Outcome.UNREACHABLE, detail=e.detail or e.kind.value)
-    outbox.mark_done(entry.id, 200, answer.model_dump_json())
-    return Sent(entry.id, Outcome.ANSWERED, answer=answer)
-
-
-def replay_pending(outbox: Outbox, api: PointsApi) -> list[Sent]:
-    """Send every pending entry again (same id, same request), oldest first; stop at the
-    first one still unreachable (the network is still away). What each came to."""
-    results: list[Sent] = []
-    for entry in outbox.pending():
-        result = send(outbox, api, entry)
-        results.append(result)
-        log.info("outbox replay of %s %s: %s", entry.operation, entry.id, result.outcome)
-        if result.outcome is Outcome.UNREACHABLE:
-            break
-    return results

@@ -22,7 +22,9 @@ from app.settings import LabelSettings
 if TYPE_CHECKING:
     from app.card_work import CardAccess, OpenCard
     from app.points.flows import PointsTimeouts
-    from app.points.outbox import Outbox, Sent
+    from app.points.outbox import Outbox, OutboxRecord
+    from app.points.retry import RetryPolicy
+    from app.points.sending import Sent
     from drivers.printers import LabelPrinter
     from server.api.schemas import (
         ApprovalRequest,
@@ -116,6 +118,11 @@ class PointsServices:
     make_printer: Callable[[LabelSettings], LabelPrinter] | None = None
     #: ``allow_virtual_reader``: a virtual reader (vpcd) may hold the card
     allow_virtual_reader: bool = False
+    #: ``[points] outbox_max_tries``: tries before an entry's dead-letter list
+    outbox_max_tries: int = 10
+    #: the first back-off of an outbox entry (doubling up to ``retry_max_s``)
+    retry_first_s: float = 30.0
+    retry_max_s: float = 1800.0
 
     def __post_init__(self) -> None:
         from app.card_work import ProbedReader
@@ -202,9 +209,31 @@ class PointsServices:
             log.warning("cannot cache the points scope in %s: %s", path, e)
         return scope
 
+    # the outbox's schedule (app.points.retry), off the GUI thread -------------------------
+    def retry_policy(self) -> RetryPolicy:
+        from app.points.retry import RetryPolicy
+
+        return RetryPolicy(self.retry_first_s, self.retry_max_s, self.outbox_max_tries)
+
+    def retry_outbox(self) -> list[Sent]:
+        """Send the outbox entries whose next try has come (the kiosk's timer)."""
+        from app.points.retry import retry_due
+
+        if not self.outbox().pending():
+            return []  # no client built (nor a key read) for an empty outbox
+        return retry_due(self.outbox(), self.client(), self.retry_policy())
+
+    def dead_letters(self) -> list[OutboxRecord]:
+        """The outbox's dead-letter list (the settings screen)."""
+        return self.outbox().dead()
+
+    def revive(self, entry_id: str) -> bool:
+        """Staff send a dead entry again: it is due at the timer's next tick."""
+        return self.outbox().revive(entry_id)
+
     def start_up(self) -> StartUp:
         """After the first paint, off the GUI thread: the scope, then the outbox replay."""
-        from app.points.outbox import replay_pending
+        from app.points.sending import replay_pending
 
         if not self.enabled:
             return StartUp(scope=None)
@@ -214,8 +243,20 @@ class PointsServices:
             outbox = self.outbox()
             if outbox.pending():
                 replayed = replay_pending(outbox, self.client())
+                self._schedule_after(replayed)
         except (OSError, TapError) as e:
             log.error("the outbox could not be replayed: %s", e)
         except Exception:  # the sqlite file: never stop the kiosk for it
             log.exception("the outbox could not be replayed")
         return StartUp(scope=scope, replayed=replayed)
+
+    def _schedule_after(self, replayed: list[Sent]) -> None:
+        """The replay stopped at an unreachable entry: its next try, or the dead letters."""
+        import datetime as dt
+
+        from app.points.retry import after_failure
+        from app.points.sending import Outcome
+
+        if replayed and replayed[-1].outcome is Outcome.UNREACHABLE:
+            after_failure(self.outbox(), replayed[-1].entry_id, self.retry_policy(),
+                          dt.datetime.now(dt.UTC))

@@ -245,7 +245,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     router: CounterController | PointsModes = modes if modes is not None else controller
     window.intent.connect(router.post)
     staff = StaffAccess(window=window, controller=controller, texts=texts,
-                        home=home if home is not None else home_dir())
+                        home=home if home is not None else home_dir(), outbox=points)
     bridge = MonitorBridge(window)
     bridge.inserted.connect(router.card_inserted)
     bridge.removed.connect(router.card_removed)

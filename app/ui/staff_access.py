@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from app.settings import Settings
     from app.ui.controller import CounterController
     from app.ui.main_window import MainWindow
+    from app.ui.screens.outbox_dead import DeadLetters
     from app.ui.screens.settings import SettingsScreen
     from app.ui.screens.staff_pin import StaffPinScreen
 
@@ -58,6 +59,7 @@ class StaffAccess(QObject):
         clock: Callable[[], float] = time.monotonic,
         queues: Callable[[], list[str]] | None = None,
         idle_ms: int = STAFF_IDLE_MS,
+        outbox: DeadLetters | None = None,
     ) -> None:
         super().__init__(window)
         #: staff walked away: the counter stands in a public place
@@ -72,6 +74,8 @@ class StaffAccess(QObject):
         self.clock = clock
         #: the spooler's queues for the settings form (default: the system's)
         self.queues = queues
+        #: the outbox's dead-letter list on the settings screen (the points modes')
+        self.outbox = outbox
         self.failures = 0
         self.locked_until: float | None = None
         #: what the staff PIN opens: the settings, or the way out of the kiosk
@@ -106,6 +110,7 @@ class StaffAccess(QObject):
                 back=self.back_to_idle,
                 queues=self.queues or available_queues,
                 background=self.controller.background,
+                outbox=self.outbox,
             )
         return self._settings
 

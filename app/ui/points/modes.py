@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget  # noqa: TID251
 
 from app.flow import State
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from server.api.schemas import PointsScope
 
 log = logging.getLogger(__name__)
+
+#: how often the outbox's due entries are sent again (``app.points.retry``)
+RETRY_TICK_MS = 30_000
 
 
 class ModeBar(QWidget):
@@ -102,6 +105,14 @@ class PointsModes(QObject):
         #: set by :meth:`stop`: a start-up answer arriving later is dropped (its widgets
         #: may be gone by then)
         self._stopped = False
+        #: the outbox's retry schedule while the counter runs: started once the start-up
+        #: (and its replay) answered; each tick runs on the card lane, one at a time
+        self.retry_timer = QTimer(self)
+        self.retry_timer.setInterval(RETRY_TICK_MS)
+        self.retry_timer.timeout.connect(self.retry_tick)
+        self._retrying = False
+        #: retry passes that answered (the GUI tests wait on it)
+        self.retry_passes = 0
 
     # start-up ----------------------------------------------------------------------------
     def begin(self) -> None:
@@ -128,6 +139,25 @@ class PointsModes(QObject):
         startup: StartUp | None = result  # type: ignore[assignment]
         self.scope = startup.scope if startup is not None else None
         self.bar.show_modes(offered_modes(self.scope, register=self.services.register))
+        if self.services.enabled:
+            self.retry_timer.start()
+
+    def retry_tick(self) -> None:
+        """Send the outbox's due entries again, on the card lane (never while a points
+        operation runs: its own sends come first; never two passes at once)."""
+        if self._stopped or self._retrying or self.active:
+            return
+        self._retrying = True
+        self.lookup.background.card_lane.run(
+            self.services.retry_outbox, self._retried, self._retry_failed)
+
+    def _retried(self, result: object) -> None:
+        self._retrying = False
+        self.retry_passes += 1
+
+    def _retry_failed(self, exc: BaseException) -> None:
+        log.warning("the outbox retry failed: %s", exc)
+        self._retried(None)
 
     def ensure_controller(self) -> PointsController:
         """The points controller and screens, built on first use."""
@@ -191,6 +221,7 @@ class PointsModes(QObject):
     def stop(self) -> None:
         """No more answers reach the points flow (the lanes are joined after this)."""
         self._stopped = True
+        self.retry_timer.stop()
         if self.controller is not None:
             self.controller.shutdown()
 

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (  # noqa: TID251
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (  # noqa: TID251
     QWidget,
 )
 
-from app.i18n import N_, Catalogue
+from app.i18n import Catalogue
 from app.settings import (
     DELIVERY_METHODS,
     KEYBOARD_BACKENDS,
@@ -42,6 +41,19 @@ from app.settings import (
 )
 from app.ui.background import Tally
 from app.ui.screens.base import Screen, button, label
+from app.ui.screens.outbox_dead import DeadLetterBox, DeadLetters
+from app.ui.screens.settings_form import (
+    AFFIXES,
+    DELIVERY_TEXTS,
+    FORM_STYLE,
+    TEST_COUNTDOWN_S,
+    _combo,
+    _form,
+    _select,
+    _text,
+    available_queues,
+    test_service,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -52,75 +64,6 @@ if TYPE_CHECKING:
     from server.api.schemas import ServiceInfo
 
 log = logging.getLogger(__name__)
-
-#: prefix / suffix choices (``drivers.keyboard.parse_affix`` reads any such list)
-AFFIXES = ("none", "enter", "tab", "tab,enter")
-#: seconds between "test the keyboard" and the typing: time to focus the library system
-TEST_COUNTDOWN_S = 3
-DELIVERY_TEXTS = {
-    "show": N_("settings.delivery.show"),
-    "barcode": N_("settings.delivery.barcode"),
-    "keyboard": N_("settings.delivery.keyboard"),
-    "label": N_("settings.delivery.label"),
-}
-#: large touch targets for the form's inputs (the shared style sheet styles the buttons)
-FORM_STYLE = """
-QCheckBox, QComboBox, QLineEdit, QDoubleSpinBox { min-height: 56px; font-size: 24px; }
-QGroupBox QLabel { font-size: 22px; }
-QPushButton { font-size: 26px; }
-QCheckBox::indicator { width: 40px; height: 40px; }
-QGroupBox { font-size: 24px; font-weight: bold; padding-top: 36px; }
-QLabel#settings_message { font-size: 22px; }
-"""
-
-
-def test_service() -> ServiceInfo:
-    """The service a test number and label use before the counter knows its own."""
-    from server.api.schemas import BarcodeSpec, ServiceInfo, Symbology
-
-    return ServiceInfo(name="test", display_name="MyKey", provider="",
-                       barcode=BarcodeSpec(symbology=Symbology.NW7, pattern="[0-9]{10}"))
-
-
-def available_queues() -> list[str]:
-    """The spooler's queues; empty when they cannot be listed."""
-    try:
-        from drivers.printers.cups import available_queues as queues
-
-        return queues()
-    except Exception as e:  # no print support here: the default queue remains
-        log.warning("cannot list the print queues: %s", type(e).__name__)
-        return []
-
-
-def _combo(values: tuple[str, ...] | list[str], name: str) -> QComboBox:
-    widget = QComboBox()
-    widget.setObjectName(name)
-    for value in values:
-        widget.addItem(value, value)
-    return widget
-
-
-def _select(combo: QComboBox, value: str | None, text: str | None = None) -> None:
-    """Select the item whose data is ``value``, adding it if it is not listed."""
-    index = combo.findData(value)
-    if index < 0:
-        combo.addItem(text or str(value), value)
-        index = combo.count() - 1
-    combo.setCurrentIndex(index)
-
-
-def _form(group: QGroupBox) -> QFormLayout:
-    form = QFormLayout(group)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setVerticalSpacing(12)
-    return form
-
-
-def _text(edit: QLineEdit) -> str | None:
-    value = edit.text().strip()
-    return value or None
-
 
 class SettingsScreen(Screen):
     """The staff's form; "保存" validates, saves and applies, "戻る" drops the changes."""
@@ -135,6 +78,7 @@ class SettingsScreen(Screen):
         back: Callable[[], None],
         background: BackgroundRunner,
         queues: Callable[[], list[str]] = available_queues,
+        outbox: DeadLetters | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(texts, parent)
@@ -170,6 +114,9 @@ class SettingsScreen(Screen):
         columns.addWidget(self._build_keyboard(), 1, Qt.AlignmentFlag.AlignTop)
         columns.addWidget(self._build_label(), 1, Qt.AlignmentFlag.AlignTop)
         rows.addLayout(columns)
+        #: the outbox's dead-letter list (hidden without the points modes)
+        self.dead_letters = DeadLetterBox(texts, outbox, background)
+        rows.addWidget(self.dead_letters)
         rows.addStretch(1)
         scroll.setWidget(body)
         root.addWidget(scroll, 1)
@@ -253,6 +200,7 @@ class SettingsScreen(Screen):
         """Fill the form from ``counter.toml``; False (and a message) if it is unreadable."""
         self._countdown.stop()
         self.set_message("")
+        self.dead_letters.refresh()
         try:
             settings = load_settings(self.home, service_cache=False)
         except SettingsError as e:
@@ -352,7 +300,8 @@ class SettingsScreen(Screen):
     @property
     def pending(self) -> int:
         """Tests still running (typing, printing) or counting down."""
-        return (1 if self._countdown.isActive() else 0) + self._tests.count
+        return ((1 if self._countdown.isActive() else 0) + self._tests.count
+                + self.dead_letters.pending)
 
     def test_keyboard_clicked(self) -> None:
         """Type a test number through the form's wedge after a countdown."""

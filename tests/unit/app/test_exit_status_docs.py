@@ -26,5 +26,9 @@ def test_every_exit_status_is_documented_once() -> None:
 
 
 def test_exit_statuses_are_distinct() -> None:
-    values = [*EXIT_STATUS.values(), FILE_SECRETS_STATUS, PLAIN_HTTP_STATUS]
+    from app.cli.outbox import NOT_DEAD_STATUS
+    from app.cli.print_test_label import PRINTER_STATUS
+
+    values = [*EXIT_STATUS.values(), FILE_SECRETS_STATUS, PLAIN_HTTP_STATUS, NOT_DEAD_STATUS,
+              PRINTER_STATUS]
     assert len(values) == len(set(values))

@@ -18,11 +18,9 @@ from app.points.outbox import (
     Operation,
     Outbox,
     OutboxConflict,
-    Outcome,
     make_entry,
-    replay_pending,
-    send,
 )
+from app.points.sending import Outcome, replay_pending, send
 from app.ports import ErrorKind, TapError
 from server.api.schemas import (
     ApprovalRequest,

@@ -20,7 +20,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.client import PlatformClient
-from app.points.outbox import EntryState, Operation, Outbox, Outcome, make_entry, send
+from app.points.outbox import EntryState, Operation, Outbox, make_entry
+from app.points.sending import Outcome, send
 from server.api.schemas import PaymentRequest
 
 NOW = dt.datetime(2026, 4, 1, 10, 0, tzinfo=dt.UTC)
@@ -101,7 +102,6 @@ def error(code: str) -> dict[str, str]:
 UNAVAILABLE = (503, {"detail": "Service Unavailable"})  # a gateway's page, no ErrorBody
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today a 503 is retried only at start-up")
 def test_a_503_during_a_payment_is_sent_again_while_the_counter_runs(
     outbox: Outbox, platform: ScriptedPlatform
 ) -> None:
@@ -121,7 +121,6 @@ def test_a_503_during_a_payment_is_sent_again_while_the_counter_runs(
     assert platform.received == [entry.id, entry.id]  # the same id: one transfer
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today 401 and 429 are final and the entry dropped")
 @pytest.mark.parametrize("answer", [(401, error("terminal_signature_invalid")),
                                     (429, error("rate_limited"))])
 def test_401_and_429_keep_the_entry_pending(
@@ -160,8 +159,6 @@ def test_a_business_refusal_is_final(outbox: Outbox, platform: ScriptedPlatform)
     assert outbox.pending() == []
 
 
-@pytest.mark.xfail(strict=True, reason="attack: today an entry that never gets through waits "
-                   "for a restart and no one sees it")
 def test_after_n_tries_the_entry_goes_to_the_dead_letter_list(
     outbox: Outbox, platform: ScriptedPlatform
 ) -> None:
@@ -182,3 +179,149 @@ def test_after_n_tries_the_entry_goes_to_the_dead_letter_list(
     dead = outbox.dead()
     assert [r.entry for r in dead] == [outbox.get(entry.id).entry]  # type: ignore[union-attr]
     assert dead[0].attempts == 3 and dead[0].entry.request == entry.request  # nothing lost
+
+
+def test_the_back_off_doubles_up_to_its_cap() -> None:
+    from app.points.retry import RetryPolicy
+
+    policy = RetryPolicy(first_s=30, max_s=100, max_attempts=5)
+
+    assert [policy.delay_s(n) for n in range(5)] == [0.0, 30.0, 60.0, 100.0, 100.0]
+
+
+def test_the_next_try_is_kept_on_disk_across_a_restart(
+    tmp_path: Path, platform: ScriptedPlatform
+) -> None:
+    from app.points.retry import RetryPolicy, due, next_try, retry_due
+
+    platform.answers = [UNAVAILABLE]
+    client = client_of(platform)
+    policy = RetryPolicy(first_s=30, max_s=600, max_attempts=5)
+    box = Outbox.in_home(tmp_path)
+    entry = make_entry(Operation.PAYMENT, payment())
+    send(box, client, entry)  # try 1
+    retry_due(box, client, policy, now=LATER)  # try 2: the next one 60 s after it
+    record = box.get(entry.id)
+    assert record is not None and record.attempts == 2 and record.updated_at is not None
+    assert record.next_try_at == record.updated_at + dt.timedelta(seconds=60)
+    box.close()
+
+    reopened = Outbox.in_home(tmp_path)  # the counter restarts
+    try:
+        again = reopened.get(entry.id)
+        assert again is not None and again.next_try_at == record.next_try_at
+        assert next_try(again, policy) == record.next_try_at
+        assert due(reopened, policy, record.updated_at + dt.timedelta(seconds=59)) == []
+        assert retry_due(reopened, client, policy, now=record.updated_at) == []
+        assert platform.received == [entry.id] * 2  # not sent before its time
+        assert [r.entry.id for r in due(reopened, policy, record.next_try_at)] == [entry.id]
+    finally:
+        reopened.close()
+
+
+def test_a_dead_entry_can_be_sent_again_by_the_staff(
+    outbox: Outbox, platform: ScriptedPlatform
+) -> None:
+    from app.points.retry import RetryPolicy, retry_due
+
+    platform.answers = [UNAVAILABLE]
+    client = client_of(platform)
+    policy = RetryPolicy(first_s=30, max_s=600, max_attempts=2)
+    entry = make_entry(Operation.PAYMENT, payment())
+    send(outbox, client, entry)  # try 1
+    retry_due(outbox, client, policy, now=LATER)  # try 2: the last
+    assert [r.entry.id for r in outbox.dead()] == [entry.id]
+    assert outbox.revive("no-such-id") is False
+
+    assert outbox.revive(entry.id) is True
+    platform.answers = [(200, "payment")]
+    results = retry_due(outbox, client, policy, now=LATER)
+
+    assert [r.outcome for r in results] == [Outcome.ANSWERED]
+    assert outbox.dead() == [] and outbox.pending() == []
+    record = outbox.get(entry.id)
+    assert record is not None and record.state is EntryState.DONE
+
+
+def test_an_outbox_file_from_before_the_schedule_gets_its_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "outbox.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, operation TEXT NOT NULL,"
+                " endpoint TEXT NOT NULL, target TEXT, request TEXT NOT NULL,"
+                " created_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',"
+                " status INTEGER, answer TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+                " last_error TEXT, updated_at TEXT)")
+    entry = make_entry(Operation.PAYMENT, payment(), now=NOW)
+    old.execute("INSERT INTO outbox (id, operation, endpoint, request, created_at)"
+                " VALUES (?, ?, ?, ?, ?)", (entry.id, entry.operation.value, entry.endpoint,
+                                            entry.request, entry.created_at.isoformat()))
+    old.commit()
+    old.close()
+
+    box = Outbox(path)
+    try:
+        assert box.pending() == [entry]  # nothing lost
+        record = box.get(entry.id)
+        assert record is not None and record.next_try_at is None
+    finally:
+        box.close()
+
+
+def test_outbox_max_tries_is_read_from_counter_toml_and_reaches_the_kiosk(
+    tmp_path: Path,
+) -> None:
+    import tomllib
+
+    from app.cli.backends import KioskBackends
+    from app.cli.kiosk import _points_services
+    from app.settings import SETTINGS_FILE, SettingsError, load_settings, settings_from_mapping
+
+    def unused(*args: object, **kwargs: object) -> object:
+        raise AssertionError("not called")
+
+    (tmp_path / SETTINGS_FILE).write_text(
+        'secrets_backend = "file"\ndemo_mode = true\n[points]\noutbox_max_tries = 3\n',
+        encoding="utf-8")
+    settings = load_settings(tmp_path)
+    kiosk = KioskBackends(make_tapper=unused, make_client=unused,  # type: ignore[arg-type]
+                          monitor_factory=unused, run_kiosk=unused)  # type: ignore[arg-type]
+    services = _points_services(kiosk, tmp_path, settings)
+
+    assert services is not None and services.retry_policy().max_attempts == 3
+    assert settings_from_mapping({}).points.outbox_max_tries == 10  # the default
+    for bad in (0, -1, True, "3", 2.5):
+        with pytest.raises(SettingsError, match=r"points\.outbox_max_tries"):
+            settings_from_mapping({"points": {"outbox_max_tries": bad}})
+    example = Path(__file__).resolve().parents[3] / "resources" / "counter.example.toml"
+    example_points = tomllib.loads(example.read_text(encoding="utf-8"))["points"]
+    assert example_points["outbox_max_tries"] == 10
+
+
+def test_the_start_up_replay_keeps_the_schedule_and_the_dead_letters(
+    tmp_path: Path, platform: ScriptedPlatform
+) -> None:
+    from app.points.services import PointsServices
+
+    platform.answers = [UNAVAILABLE]
+    client = client_of(platform)
+    services = PointsServices(make_client=lambda: client, home=tmp_path,  # type: ignore[arg-type,return-value]
+                              outbox_max_tries=3)
+    first, second = (make_entry(Operation.PAYMENT, payment()) for _ in range(2))
+    try:
+        send(services.outbox(), client, first)  # try 1
+        services.outbox().record(second)  # written, never sent (a crash)
+
+        replayed = services.start_up().replayed  # try 2 of the first; stops there
+
+        assert [r.entry_id for r in replayed] == [first.id]
+        record = services.outbox().get(first.id)
+        assert record is not None and record.attempts == 2 and record.updated_at is not None
+        assert record.next_try_at == record.updated_at + dt.timedelta(seconds=60)
+
+        services.start_up()  # try 3, the last: the dead-letter list, nothing lost
+        assert [r.entry.id for r in services.dead_letters()] == [first.id]
+        assert services.outbox().pending() == [second]
+    finally:
+        services.close()
