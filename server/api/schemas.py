@@ -91,6 +91,8 @@ class ErrorCode(StrEnum):
     CERTIFICATE_REVOKED = "certificate_revoked"
     CERTIFICATE_EXPIRED = "certificate_expired"
     CERTIFICATE_NOT_YET_VALID = "certificate_not_yet_valid"
+    #: no fresh CRL and no good OCSP answer for the certificate's CA: refused until known
+    REVOCATION_UNKNOWN = "revocation_unknown"
     CARD_SIGNATURE_INVALID = "card_signature_invalid"
     NOT_REGISTERED = "not_registered"
     SERVICE_NOT_LINKED = "service_not_linked"

@@ -72,6 +72,7 @@ def enroll(platform: PlatformServer, home: Path, name: str = "desk") -> None:
 def make_desk(database_url: str, tmp: Path, ca_dir: Path) -> Iterator[Desk]:
     with start_platform(database_url, tmp) as platform:
         platform.run_cli("ca", "add", str(ca_dir / "ca.pem"))
+        platform.run_cli("crl", "import", str(ca_dir / "crl.pem"))  # fails closed without
         platform.run_cli("service", "add", SERVICE, "--provider", "α市",
                          "--display-name", "α市立図書館", "--barcode", "nw7",
                          "--format", "[0-9]{10}", "--check-digit", "mod16")

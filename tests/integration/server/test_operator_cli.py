@@ -84,6 +84,8 @@ def test_crl_import_verifies_the_signature(cli: Cli, tmp_path: Path) -> None:
 def test_register_link_and_address_change(cli: Cli, tmp_path: Path) -> None:
     ca = make_ca(0)
     cli("ca", "add", str(ca.write(tmp_path / "ca.pem")))
+    (tmp_path / "crl.pem").write_bytes(ca.crl())  # revocation fails closed: a fresh CRL
+    cli("crl", "import", str(tmp_path / "crl.pem"))
     cli("service", "add", "lib", "--provider", "α市", "--barcode", "nw7", "--format", "[0-9]{10}")
     hanako = ca.issue(1).write(tmp_path / "hanako")
     out = cli("mykey", "register", "--cert", str(hanako), "--mykey-id", "HANAKO01")
