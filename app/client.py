@@ -81,6 +81,7 @@ ERROR_KINDS: dict[ErrorCode, ErrorKind] = {
     ErrorCode.CARD_SIGNATURE_INVALID: ErrorKind.CERTIFICATE_UNTRUSTED,
     ErrorCode.LABEL_LIMIT_REACHED: ErrorKind.LABEL_LIMIT_REACHED,
     ErrorCode.RATE_LIMITED: ErrorKind.RATE_LIMITED,
+    ErrorCode.REVOCATION_UNKNOWN: ErrorKind.REVOCATION_UNKNOWN,
 }
 #: the platform's ``ErrorCode.LABEL_LIMIT_REACHED``, by value: it is matched even where
 #: the wire schema in use does not know it yet

@@ -33,6 +33,7 @@ class ErrorKind(StrEnum):
     PLATFORM_ERROR = "platform_error"
     LABEL_LIMIT_REACHED = "label_limit_reached"
     RATE_LIMITED = "rate_limited"
+    REVOCATION_UNKNOWN = "revocation_unknown"
 
 
 #: exit status of ``mykey-counter lookup`` per error; 0 is success, 1 is reserved for usage
@@ -53,6 +54,7 @@ EXIT_STATUS: dict[ErrorKind, int] = {
     ErrorKind.PLATFORM_UNREACHABLE: 40,
     ErrorKind.NOT_ENROLLED: 41,
     ErrorKind.PLATFORM_ERROR: 42,
+    ErrorKind.REVOCATION_UNKNOWN: 43,
 }
 
 

@@ -31,6 +31,7 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.PLATFORM_ERROR: N_("cli.error.platform_error"),
     ErrorKind.LABEL_LIMIT_REACHED: N_("cli.error.label_limit_reached"),
     ErrorKind.RATE_LIMITED: N_("cli.error.rate_limited"),
+    ErrorKind.REVOCATION_UNKNOWN: N_("cli.error.revocation_unknown"),
 }
 
 

@@ -53,6 +53,10 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.label_limit_reached.message"),
     ),
     ErrorKind.RATE_LIMITED: (N_("error.rate_limited.title"), N_("error.rate_limited.message")),
+    ErrorKind.REVOCATION_UNKNOWN: (
+        N_("error.revocation_unknown.title"),
+        N_("error.revocation_unknown.message"),
+    ),
 }
 
 

@@ -255,6 +255,7 @@ def test_enroll_with_a_bad_code() -> None:
         ("malformed", ErrorKind.PLATFORM_ERROR),
         ("internal", ErrorKind.PLATFORM_ERROR),
         ("label_limit_reached", ErrorKind.LABEL_LIMIT_REACHED),
+        ("revocation_unknown", ErrorKind.REVOCATION_UNKNOWN),
     ],
 )
 def test_error_bodies_map_to_screens(code: str, kind: ErrorKind) -> None:
