@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.client import PlatformClient
+from app.client import PlatformClient, fetch_health
+from app.doctor import Status, check_revocation
 from app.ports import EXIT_STATUS, ErrorKind, TapError
 from server.db import Database
 from server.identity.models import CertificateBinding, Crl, IssuedLabel, MyKey, RevokedCertificate
@@ -80,3 +81,19 @@ def test_the_operator_cannot_register_without_a_current_crl(
     assert "revocation_unknown" in result.stderr or "revocation status unknown" in result.stderr
     assert "Traceback" not in result.stderr
     assert counts(url) == before
+
+
+@pytest.mark.parametrize("platform_database_url", ["sqlite"], indirect=True)
+def test_health_and_doctor_report_the_crl_of_each_anchor(served_library: ServedLibrary) -> None:
+    library = served_library
+    health = fetch_health(library.server.base_url)
+    by_fingerprint = {entry.fingerprint: entry for entry in health.revocation}
+    ours = by_fingerprint[library.ca.fingerprint]
+    assert ours.crl_fresh and ours.crl_age_s is not None and ours.crl_age_s >= 0
+    builtin = [e for f, e in by_fingerprint.items() if f != library.ca.fingerprint]
+    assert builtin and all(e.crl_this_update is None and not e.crl_fresh for e in builtin)
+    check = check_revocation(health)
+    assert check.status is Status.WARN  # the built-in J-LIS anchors have no CRL here
+    assert "fresh" in check.detail and "no CRL" in check.detail
+    forget_crls(library.server.database_url)
+    assert check_revocation(fetch_health(library.server.base_url)).status is Status.FAIL
