@@ -1,6 +1,7 @@
 """The platform's scheduled work, in one place: the ledger's due work (timed-out holds,
-expiry, unassigned support points), the "MyKey ID expired" notices, and — when an SMTP
-server is configured — delivering the e-mail outbox.
+expiry, unassigned support points), the "MyKey ID expired" notices, fetching each trust
+anchor's CRL from its distribution point, and — when an SMTP server is configured —
+delivering the e-mail outbox.
 
 Run by ``mykey-platform jobs run`` (a systemd timer) or by ``serve --jobs-every``.
 """
@@ -14,6 +15,7 @@ import smtplib
 from dataclasses import dataclass
 
 from server.db import Database
+from server.identity.crl_fetch import CrlFetchReport, fetch_crls
 from server.ledger.expiry import DueReport, run_due
 from server.portal.expiry import notice_expired_mykeys
 from server.portal.mail import SmtpSettings, parse_smtp, send_pending
@@ -32,6 +34,7 @@ class ScheduledReport:
     mykeys_expired: int
     mails_sent: int = 0
     mails_failed: int = 0
+    crls: CrlFetchReport = CrlFetchReport()
 
     def fields(self) -> dict[str, int]:
         """Flat figures for the operator's output."""
@@ -40,6 +43,8 @@ class ScheduledReport:
             "mykeys_expired": self.mykeys_expired,
             "mails_sent": self.mails_sent,
             "mails_failed": self.mails_failed,
+            "crls_fetched": self.crls.fetched,
+            "crls_failed": self.crls.failed,
         }
 
 
@@ -59,11 +64,12 @@ def run_scheduled(
     mails stay in the outbox for the next run; the ledger's work is done regardless."""
     ledger = run_due(db, now)
     expired = notice_expired_mykeys(db, now)
+    crls = fetch_crls(db, now)
     if smtp is None:
-        return ScheduledReport(ledger, expired)
+        return ScheduledReport(ledger, expired, crls=crls)
     try:
         sent = send_pending(db, smtp)
     except (OSError, smtplib.SMTPException) as error:
         log.warning("e-mail notices not sent (SMTP %s:%s): %s", smtp.host, smtp.port, error)
-        return ScheduledReport(ledger, expired)
-    return ScheduledReport(ledger, expired, sent.sent, sent.failed)
+        return ScheduledReport(ledger, expired, crls=crls)
+    return ScheduledReport(ledger, expired, sent.sent, sent.failed, crls)

@@ -12,7 +12,12 @@ from server.cli.context import CliContext, echo_fields, echo_table, pass_cli
 from server.db import utcnow
 from server.identity.models import TrustAnchor
 from server.identity.policy import PolicyError, TrustPolicy
-from server.identity.trust import add_anchor, list_anchors, retire_anchor
+from server.identity.trust import (
+    add_anchor,
+    list_anchors,
+    retire_anchor,
+    set_revocation_urls,
+)
 from server.identity.x509util import load_certificate
 
 
@@ -96,6 +101,26 @@ def ca_retire(cli: CliContext, fingerprint: str) -> None:
     retired = "-" if anchor.retired_at is None else f"{anchor.retired_at:%Y-%m-%d}"
     echo_fields(
         anchor=f"retired {retired}", subject=anchor.subject, sha256=_colon_hex(anchor.fingerprint)
+    )
+
+
+@ca_group.command("urls")
+@click.argument("fingerprint")
+@click.option("--crl-url", default=None, help="the CA's CRL distribution point (http/https)")
+@click.option("--ocsp-url", default=None, help="the CA's OCSP responder (http/https)")
+@pass_cli
+def ca_urls(cli: CliContext, fingerprint: str, crl_url: str | None, ocsp_url: str | None) -> None:
+    """Where the anchor with this FINGERPRINT publishes its CRL (fetched by the scheduled
+    jobs) and answers OCSP (asked first, the CRL as the fall-back); omitted: none."""
+
+    def work(session: Session) -> TrustAnchor:
+        return set_revocation_urls(session, fingerprint, crl_url=crl_url, ocsp_url=ocsp_url)
+
+    anchor = cli.run(work)
+    echo_fields(
+        sha256=_colon_hex(anchor.fingerprint),
+        crl_url=anchor.crl_url or "-",
+        ocsp_url=anchor.ocsp_url or "-",
     )
 
 
