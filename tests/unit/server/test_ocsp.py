@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -207,3 +208,16 @@ def test_a_stale_answer_is_not_believed(library: Library) -> None:
         thread.join()
     assert cached(library) == []
     assert "stale" in (anchor_row(library).ocsp_error or "")
+
+
+@pytest.mark.xfail(strict=True, reason="attack: a kept good OCSP answer outweighs a newer CRL")
+def test_a_crl_revocation_wins_over_a_kept_good_answer(library: Library, tmp_path: Path) -> None:
+    serial = library.patron.certificate.serial_number
+    ca = library.ca
+    with openssl_responder(tmp_path, ca.certificate, ca.certificate, ca.key,
+                           [IndexEntry(serial)]) as responder:  # fmt: skip
+        use_responder(library, responder.url)
+        assert tap(library.desk, library.patron).status_code == 200  # good, kept an hour
+    library.world.import_crl(ca.crl(library.patron, number=2))  # revoked since
+    assert_error(tap(library.desk, library.patron), 403, "certificate_revoked")
+    assert count(library.world.db, IssuedLabel) == 0
