@@ -1,6 +1,9 @@
 """Is this certificate revoked?  Answered from the anchor's OCSP responder when it has
 one, else (or when the responder gives no usable answer) from the anchor's newest CRL.
 
+A revocation known from any source wins: a serial listed by any imported CRL of the
+anchor is refused before OCSP is asked (a kept ``good`` answer may be older than the CRL).
+
 Fails closed: with neither a verified current OCSP answer nor a CRL whose next update
 (plus the grace setting) is still ahead, the answer is ``revocation_unknown`` and the
 certificate is refused.
@@ -48,6 +51,17 @@ def check_not_revoked(
     policy: TrustPolicy,
 ) -> None:
     """Raise ``certificate_revoked`` or ``revocation_unknown``; return when known good."""
+    revoked = session.scalar(
+        select(RevokedCertificate).where(
+            RevokedCertificate.anchor_id == anchor.row.id,
+            RevokedCertificate.serial == serial_hex(certificate.serial_number),
+        )
+    )
+    if revoked is not None:
+        raise PlatformError(
+            ErrorCode.CERTIFICATE_REVOKED,
+            f"the certificate was revoked on {revoked.revoked_at:%Y-%m-%d}",
+        )
     answer = current_status(session, anchor, certificate, now, policy.ocsp_timeout_s)
     if answer is not None:
         if answer.status == "revoked":
@@ -69,15 +83,4 @@ def check_not_revoked(
         raise PlatformError(
             ErrorCode.REVOCATION_UNKNOWN,
             f"revocation status unknown: the CA's newest CRL is past its next update ({due})",
-        )
-    revoked = session.scalar(
-        select(RevokedCertificate).where(
-            RevokedCertificate.anchor_id == anchor.row.id,
-            RevokedCertificate.serial == serial_hex(certificate.serial_number),
-        )
-    )
-    if revoked is not None:
-        raise PlatformError(
-            ErrorCode.CERTIFICATE_REVOKED,
-            f"the certificate was revoked on {revoked.revoked_at:%Y-%m-%d}",
         )
