@@ -88,6 +88,7 @@ ERROR_KINDS: dict[ErrorCode, ErrorKind] = {
     ErrorCode.LINK_UNCONFIRMED: ErrorKind.LINK_UNCONFIRMED,
     ErrorCode.SERVICE_ID_TAKEN: ErrorKind.SERVICE_ID_TAKEN,
     ErrorCode.LINK_MISMATCH: ErrorKind.LINK_MISMATCH,
+    ErrorCode.REVOCATION_UNKNOWN: ErrorKind.REVOCATION_UNKNOWN,
 }
 #: the platform's ``ErrorCode.LABEL_LIMIT_REACHED``, by value: it is matched even where
 #: the wire schema in use does not know it yet

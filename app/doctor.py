@@ -16,7 +16,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app.ports import ErrorKind, TapError
 from app.secrets import SecretsError
 from app.settings import SETTINGS_FILE, Settings, SettingsError, load_settings
-from server.api.schemas import SIGNATURE_MAX_AGE_S, HealthResponse, TerminalInfo
+from server.api.schemas import (
+    SIGNATURE_MAX_AGE_S,
+    AnchorRevocation,
+    HealthResponse,
+    TerminalInfo,
+)
 
 CLOCK_WARN_S = 60.0
 PCSCD_SOCKET = "/run/pcscd/pcscd.comm"
@@ -107,7 +112,39 @@ def check_platform(settings: Settings, deps: DoctorDeps) -> tuple[list[Check], b
         checks.append(Check("clock", Status.WARN, f"{text}: set the clock (NTP)"))
     else:
         checks.append(Check("clock", Status.OK, text))
+    checks.append(check_revocation(health))
     return checks, True
+
+
+def _anchor_known(entry: AnchorRevocation) -> bool:
+    return entry.crl_fresh or entry.ocsp_ok is True
+
+
+def _anchor_line(entry: AnchorRevocation) -> str:
+    if entry.crl_age_s is None:
+        crl = "no CRL"
+    else:
+        crl = f"CRL {entry.crl_age_s / 3600:.1f} h old, {'fresh' if entry.crl_fresh else 'stale'}"
+    if entry.ocsp_url is None:
+        return f"{entry.subject}: {crl}"
+    ocsp = {
+        True: "OCSP ok",
+        False: f"OCSP failing ({entry.ocsp_error})",
+        None: "OCSP not yet asked",
+    }
+    return f"{entry.subject}: {crl}, {ocsp[entry.ocsp_ok]}"
+
+
+def check_revocation(health: HealthResponse) -> Check:
+    """Whether the platform can tell a revoked card: FAIL when it can for no anchor (every
+    card is refused as revocation_unknown), WARN when only for some."""
+    if not health.revocation:
+        return Check("revocation", Status.SKIP, "the platform does not report it")
+    known = [_anchor_known(entry) for entry in health.revocation]
+    detail = "; ".join(_anchor_line(entry) for entry in health.revocation)
+    if all(known):
+        return Check("revocation", Status.OK, detail)
+    return Check("revocation", Status.WARN if any(known) else Status.FAIL, detail)
 
 
 def check_enrollment(

@@ -123,7 +123,10 @@ class Deliver:
 Effect = ProbeCard | Authenticate | StartTimer | Deliver | ClearScreen
 
 #: errors after which the counter offers "retry" (the card may still be on the reader)
-RETRYABLE = frozenset({ErrorKind.PLATFORM_UNREACHABLE, ErrorKind.PLATFORM_ERROR})
+#: a revocation status the platform cannot know now may be known after its next CRL fetch
+RETRYABLE = frozenset(
+    {ErrorKind.PLATFORM_UNREACHABLE, ErrorKind.PLATFORM_ERROR, ErrorKind.REVOCATION_UNKNOWN}
+)
 
 
 @dataclass(frozen=True)

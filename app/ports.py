@@ -39,6 +39,7 @@ class ErrorKind(StrEnum):
     SERVICE_ID_TAKEN = "service_id_taken"
     LINK_MISMATCH = "link_mismatch"
     VIRTUAL_READER_REFUSED = "virtual_reader_refused"
+    REVOCATION_UNKNOWN = "revocation_unknown"
 
 
 #: exit status of ``mykey-counter lookup`` per error; 0 is success, 1 is reserved for usage
@@ -64,6 +65,7 @@ EXIT_STATUS: dict[ErrorKind, int] = {
     ErrorKind.PLATFORM_UNREACHABLE: 40,
     ErrorKind.NOT_ENROLLED: 41,
     ErrorKind.PLATFORM_ERROR: 42,
+    ErrorKind.REVOCATION_UNKNOWN: 43,
 }
 
 

@@ -1,7 +1,8 @@
 """The platform's scheduled work, in one place: the ledger's due work (timed-out holds,
 expiry, unassigned support points), the "MyKey ID expired" notices, purging expired
-challenges, nonces, sessions, rate events and tickets (:mod:`server.housekeeping`), and
-— when an SMTP server is configured — delivering the e-mail outbox.
+challenges, nonces, sessions, rate events and tickets (:mod:`server.housekeeping`),
+fetching each trust anchor's CRL from its distribution point, and — when an SMTP server
+is configured — delivering the e-mail outbox.
 
 Run by ``mykey-platform jobs run`` (a systemd timer) or by ``serve --jobs-every``.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from server.db import Database
 from server.housekeeping import PurgeReport, purge_expired
+from server.identity.crl_fetch import CrlFetchReport, fetch_crls
 from server.ledger.expiry import DueReport, run_due
 from server.portal.expiry import notice_expired_mykeys
 from server.portal.mail import SmtpSettings, parse_smtp, send_pending
@@ -35,6 +37,7 @@ class ScheduledReport:
     mails_sent: int = 0
     mails_failed: int = 0
     purged: PurgeReport = PurgeReport()
+    crls: CrlFetchReport = CrlFetchReport()
 
     def fields(self) -> dict[str, int]:
         """Flat figures for the operator's output."""
@@ -43,6 +46,8 @@ class ScheduledReport:
             "mykeys_expired": self.mykeys_expired,
             "mails_sent": self.mails_sent,
             "mails_failed": self.mails_failed,
+            "crls_fetched": self.crls.fetched,
+            "crls_failed": self.crls.failed,
         }
 
 
@@ -63,11 +68,12 @@ def run_scheduled(
     ledger = run_due(db, now)
     expired = notice_expired_mykeys(db, now)
     purged = purge_expired(db, now)
+    crls = fetch_crls(db, now)
     if smtp is None:
-        return ScheduledReport(ledger, expired, purged=purged)
+        return ScheduledReport(ledger, expired, purged=purged, crls=crls)
     try:
         sent = send_pending(db, smtp)
     except (OSError, smtplib.SMTPException) as error:
         log.warning("e-mail notices not sent (SMTP %s:%s): %s", smtp.host, smtp.port, error)
-        return ScheduledReport(ledger, expired, purged=purged)
-    return ScheduledReport(ledger, expired, sent.sent, sent.failed, purged)
+        return ScheduledReport(ledger, expired, purged=purged, crls=crls)
+    return ScheduledReport(ledger, expired, sent.sent, sent.failed, purged, crls)

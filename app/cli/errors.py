@@ -36,6 +36,7 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.SERVICE_ID_TAKEN: N_("cli.error.service_id_taken"),
     ErrorKind.LINK_MISMATCH: N_("cli.error.link_mismatch"),
     ErrorKind.VIRTUAL_READER_REFUSED: N_("cli.error.virtual_reader_refused"),
+    ErrorKind.REVOCATION_UNKNOWN: N_("cli.error.revocation_unknown"),
 }
 
 

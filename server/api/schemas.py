@@ -91,6 +91,8 @@ class ErrorCode(StrEnum):
     CERTIFICATE_REVOKED = "certificate_revoked"
     CERTIFICATE_EXPIRED = "certificate_expired"
     CERTIFICATE_NOT_YET_VALID = "certificate_not_yet_valid"
+    #: no fresh CRL and no good OCSP answer for the certificate's CA: refused until known
+    REVOCATION_UNKNOWN = "revocation_unknown"
     CARD_SIGNATURE_INVALID = "card_signature_invalid"
     NOT_REGISTERED = "not_registered"
     SERVICE_NOT_LINKED = "service_not_linked"
@@ -133,10 +135,31 @@ class ErrorBody(BaseModel):
     message: str
 
 
+class AnchorRevocation(BaseModel):
+    """How fresh the revocation information of one trusted anchor is."""
+
+    fingerprint: str
+    subject: str
+    #: ``this_update`` / ``next_update`` of the newest CRL held; ``None``: no CRL
+    crl_this_update: dt.datetime | None = None
+    crl_next_update: dt.datetime | None = None
+    #: seconds since the newest CRL's ``this_update``
+    crl_age_s: float | None = None
+    #: whether that CRL's next update (plus the grace setting) is still ahead
+    crl_fresh: bool = False
+    ocsp_url: str | None = None
+    #: the last OCSP exchange: when, and whether it gave a verified answer
+    ocsp_checked_at: dt.datetime | None = None
+    ocsp_ok: bool | None = None
+    ocsp_error: str | None = None
+
+
 class HealthResponse(BaseModel):
     status: str = "ok"
     server_time: dt.datetime
     version: str
+    #: one entry per active trust anchor (absent from platforms that predate it)
+    revocation: list[AnchorRevocation] = Field(default_factory=list)
 
 
 class EnrollRequest(BaseModel):

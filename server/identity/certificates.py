@@ -1,27 +1,31 @@
 """Verification of a card's user-authentication certificate and of the card's signature.
 
 Each check raises :class:`~server.errors.PlatformError` with its own error code, in the
-order the lookup reports them: parse, chain to a pinned anchor, validity, revocation,
-then the card's signature over the challenge.
+order the lookup reports them: parse, chain to a pinned anchor (valid now, unless the
+operator keeps it with a reason), keyUsage, validity, revocation (fails closed: see
+:mod:`server.identity.revocation`), then the card's signature over the challenge.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api.schemas import ErrorCode
 from server.errors import PlatformError
-from server.identity.models import RevokedCertificate
+from server.identity.policy import PolicyError, TrustPolicy
+from server.identity.revocation import check_not_revoked
 from server.identity.trust import Anchor, find_issuer
 from server.identity.x509util import allows_client_signatures, fingerprint, is_ca, serial_hex
+
+log = logging.getLogger(__name__)
 
 #: a certificate that expires within this time deserves a warning at the counter
 EXPIRY_WARNING = dt.timedelta(days=90)
@@ -56,6 +60,38 @@ def parse_certificate(der: bytes) -> x509.Certificate:
     return certificate
 
 
+def _policy() -> TrustPolicy:
+    try:
+        return TrustPolicy.from_environment()
+    except PolicyError as error:  # fail closed: no laxer default
+        raise PlatformError(
+            ErrorCode.REVOCATION_UNKNOWN, f"a trust setting cannot be read: {error}"
+        ) from error
+
+
+def check_anchor_valid(anchor: Anchor, now: dt.datetime, policy: TrustPolicy) -> None:
+    """Refuse an anchor outside its own validity, unless the operator keeps it (with the
+    reason in the setting, logged on every such use)."""
+    start, end = anchor.certificate.not_valid_before_utc, anchor.certificate.not_valid_after_utc
+    if start <= now <= end:
+        return
+    reason = policy.kept_expired_anchors.get(anchor.row.fingerprint)
+    if reason is not None and now > end:
+        log.warning(
+            "anchor %s expired on %s is used, kept by the operator: %s",
+            anchor.row.fingerprint,
+            f"{end:%Y-%m-%d}",
+            reason,
+        )
+        return
+    raise PlatformError(
+        ErrorCode.CERTIFICATE_UNTRUSTED,
+        f"the issuing CA certificate expired on {end:%Y-%m-%d}"
+        if now > end
+        else f"the issuing CA certificate is valid only from {start:%Y-%m-%d}",
+    )
+
+
 def verify_certificate(session: Session, der: bytes, now: dt.datetime) -> VerifiedCertificate:
     """Parse ``der`` and check chain, validity and revocation (errors in that order)."""
     certificate = parse_certificate(der)
@@ -65,6 +101,8 @@ def verify_certificate(session: Session, der: bytes, now: dt.datetime) -> Verifi
             ErrorCode.CERTIFICATE_UNTRUSTED,
             "the certificate is not issued by a trusted JPKI user-authentication CA",
         )
+    policy = _policy()
+    check_anchor_valid(anchor, now, policy)
     if is_ca(certificate):
         raise PlatformError(
             ErrorCode.CERTIFICATE_UNTRUSTED,
@@ -73,8 +111,8 @@ def verify_certificate(session: Session, der: bytes, now: dt.datetime) -> Verifi
     if not allows_client_signatures(certificate):
         raise PlatformError(
             ErrorCode.CERTIFICATE_UNTRUSTED,
-            "the certificate's key usage does not allow signing in: "
-            "it is not a user-authentication certificate",
+            "the certificate's keyUsage is missing or does not allow signing in "
+            "(digitalSignature): it is not a user-authentication certificate",
         )
     if now > certificate.not_valid_after_utc:
         raise PlatformError(
@@ -86,17 +124,8 @@ def verify_certificate(session: Session, der: bytes, now: dt.datetime) -> Verifi
             ErrorCode.CERTIFICATE_NOT_YET_VALID,
             f"the certificate is valid only from {certificate.not_valid_before_utc:%Y-%m-%d}",
         )
+    check_not_revoked(session, anchor, certificate, now, policy)
     serial = serial_hex(certificate.serial_number)
-    revoked = session.scalar(
-        select(RevokedCertificate).where(
-            RevokedCertificate.anchor_id == anchor.row.id, RevokedCertificate.serial == serial
-        )
-    )
-    if revoked is not None:
-        raise PlatformError(
-            ErrorCode.CERTIFICATE_REVOKED,
-            f"the certificate was revoked on {revoked.revoked_at:%Y-%m-%d}",
-        )
     return VerifiedCertificate(certificate, fingerprint(der), serial, anchor)
 
 

@@ -29,6 +29,17 @@ class TrustAnchor(Base):
     demo: Mapped[bool] = mapped_column(default=False, server_default=false())
     added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[dt.datetime | None]
+    #: where the CA publishes its CRL (fetched by the scheduled jobs)
+    crl_url: Mapped[str | None] = mapped_column(String(2048))
+    #: the CA's OCSP responder: asked first, the CRL is the fall-back
+    ocsp_url: Mapped[str | None] = mapped_column(String(2048))
+    #: the last OCSP exchange: when, whether it gave a verified answer, and why not
+    ocsp_checked_at: Mapped[dt.datetime | None]
+    ocsp_ok: Mapped[bool | None]
+    ocsp_error: Mapped[str | None] = mapped_column(String(512))
+    #: the last fetch of ``crl_url``, and why it failed (``None``: it worked)
+    crl_fetched_at: Mapped[dt.datetime | None]
+    crl_fetch_error: Mapped[str | None] = mapped_column(String(512))
 
 
 class Crl(Base):
@@ -60,6 +71,26 @@ class RevokedCertificate(Base):
     serial: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[dt.datetime]
     crl_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("crls.id"), index=True)
+
+
+class OcspResponse(Base):
+    """The newest verified OCSP answer for one certificate, kept until its next update."""
+
+    __tablename__ = "ocsp_responses"
+    __table_args__ = (UniqueConstraint("anchor_id", "serial"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    anchor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trust_anchors.id"))
+    #: serial number, lower-case hex without leading zeros
+    serial: Mapped[str] = mapped_column(String(64))
+    #: ``good`` or ``revoked`` (an ``unknown`` answer is never kept)
+    status: Mapped[str] = mapped_column(String(16))
+    revoked_at: Mapped[dt.datetime | None]
+    this_update: Mapped[dt.datetime]
+    next_update: Mapped[dt.datetime]
+    fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: the response as received (DER), for the record
+    der: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MyKey(Base):

@@ -110,3 +110,18 @@ def retire_anchor(session: Session, fingerprint_text: str) -> TrustAnchor:
     if row.retired_at is None:
         row.retired_at = utcnow()
     return row
+
+
+def set_revocation_urls(
+    session: Session, fingerprint_text: str, *, crl_url: str | None, ocsp_url: str | None
+) -> TrustAnchor:
+    """Where the anchor publishes its CRL and answers OCSP (``None``: not published)."""
+    wanted = normalise_fingerprint(fingerprint_text)
+    row = session.scalar(select(TrustAnchor).where(TrustAnchor.fingerprint == wanted))
+    if row is None:
+        raise OperatorError(f"no trust anchor with fingerprint {wanted}")
+    for url in (crl_url, ocsp_url):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise OperatorError(f"{url!r} is not an http(s) URL")
+    row.crl_url, row.ocsp_url = crl_url, ocsp_url
+    return row

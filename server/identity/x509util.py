@@ -51,10 +51,10 @@ def is_ca(certificate: x509.Certificate) -> bool:
 
 
 def allows_client_signatures(certificate: x509.Certificate) -> bool:
-    """Whether the certificate's key may sign a challenge: keyUsage, when present, must
-    include digitalSignature (a JPKI user-authentication certificate's does)."""
+    """Whether the certificate's key may sign a challenge: it must have a keyUsage
+    extension with digitalSignature (a JPKI user-authentication certificate's does)."""
     try:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage)
     except x509.ExtensionNotFound:
-        return True
+        return False
     return usage.value.digital_signature

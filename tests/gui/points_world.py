@@ -222,6 +222,7 @@ def served_points_platform(tmp: Path, ca_dir: Path) -> Iterator[PointsPlatform]:
     with TestClient(app) as client:
         platform = PointsPlatform(client, url, app.state.db, tmp, ca_dir)
         platform.cli("ca", "add", str(ca_dir / "ca.pem"))
+        platform.cli("crl", "import", str(ca_dir / "crl.pem"))  # fails closed without
         platform.cli(
             "service",
             "add",

@@ -22,6 +22,7 @@ from drivers.vcard.holder import Holder, make_ca, make_holder, revoke
 from tests.fixtures.pcscd import VPCD_READER, InsertCard, MakeHolder
 from tests.fixtures.platform import PlatformServer, start_platform
 from tests.fixtures.postgres import free_port
+from tests.integration.server.test_revocation_served import forget_crls
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +74,7 @@ def enroll(platform: PlatformServer, home: Path, name: str = "desk") -> None:
 def make_desk(database_url: str, tmp: Path, ca_dir: Path) -> Iterator[Desk]:
     with start_platform(database_url, tmp) as platform:
         platform.run_cli("ca", "add", str(ca_dir / "ca.pem"))
+        platform.run_cli("crl", "import", str(ca_dir / "crl.pem"))  # fails closed without
         platform.run_cli("service", "add", SERVICE, "--provider", "α市",
                          "--display-name", "α市立図書館", "--barcode", "nw7",
                          "--format", "[0-9]{10}", "--check-digit", "mod16")
@@ -219,6 +221,20 @@ def test_revoked_certificate_is_refused(
     desk.platform.run_cli("crl", "import", str(desk.ca_dir / "crl.pem"))
     insert_card(holder)
     assert_fails(desk.lookup(), ErrorKind.CERTIFICATE_REVOKED)
+
+
+def test_unknown_revocation_status_is_refused_with_its_own_exit_status(
+    desk: Desk, pcscd: object, make_vcard_holder: MakeHolder, insert_card: InsertCard
+) -> None:
+    holder = make_vcard_holder()
+    desk.register(holder)
+    forget_crls(desk.platform.database_url)  # the platform lost its CRLs: it cannot know
+    try:
+        insert_card(holder)
+        assert_fails(desk.lookup(), ErrorKind.REVOCATION_UNKNOWN)
+        assert tries_left(holder) == 3
+    finally:
+        desk.platform.run_cli("crl", "import", str(desk.ca_dir / "crl.pem"))
 
 
 def test_expired_certificate_is_refused(

@@ -70,6 +70,10 @@ MESSAGES: dict[ErrorKind, tuple[str, str]] = {
         N_("error.virtual_reader_refused.title"),
         N_("error.virtual_reader_refused.message"),
     ),
+    ErrorKind.REVOCATION_UNKNOWN: (
+        N_("error.revocation_unknown.title"),
+        N_("error.revocation_unknown.message"),
+    ),
 }
 
 

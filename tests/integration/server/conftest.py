@@ -56,6 +56,8 @@ def served_library(platform_server: PlatformServer, tmp_path: Path) -> Iterator[
     ca = make_ca(0)
     server = platform_server
     server.run_cli("ca", "add", str(ca.write(tmp_path / "ca.pem")))
+    (tmp_path / "crl.pem").write_bytes(ca.crl())  # revocation fails closed: a fresh CRL
+    server.run_cli("crl", "import", str(tmp_path / "crl.pem"))
     server.run_cli(
         "service", "add", LIBRARY, "--provider", "α市", "--barcode", "nw7",
         "--display-name", "α市立図書館", "--format", "[0-9]{10}",

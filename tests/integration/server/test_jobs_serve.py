@@ -39,6 +39,8 @@ def test_serve_runs_the_jobs_and_stops_cleanly(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'platform.db'}"
     ca = make_ca(0)
     _cli(url, "ca", "add", str(ca.write(tmp_path / "ca.pem")))
+    (tmp_path / "crl.pem").write_bytes(ca.crl())  # revocation fails closed: a fresh CRL
+    _cli(url, "crl", "import", str(tmp_path / "crl.pem"))
     cert = ca.issue(1).write(tmp_path / "holder")
     mykey_id = _cli(url, "mykey", "register", "--cert", str(cert)).splitlines()[-1]
     _cli(url, "municipality", "add", "14130", "α市")

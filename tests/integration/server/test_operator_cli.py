@@ -35,7 +35,7 @@ def cli(platform_database_url: str) -> Cli:
 
 def test_db_upgrade_reports_the_revision(cli: Cli) -> None:
     newest = head()  # the newest migration in server/migrations
-    number = newest.split("_", 1)[0]  # "0008_card_rebinding": a number, then a name
+    number = newest.split("_", 1)[0]  # revision ids are NNNN or NNNN_name
     assert number.isdigit() and int(number) >= 6
     first = cli("db", "upgrade")
     assert f"schema revision: {newest} (was None)" in first
@@ -85,6 +85,8 @@ def test_crl_import_verifies_the_signature(cli: Cli, tmp_path: Path) -> None:
 def test_register_link_and_address_change(cli: Cli, tmp_path: Path) -> None:
     ca = make_ca(0)
     cli("ca", "add", str(ca.write(tmp_path / "ca.pem")))
+    (tmp_path / "crl.pem").write_bytes(ca.crl())  # revocation fails closed: a fresh CRL
+    cli("crl", "import", str(tmp_path / "crl.pem"))
     cli("service", "add", "lib", "--provider", "α市", "--barcode", "nw7", "--format", "[0-9]{10}")
     hanako = ca.issue(1).write(tmp_path / "hanako")
     out = cli("mykey", "register", "--cert", str(hanako), "--mykey-id", "HANAKO01")

@@ -259,6 +259,7 @@ def test_enroll_with_a_bad_code() -> None:
         ("link_unconfirmed", ErrorKind.LINK_UNCONFIRMED),
         ("service_id_taken", ErrorKind.SERVICE_ID_TAKEN),
         ("link_mismatch", ErrorKind.LINK_MISMATCH),
+        ("revocation_unknown", ErrorKind.REVOCATION_UNKNOWN),
     ],
 )
 def test_error_bodies_map_to_screens(code: str, kind: ErrorKind) -> None:

@@ -475,7 +475,11 @@ def test_cancel_dismisses_an_error() -> None:
 
 
 def test_retryable_kinds_are_the_platform_ones() -> None:
-    assert RETRYABLE == {ErrorKind.PLATFORM_UNREACHABLE, ErrorKind.PLATFORM_ERROR}
+    assert RETRYABLE == {
+        ErrorKind.PLATFORM_UNREACHABLE,
+        ErrorKind.PLATFORM_ERROR,
+        ErrorKind.REVOCATION_UNKNOWN,
+    }
 
 
 @pytest.mark.parametrize("kind", sorted(RETRYABLE))

@@ -108,12 +108,15 @@ class TestCA:
         not_before: dt.datetime | None = None,
         not_after: dt.datetime | None = None,
         is_ca: bool = False,
+        key_usage: bool = True,
     ) -> Holder:
-        """A holder certificate (valid from yesterday for 5 years unless told otherwise)."""
+        """A holder certificate (valid from yesterday for 5 years unless told otherwise),
+        with keyUsage digitalSignature as a JPKI user-authentication certificate has
+        (``key_usage=False``: without the extension)."""
         key = rsa_key(key_index)
         start = not_before or now() - dt.timedelta(days=1)
         end = not_after or now() + dt.timedelta(days=365 * 5)
-        certificate = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP")]))
             .issuer_name(self.certificate.subject)
@@ -122,18 +125,27 @@ class TestCA:
             .not_valid_before(start)
             .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-            .sign(self.key, hashes.SHA256())
         )
-        return Holder(certificate, key)
+        if key_usage:
+            builder = builder.add_extension(signing_usage(), critical=True)
+        return Holder(builder.sign(self.key, hashes.SHA256()), key)
 
-    def crl(self, *revoked: Holder, signer: rsa.RSAPrivateKey | None = None) -> bytes:
-        """A PEM CRL listing the holders' serials, signed by this CA (or ``signer``)."""
+    def crl(
+        self,
+        *revoked: Holder,
+        signer: rsa.RSAPrivateKey | None = None,
+        next_update: dt.datetime | None = None,
+        number: int = 1,
+    ) -> bytes:
+        """A PEM CRL listing the holders' serials, signed by this CA (or ``signer``),
+        next updated in 7 days unless ``next_update`` says otherwise."""
+        next_update = next_update or now() + dt.timedelta(days=7)
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self.certificate.subject)
-            .last_update(now() - dt.timedelta(minutes=5))
-            .next_update(now() + dt.timedelta(days=7))
-            .add_extension(x509.CRLNumber(1), critical=False)
+            .last_update(min(now(), next_update) - dt.timedelta(minutes=5))
+            .next_update(next_update)
+            .add_extension(x509.CRLNumber(number), critical=False)
         )
         for holder in revoked:
             builder = builder.add_revoked_certificate(
@@ -146,9 +158,31 @@ class TestCA:
         return crl.public_bytes(serialization.Encoding.PEM)
 
 
-def make_ca(key_index: int = 0, common_name: str = CA_NAME) -> TestCA:
-    """A CA with pooled key ``key_index``; two CAs with the same name but other keys are
-    indistinguishable by name (a forger's CA)."""
+def signing_usage() -> x509.KeyUsage:
+    """keyUsage digitalSignature only: a user-authentication certificate's."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def make_ca(
+    key_index: int = 0,
+    common_name: str = CA_NAME,
+    *,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+) -> TestCA:
+    """A CA with pooled key ``key_index``, valid from yesterday for 10 years unless told
+    otherwise; two CAs with the same name but other keys are indistinguishable by name
+    (a forger's CA)."""
     key = rsa_key(key_index)
     subject = ca_subject(common_name)
     certificate = (
@@ -157,8 +191,8 @@ def make_ca(key_index: int = 0, common_name: str = CA_NAME) -> TestCA:
         .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now() - dt.timedelta(days=1))
-        .not_valid_after(now() + dt.timedelta(days=3650))
+        .not_valid_before(not_before or now() - dt.timedelta(days=1))
+        .not_valid_after(not_after or now() + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(key, hashes.SHA256())
     )

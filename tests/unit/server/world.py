@@ -36,7 +36,9 @@ class World:
         return self.platform.client
 
     def trust(self, ca: TestCA) -> None:
+        """Trust the CA and import a fresh (empty) CRL of it, as an operator would."""
         self.db.transaction(lambda s: add_anchor(s, ca.certificate))
+        self.import_crl(ca.crl())
 
     def import_crl(self, crl: bytes) -> None:
         self.db.transaction(lambda s: import_crl(s, crl))
