@@ -12,7 +12,7 @@ DEB_PACKAGES=(
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0 libglib2.0-0
-  postgresql cups printer-driver-cups-pdf poppler-utils fontconfig
+  postgresql cups printer-driver-cups-pdf poppler-utils fontconfig openssl
   systemd  # systemd-analyze verifies the units in installer/
 )
 
