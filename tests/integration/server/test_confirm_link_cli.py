@@ -99,6 +99,7 @@ def desk(served_library: ServedLibrary, tmp_path: Path, monkeypatch: pytest.Monk
     ca = make_ca(tmp_path / "vca")
     holder = make_holder(tmp_path / "holder", ca, pin=PIN)
     library.server.run_cli("ca", "add", str(ca / "ca.pem"))
+    library.server.run_cli("crl", "import", str(ca / "crl.pem"))  # revocation fails closed
     mykey_id = library.server.run_cli(
         "mykey", "register", "--cert", str(holder.directory / "cert.pem")
     ).splitlines()[-1]
