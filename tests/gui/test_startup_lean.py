@@ -1,0 +1,95 @@
+"""What the kiosk leaves out of its start-up (issue 10): no command modules, and a
+garbage collector that never walks what was loaded before the window opened.
+
+Each test runs the real ``mykey-counter --startup-check`` (``app.__main__``) in a fresh
+interpreter and looks at it when the idle screen is painted; none asserts a time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import cli
+from server.api.schemas import ServiceInfo
+from tests.gui.test_startup import ROOT, home_of, offscreen
+from tests.unit.app.test_cli import Fakes
+
+pytestmark = pytest.mark.gui
+
+#: the headless commands' modules: the kiosk (no command) needs none of them
+COMMAND_MODULES = ("app.cli.barcode", "app.cli.barcode_spec", "app.cli.confirm_link",
+                   "app.cli.doctor", "app.cli.enroll", "app.cli.label", "app.cli.lookup",
+                   "app.cli.print_test_label", "app.cli.register", "app.cli.staff_pin")
+COMMAND_NAMES = ("barcode", "confirm-link", "doctor", "enroll", "label", "lookup",
+                 "print-test-label", "register", "staff-pin")
+
+
+def at_first_paint(home: Path) -> dict[str, object]:
+    """The real counter's state when its idle screen is painted: the command modules
+    loaded and the collector's permanent generation."""
+    code = f"""
+import dataclasses, gc, json, runpy, sys
+import app.ui.kiosk
+
+run = app.ui.kiosk.run_kiosk
+
+def run_kiosk(config):
+    def at_paint(painted_at):
+        print("STATE", json.dumps({{
+            "commands": sorted(m for m in sys.modules if m in {COMMAND_MODULES!r}),
+            "frozen": gc.get_freeze_count(),
+            "tracked": len(gc.get_objects()),
+        }}))
+    return run(dataclasses.replace(config, on_idle_painted=at_paint))
+
+app.ui.kiosk.run_kiosk = run_kiosk  # the composition root imports it when the kiosk starts
+sys.argv = ["mykey-counter", "--home", {str(home)!r}, "--startup-check"]
+runpy.run_module("app", run_name="__main__")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], env=offscreen(), cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("STATE "))
+    state: dict[str, object] = json.loads(line.removeprefix("STATE "))
+    return state
+
+
+@pytest.mark.xfail(strict=True, reason="app.cli.group imports every command module")
+@pytest.mark.parametrize("enrolled", [False, True])
+def test_the_kiosk_loads_no_command_module_before_its_first_paint(
+    tmp_path: Path, service: ServiceInfo, enrolled: bool
+) -> None:
+    state = at_first_paint(home_of(tmp_path, service if enrolled else None))
+    assert state["commands"] == []
+
+
+@pytest.mark.xfail(strict=True, reason="nothing freezes the start-up's objects")
+def test_what_the_kiosk_loaded_before_its_window_is_out_of_the_collectors_way(
+    tmp_path: Path, service: ServiceInfo
+) -> None:
+    """Modules, classes and Qt's wrappers live as long as the process: the kiosk's
+    collections (on its GUI thread, and the last one when it stops) need not walk them."""
+    state = at_first_paint(home_of(tmp_path, service))
+    frozen, tracked = state["frozen"], state["tracked"]
+    assert isinstance(frozen, int) and isinstance(tracked, int)
+    assert frozen > tracked  # most of the heap: the window's own objects are the rest
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"], obj=Fakes().backends())
+    assert result.exit_code == 0, result.output
+    commands = result.stdout.split("Commands:", 1)[1].split()
+    assert set(COMMAND_NAMES) <= set(commands)
+
+
+def test_an_unknown_command_is_refused_with_the_nearest_names() -> None:
+    result = CliRunner().invoke(cli, ["staff-pn"], obj=Fakes().backends())
+    assert result.exit_code == 2
+    assert "No such command 'staff-pn'" in result.output
+    assert "staff-pin" in result.output
