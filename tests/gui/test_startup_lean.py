@@ -60,7 +60,6 @@ runpy.run_module("app", run_name="__main__")
     return state
 
 
-@pytest.mark.xfail(strict=True, reason="app.cli.group imports every command module")
 @pytest.mark.parametrize("enrolled", [False, True])
 def test_the_kiosk_loads_no_command_module_before_its_first_paint(
     tmp_path: Path, service: ServiceInfo, enrolled: bool
