@@ -68,7 +68,6 @@ def test_the_kiosk_loads_no_command_module_before_its_first_paint(
     assert state["commands"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="nothing freezes the start-up's objects")
 def test_what_the_kiosk_loaded_before_its_window_is_out_of_the_collectors_way(
     tmp_path: Path, service: ServiceInfo
 ) -> None:
