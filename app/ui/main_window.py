@@ -6,13 +6,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget  # noqa: TID251
 
 from app.flow import Cancel, LastTryConfirmed, PinEntered, Retry, State, View
 from app.i18n import Catalogue
 from app.ui.delivery import ResultDisplay
+from app.ui.qt_names import set_enum_property
 from app.ui.screens.base import Screen
 from app.ui.screens.idle import IdleScreen
 
@@ -67,12 +68,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         #: staff: Ctrl+Q closes the kiosk (through ``close_guard``)
         self.quit_shortcut = QShortcut(QKeySequence("Ctrl+Q"), self)
-        self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        # by name: no Qt enums before the first paint (app.ui.qt_names)
+        set_enum_property(self.quit_shortcut, "context", "ApplicationShortcut")
         self.quit_shortcut.activated.connect(self.close)
         #: staff: Ctrl+Alt+S asks for the staff PIN (the settings); only the idle screen
         #: lets it through (:mod:`app.ui.staff_access`)
         self.staff_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), self)
-        self.staff_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        set_enum_property(self.staff_shortcut, "context", "ApplicationShortcut")
         self.staff_shortcut.activated.connect(self.staff_requested)
         self.idle.staff_requested.connect(self.staff_requested)
 
@@ -234,11 +236,15 @@ class MainWindow(QMainWindow):
         ``take_focus=False`` (the keyboard wedge types into the library system's window):
         the counter never takes the keyboard focus; its PIN pad works by touch or mouse.
         """
+        # Qt's enums only where needed: a windowed kiosk that takes the focus paints
+        # without them (app.ui.qt_names)
+        from PySide6 import QtCore
+
         if not take_focus:
-            self.setWindowFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
-            self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+            self.setWindowFlag(QtCore.Qt.WindowType.WindowDoesNotAcceptFocus, True)
+            self.setAttribute(QtCore.Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         if fullscreen:
-            self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+            self.setWindowFlag(QtCore.Qt.WindowType.WindowStaysOnTopHint, True)
             # without a window manager (a bare X kiosk session) the full-screen request
             # has nobody to honour it: cover the screen ourselves as well
             screen = self.screen()
@@ -264,8 +270,12 @@ class MainWindow(QMainWindow):
 
     def left_full_screen(self) -> bool:
         """Whether the locked-down kiosk is minimised or no longer full screen."""
+        if not self.lockdown:
+            return False  # not asking the state: its enum is Qt's (app.ui.qt_names)
+        from PySide6.QtCore import Qt
+
         state = self.windowState()
-        return self.lockdown and (
+        return (
             bool(state & Qt.WindowState.WindowMinimized)
             or not state & Qt.WindowState.WindowFullScreen
         )
@@ -274,6 +284,8 @@ class MainWindow(QMainWindow):
         """Back to full screen and on top (lock-down), unless the staff PIN allows otherwise."""
         if not self.left_full_screen() or self.may_leave_full_screen() or not self.isVisible():
             return
+        from PySide6.QtCore import Qt
+
         self.setWindowState(Qt.WindowState.WindowFullScreen)
         self.showFullScreen()
         self.raise_()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pytestqt.qtbot import QtBot
 
 from app.cli import cli
 from server.api.schemas import ServiceInfo
@@ -45,6 +46,7 @@ def run_kiosk(config):
             "commands": sorted(m for m in sys.modules if m in {COMMAND_MODULES!r}),
             "frozen": gc.get_freeze_count(),
             "tracked": len(gc.get_objects()),
+            "qt_enums": "Qt" in vars(sys.modules["PySide6.QtCore"]),
         }}))
     return run(dataclasses.replace(config, on_idle_painted=at_paint))
 
@@ -79,6 +81,46 @@ def test_what_the_kiosk_loaded_before_its_window_is_out_of_the_collectors_way(
     assert frozen > tracked  # most of the heap: the window's own objects are the rest
 
 
+@pytest.mark.parametrize("enrolled", [False, True])
+def test_the_idle_screen_paints_before_qt_makes_its_namespace_enums(
+    tmp_path: Path, service: ServiceInfo, enrolled: bool
+) -> None:
+    """PySide makes all of ``Qt``'s enums at once when one is first needed (app.ui.qt_names):
+    a windowed kiosk's idle screen needs none of them to paint."""
+    state = at_first_paint(home_of(tmp_path, service if enrolled else None))
+    assert state["qt_enums"] is False
+
+
+def test_enum_properties_are_set_by_qt_names(qtbot: QtBot) -> None:
+    """What the idle screen sets by name is what the enums say; a wrong name is refused."""
+    from PySide6.QtCore import Qt
+
+    from app.ui.qt_names import set_enum_property
+    from app.ui.screens.base import button, label
+
+    text, pad = label("カードをかざしてください", "title"), button("OK", "ok")
+    qtbot.addWidget(text)
+    qtbot.addWidget(pad)
+    assert text.alignment() == Qt.AlignmentFlag.AlignCenter
+    assert pad.focusPolicy() == Qt.FocusPolicy.NoFocus
+    with pytest.raises(ValueError, match="AlignMiddle"):
+        set_enum_property(text, "alignment", "AlignMiddle")
+    with pytest.raises(ValueError, match="no_such_property"):
+        set_enum_property(text, "no_such_property", "AlignCenter")
+
+
+def test_the_kiosk_shortcuts_work_anywhere_in_the_application(qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+
+    from app.i18n import Catalogue
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(Catalogue("ja"), "α市立図書館")
+    qtbot.addWidget(window)
+    for shortcut in (window.quit_shortcut, window.staff_shortcut):
+        assert shortcut.context() == Qt.ShortcutContext.ApplicationShortcut
+
+
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(cli, ["--help"], obj=Fakes().backends())
     assert result.exit_code == 0, result.output
@@ -91,3 +133,26 @@ def test_an_unknown_command_is_refused_with_the_nearest_names() -> None:
     assert result.exit_code == 2
     assert "No such command 'staff-pn'" in result.output
     assert "staff-pin" in result.output
+
+
+def test_every_command_module_is_in_the_group() -> None:
+    """A command added to ``app/cli`` but not to the group's lazy list would be missing
+    from ``mykey-counter``: every ``click.Command`` a module of the package defines is
+    in the group, under its own name."""
+    import importlib
+    import pkgutil
+
+    import click
+
+    import app.cli
+
+    defined = set()
+    for info in pkgutil.iter_modules(app.cli.__path__):
+        module = importlib.import_module(f"app.cli.{info.name}")
+        for value in vars(module).values():
+            if (isinstance(value, click.Command) and value is not cli
+                    and value.callback is not None
+                    and value.callback.__module__ == module.__name__):
+                defined.add(value.name)
+    assert defined == set(cli.commands) == set(COMMAND_NAMES)
+    assert all(cli.commands[name].name == name for name in COMMAND_NAMES)
