@@ -156,3 +156,15 @@ def test_every_command_module_is_in_the_group() -> None:
                 defined.add(value.name)
     assert defined == set(cli.commands) == set(COMMAND_NAMES)
     assert all(cli.commands[name].name == name for name in COMMAND_NAMES)
+
+
+def test_the_command_line_loads_no_flow() -> None:
+    """``mykey-counter barcode`` and the other headless commands run no screen flow: the
+    settings name the flow's timeouts only when asked for them."""
+    code = ("import sys\nimport app.cli, app.cli.barcode, app.cli.doctor, app.settings\n"
+            "print(sorted(m for m in sys.modules if m in "
+            "('app.flow', 'app.card_step', 'app.flow_common', 'app.card_work')))\n"
+            "print(app.settings.Settings(result_timeout_s=5).timeouts().result_s)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True, timeout=60)
+    assert proc.stdout.split() == ["[]", "5.0"]
