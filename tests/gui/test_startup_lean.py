@@ -164,7 +164,7 @@ def test_the_command_line_loads_no_flow() -> None:
     code = ("import sys\nimport app.cli, app.cli.barcode, app.cli.doctor, app.settings\n"
             "print(sorted(m for m in sys.modules if m in "
             "('app.flow', 'app.card_step', 'app.flow_common', 'app.card_work')))\n"
-            "print(app.settings.Settings(result_timeout_s=5).timeouts().result_s)\n")
+            "print(app.settings.Settings(result_timeout_s=5.0).timeouts().result_s)\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True, timeout=60)
     assert proc.stdout.split() == ["[]", "5.0"]
