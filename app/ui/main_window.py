@@ -10,7 +10,6 @@ from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget  # noqa: TID251
 
-from app.flow import Cancel, LastTryConfirmed, PinEntered, Retry, State, View
 from app.i18n import Catalogue
 from app.ui.delivery import ResultDisplay
 from app.ui.qt_names import set_enum_property
@@ -18,6 +17,7 @@ from app.ui.screens.base import Screen
 from app.ui.screens.idle import IdleScreen
 
 if TYPE_CHECKING:
+    from app.flow import State, View
     from app.ui.screens.confirm_last_try import ConfirmLastTryScreen
     from app.ui.screens.error import ErrorScreen
     from app.ui.screens.locked import LockedScreen
@@ -81,6 +81,10 @@ class MainWindow(QMainWindow):
     # the flow screens ------------------------------------------------------------------
     def complete_stack(self) -> None:
         """Make every flow screen (after the first paint; idempotent)."""
+        # the flow's modules are imported where used: not on the way to the first paint
+        # (app.ui.kiosk_flow)
+        from app.flow import State
+
         for state in State:
             self.screen_for(state)
 
@@ -92,6 +96,8 @@ class MainWindow(QMainWindow):
 
     def screen_for(self, state: State) -> Screen:
         """The screen that renders ``state`` (made on first use)."""
+        from app.flow import State
+
         screen: Screen
         match state:
             case State.IDLE:
@@ -113,6 +119,8 @@ class MainWindow(QMainWindow):
     @property
     def screens(self) -> dict[State, Screen]:
         """Every flow state's screen (makes those not yet made)."""
+        from app.flow import State
+
         return {state: self.screen_for(state) for state in State}
 
     def _made(self) -> list[Screen]:
@@ -121,6 +129,7 @@ class MainWindow(QMainWindow):
     @property
     def pin(self) -> PinScreen:
         if "pin" not in self._built:
+            from app.flow import Cancel, PinEntered
             from app.ui.screens.pin import PinScreen
 
             screen = PinScreen(self._texts)
@@ -132,6 +141,7 @@ class MainWindow(QMainWindow):
     @property
     def confirm_last_try(self) -> ConfirmLastTryScreen:
         if "confirm_last_try" not in self._built:
+            from app.flow import Cancel, LastTryConfirmed
             from app.ui.screens.confirm_last_try import ConfirmLastTryScreen
 
             screen = ConfirmLastTryScreen(self._texts)
@@ -151,6 +161,7 @@ class MainWindow(QMainWindow):
     @property
     def result(self) -> ResultScreen:
         if "result" not in self._built:
+            from app.flow import Cancel
             from app.ui.screens.result import ResultScreen
 
             screen = ResultScreen(self._texts, self._service_name)
@@ -161,6 +172,7 @@ class MainWindow(QMainWindow):
     @property
     def error(self) -> ErrorScreen:
         if "error" not in self._built:
+            from app.flow import Cancel, Retry
             from app.ui.screens.error import ErrorScreen
 
             screen = ErrorScreen(self._texts)
@@ -172,6 +184,7 @@ class MainWindow(QMainWindow):
     @property
     def locked(self) -> LockedScreen:
         if "locked" not in self._built:
+            from app.flow import Cancel
             from app.ui.screens.locked import LockedScreen
 
             screen = LockedScreen(self._texts)
@@ -208,6 +221,8 @@ class MainWindow(QMainWindow):
 
     # Renderer ----------------------------------------------------------------------------
     def show_state(self, state: State, view: View) -> None:
+        from app.flow import State
+
         screen = self.screen_for(state)
         if state in (State.CARD_PRESENT, State.QUERYING):
             from app.ui.screens.querying import QUERYING, READING

@@ -17,7 +17,11 @@ from click.testing import CliRunner
 from pytestqt.qtbot import QtBot
 
 from app.cli import cli
+from app.flow import State
+from app.ui.kiosk import Kiosk, build_kiosk
+from app.ui.kiosk_config import KioskConfig
 from server.api.schemas import ServiceInfo
+from tests.gui.conftest import FakeSettings, FakeTapper
 from tests.gui.test_startup import ROOT, home_of, offscreen
 from tests.unit.app.test_cli import Fakes
 
@@ -27,6 +31,9 @@ pytestmark = pytest.mark.gui
 COMMAND_MODULES = ("app.cli.barcode", "app.cli.barcode_spec", "app.cli.confirm_link",
                    "app.cli.doctor", "app.cli.enroll", "app.cli.label", "app.cli.lookup",
                    "app.cli.print_test_label", "app.cli.register", "app.cli.staff_pin")
+#: the lookup flow and what reacts to cards: made after the first paint (app.ui.kiosk_flow)
+FLOW_MODULES = ("app.flow", "app.card_step", "app.flow_common", "app.card_work",
+                "app.ui.controller", "app.ui.demo", "app.ui.staff_access", "app.ui.kiosk_flow")
 COMMAND_NAMES = ("barcode", "confirm-link", "doctor", "enroll", "label", "lookup",
                  "print-test-label", "register", "staff-pin")
 
@@ -47,6 +54,7 @@ def run_kiosk(config):
             "frozen": gc.get_freeze_count(),
             "tracked": len(gc.get_objects()),
             "qt_enums": "Qt" in vars(sys.modules["PySide6.QtCore"]),
+            "flow": sorted(m for m in sys.modules if m in {FLOW_MODULES!r}),
         }}))
     return run(dataclasses.replace(config, on_idle_painted=at_paint))
 
@@ -119,6 +127,86 @@ def test_the_kiosk_shortcuts_work_anywhere_in_the_application(qtbot: QtBot) -> N
     qtbot.addWidget(window)
     for shortcut in (window.quit_shortcut, window.staff_shortcut):
         assert shortcut.context() == Qt.ShortcutContext.ApplicationShortcut
+
+
+@pytest.mark.parametrize("enrolled", [False, True])
+def test_the_flow_half_is_made_after_the_first_paint(
+    tmp_path: Path, service: ServiceInfo, enrolled: bool
+) -> None:
+    state = at_first_paint(home_of(tmp_path, service if enrolled else None))
+    assert state["flow"] == []
+
+
+class RecordingMonitor:
+    """A card monitor that notes whether the kiosk's flow half was there when it started."""
+
+    def __init__(self) -> None:
+        self.kiosk: Kiosk | None = None
+        self.flow_built_at_start: bool | None = None
+
+    def start(self) -> None:
+        assert self.kiosk is not None
+        self.flow_built_at_start = self.kiosk.flow_built
+
+    def stop(self) -> None:
+        pass
+
+
+def deferred_kiosk(qtbot: QtBot, service: ServiceInfo, monitor: RecordingMonitor,
+                   **settings: object) -> Kiosk:
+    config = KioskConfig(settings=FakeSettings(**settings),  # type: ignore[arg-type]
+                         service=service, tapper=FakeTapper([]),
+                         monitor_factory=lambda on_insert, on_remove: monitor,
+                         flow_after_first_paint=True)
+    kiosk = build_kiosk(config)
+    qtbot.addWidget(kiosk.window)
+    monitor.kiosk = kiosk
+    return kiosk
+
+
+def test_a_deferred_flow_is_made_before_the_card_monitor_starts(
+    qtbot: QtBot, service: ServiceInfo
+) -> None:
+    monitor = RecordingMonitor()
+    kiosk = deferred_kiosk(qtbot, service, monitor)
+    assert not kiosk.flow_built
+    kiosk.start()
+    try:
+        assert not kiosk.flow_built  # shown, not painted yet
+        qtbot.waitUntil(lambda: monitor.flow_built_at_start is not None, timeout=5000)
+        assert monitor.flow_built_at_start is True
+        assert kiosk.controller.flow.state is State.IDLE
+        kiosk.bridge.on_insert("reader 0")  # a card reaches the flow through the bridge
+        qtbot.waitUntil(lambda: kiosk.controller.flow.state is not State.IDLE, timeout=5000)
+    finally:
+        kiosk.stop()
+
+
+def test_asking_for_a_part_of_the_flow_makes_it_at_once(
+    qtbot: QtBot, service: ServiceInfo
+) -> None:
+    kiosk = deferred_kiosk(qtbot, service, RecordingMonitor())
+    assert not kiosk.flow_built
+    assert kiosk.staff.controller is kiosk.controller
+    assert kiosk.flow_built
+    kiosk.stop()
+
+
+def test_a_full_screen_kiosk_makes_its_flow_at_once_to_lock_down_as_it_shows(
+    qtbot: QtBot, service: ServiceInfo
+) -> None:
+    kiosk = deferred_kiosk(qtbot, service, RecordingMonitor(), fullscreen=True)
+    assert kiosk.flow_built
+    kiosk.stop()
+
+
+def test_a_startup_check_stops_a_kiosk_whose_flow_was_never_made(
+    qtbot: QtBot, service: ServiceInfo
+) -> None:
+    monitor = RecordingMonitor()
+    kiosk = deferred_kiosk(qtbot, service, monitor)
+    kiosk.stop()  # never started, never painted: nothing of the flow to stop
+    assert not kiosk.flow_built
 
 
 def test_help_lists_every_command() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget  # noqa: TID251
 
-from app.flow import View
 from app.i18n import Catalogue
 from app.ui.qt_names import set_enum_property
+
+if TYPE_CHECKING:
+    from app.flow import View
 
 
 class Screen(QWidget):
