@@ -1,8 +1,10 @@
-"""Compose and run the counter kiosk: the one place where the GUI is wired together.
+"""Compose and run the counter kiosk: where the GUI is wired together (its flow half, the
+controller and what hangs off it, in :mod:`app.ui.kiosk_flow`).
 
 Start-up is split at the first paint (:mod:`app.ui.startup`): the window and its screens
 are built and shown first; the card monitor, the caller's start-up work (platform client,
-service refresh) and the barcode libraries follow once the idle screen is on screen.
+service refresh) and the barcode libraries follow once the idle screen is on screen; so
+does the flow half in the windowed counter (``KioskConfig.flow_after_first_paint``).
 """
 
 from __future__ import annotations
