@@ -256,3 +256,27 @@ def test_the_command_line_loads_no_flow() -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True, timeout=60)
     assert proc.stdout.split() == ["[]", "5.0"]
+
+
+def test_an_unattended_kiosk_with_its_flow_after_the_paint_types_the_pin_and_exits(
+    qapp: object, tmp_path: Path, service: ServiceInfo
+) -> None:
+    """``mykey-counter --demo-pin-stdin --once --screenshot`` (the demo) runs this way: the
+    automation comes with the flow half, after the first paint, and still plays the tap."""
+    from app.ports import CardStatus
+    from app.ui.kiosk import run_kiosk
+    from tests.gui.conftest import PIN, FakeMonitor, lookup
+
+    tapper = FakeTapper([CardStatus(3)], [lookup()])
+    shot = tmp_path / "result.png"
+    status = run_kiosk(KioskConfig(
+        settings=FakeSettings(),  # type: ignore[arg-type]
+        service=service, tapper=tapper,
+        monitor_factory=lambda on_insert, on_remove: FakeMonitor(on_insert, on_remove,
+                                                                 insert_on_start=True),
+        demo_pin=PIN, screenshot_path=shot, exit_after_result=True,
+        flow_after_first_paint=True,
+    ))
+    assert status == 0
+    assert tapper.pins == [(PIN, False)]
+    assert shot.stat().st_size > 0
