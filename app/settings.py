@@ -17,9 +17,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.flow import Timeouts
-
 if TYPE_CHECKING:
+    from app.flow import Timeouts
     from server.api.schemas import ServiceInfo
 
 # Reading the settings is on the kiosk's path to its first paint: pydantic (the service
@@ -138,6 +137,8 @@ class Settings:
 
     def timeouts(self) -> Timeouts:
         """The screen timeouts of :class:`app.flow.CounterFlow`."""
+        from app.flow import Timeouts  # the flow's events are not the settings' business
+
         return Timeouts(
             result_s=self.result_timeout_s,
             error_s=self.error_timeout_s,

@@ -1,4 +1,8 @@
-"""The ``mykey-counter`` group: its options, the kiosk when no command is given, the commands."""
+"""The ``mykey-counter`` group: its options, the kiosk when no command is given, the commands.
+
+The commands are imported when one is looked up (:mod:`app.cli.lazy`), not with the group:
+the kiosk's path to its first paint loads none of them.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +11,42 @@ from pathlib import Path
 import click
 
 from app.cli.backends import Backends, KioskFlags
-from app.cli.barcode import barcode
-from app.cli.confirm_link import confirm_link
-from app.cli.doctor import doctor
-from app.cli.enroll import enroll
 from app.cli.errors import usage
-from app.cli.label import label
-from app.cli.lookup import lookup
-from app.cli.outbox import outbox
-from app.cli.print_test_label import print_test_label
-from app.cli.register import register
-from app.cli.staff_pin import staff_pin
+from app.cli.lazy import LazyCommands
 from app.cli.state import CliState
 from app.settings import HOME_ENV, home_dir
 
-COMMANDS = (
-    barcode,
-    confirm_link,
-    doctor,
-    enroll,
-    label,
-    lookup,
-    outbox,
-    print_test_label,
-    register,
-    staff_pin,
+#: each command's module (``app.cli.<name with underscores>``, one command each)
+COMMAND_NAMES = (
+    "barcode",
+    "confirm-link",
+    "doctor",
+    "enroll",
+    "label",
+    "lookup",
+    "outbox",
+    "print-test-label",
+    "register",
+    "staff-pin",
 )
 
 
-@click.group(invoke_without_command=True, commands=COMMANDS)
+def _module_path(name: str) -> str:
+    attribute = name.replace("-", "_")
+    return f"app.cli.{attribute}:{attribute}"
+
+
+_COMMANDS = LazyCommands({name: _module_path(name) for name in COMMAND_NAMES})
+
+
+def __getattr__(name: str) -> tuple[click.Command, ...]:
+    """``COMMANDS``: every command, imported (for the tests of the CLI's shape)."""
+    if name == "COMMANDS":
+        return tuple(_COMMANDS[command] for command in COMMAND_NAMES)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@click.group(invoke_without_command=True, commands=_COMMANDS)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),

@@ -135,6 +135,7 @@ def start_kiosk(settings: Settings, flags: KioskFlags, backends: KioskBackends) 
         points=points,
         on_idle_painted=on_idle_painted,
         exit_after_idle_painted=flags.startup_check,
+        flow_after_first_paint=True,
     ))
     if flags.startup_check and status != 0:
         click.echo(f"error: {texts.tr('cli.kiosk.not_painted')}", err=True)

@@ -1,8 +1,10 @@
-"""Compose and run the counter kiosk: the one place where the GUI is wired together.
+"""Compose and run the counter kiosk: where the GUI is wired together (its flow half, the
+controller and what hangs off it, in :mod:`app.ui.kiosk_flow`).
 
 Start-up is split at the first paint (:mod:`app.ui.startup`): the window and its screens
 are built and shown first; the card monitor, the caller's start-up work (platform client,
-service refresh) and the barcode libraries follow once the idle screen is on screen.
+service refresh) and the barcode libraries follow once the idle screen is on screen; so
+does the flow half in the windowed counter (``KioskConfig.flow_after_first_paint``).
 """
 
 from __future__ import annotations
@@ -13,29 +15,30 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PySide6.QtWidgets import QApplication  # noqa: TID251
 
-from app.flow import CounterFlow, Timeouts
 from app.i18n import Catalogue
 from app.ports import EXIT_STATUS, TapError
-from app.settings import KeyboardSettings, LabelSettings, home_dir
+from app.settings import KeyboardSettings, LabelSettings
 from app.ui.background import Background
-from app.ui.controller import CounterController
 from app.ui.delivery import deliveries_for
-from app.ui.demo import KioskAutomation, check_demo_pin
 from app.ui.kiosk_config import KioskConfig
 from app.ui.main_thread_gc import MainThreadGarbageCollector
 from app.ui.main_window import MainWindow
 from app.ui.monitor_bridge import MonitorBridge
-from app.ui.staff_access import StaffAccess
 from app.ui.startup import KioskStartup
 from app.ui.style import apply_style
 
 if TYPE_CHECKING:
+    from app.ui.controller import CounterController
+    from app.ui.demo import KioskAutomation
+    from app.ui.kiosk_flow import FlowParts
     from app.ui.points.modes import PointsModes
+    from app.ui.staff_access import StaffAccess
     from server.api.schemas import ServiceInfo
 
 log = logging.getLogger(__name__)
@@ -75,56 +78,92 @@ class KioskSettings(Protocol):
     def terminal_id(self) -> str | None: ...
 
 
-def timeouts_of(settings: KioskSettings) -> Timeouts:
-    return Timeouts(
-        result_s=settings.result_timeout_s,
-        error_s=settings.error_timeout_s,
-        pin_entry_s=settings.pin_entry_timeout_s,
-    )
-
-
 @dataclass
 class Kiosk:
-    """Everything one running counter is made of."""
+    """Everything one running counter is made of.
+
+    Its flow half (:class:`~app.ui.kiosk_flow.FlowParts`: ``controller``, ``staff``,
+    ``points``, ``automation``) is made by ``make_flow``, once: by ``build_kiosk`` at once,
+    or after the first paint (``KioskConfig.flow_after_first_paint``), or when first asked.
+    """
 
     app: QApplication
     settings: KioskSettings
     window: MainWindow
-    controller: CounterController
     bridge: MonitorBridge
     monitor: Any
     garbage_collector: MainThreadGarbageCollector
     startup: KioskStartup
     #: every worker thread of the kiosk (the card lane, typing, printing, start-up)
     background: Background
-    automation: KioskAutomation | None = None
+    #: builds the flow half (``app.ui.kiosk_flow.build_flow``)
+    make_flow: Callable[[], FlowParts]
     #: called with ``time.perf_counter()`` once the idle screen is painted
     on_idle_painted: Callable[[float], object] | None = None
     #: the startup check: close as soon as the idle screen is painted (exit status 0)
     exit_after_idle_painted: bool = False
-    #: the staff's way into the settings screen
-    staff: StaffAccess | None = None
-    #: the points modes (shop, grant, voucher, register), if the counter has them
-    points: PointsModes | None = None
+    _flow: FlowParts | None = field(default=None, init=False, repr=False)
+    _started: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # the flow screens join the window after the idle screen's first paint
         self.startup.continuing.connect(self.window.complete_stack)
-        if self.points is not None:
-            self.startup.continuing.connect(self.points.begin)
         self.startup.idle_painted.connect(self._idle_painted)
         self.startup.paint_overdue.connect(self._paint_overdue)
         self.startup.work_done.connect(self._work_done)
         self.startup.refused.connect(self._refused)
 
+    @property
+    def flow_parts(self) -> FlowParts:
+        """The flow half, built now if it is not yet."""
+        if self._flow is None:
+            parts = self._flow = self.make_flow()
+            if parts.points is not None:
+                if self.startup.continued:
+                    parts.points.begin()
+                else:
+                    self.startup.continuing.connect(parts.points.begin)
+            if self._started:
+                parts.controller.start()
+        return self._flow
+
+    @property
+    def flow_built(self) -> bool:
+        """Whether the flow half is made (asking for one of its parts makes it)."""
+        return self._flow is not None
+
+    @property
+    def controller(self) -> CounterController:
+        return self.flow_parts.controller
+
+    @property
+    def staff(self) -> StaffAccess:
+        """The staff's way into the settings screen."""
+        return self.flow_parts.staff
+
+    @property
+    def points(self) -> PointsModes | None:
+        """The points modes (shop, grant, voucher, register), if the counter has them."""
+        return self.flow_parts.points
+
+    @property
+    def automation(self) -> KioskAutomation | None:
+        return self.flow_parts.automation
+
+    def build_flow_now(self) -> None:
+        """Make the flow half if it is not yet (the slot of ``startup.continuing``)."""
+        self.flow_parts  # noqa: B018 (built on first access)
+
     def start(self) -> None:
         """Show the idle screen; the monitor and the start-up work follow its first paint."""
         self.garbage_collector.start()
-        self.controller.start()
+        self._started = True
+        if self._flow is not None:
+            self._flow.controller.start()
         self.startup.begin()
         self.window.show_kiosk(fullscreen=self.settings.fullscreen,
                                take_focus="keyboard" not in self.settings.delivery)
-        if self.settings.fullscreen and self.staff is not None:
+        if self.settings.fullscreen:
             self.staff.lock_down()  # close, quit and minimise need the staff PIN
 
     def stop(self) -> None:
@@ -134,16 +173,18 @@ class Kiosk:
         its own time limits), so no worker thread runs once this returns, and none can free
         a Qt object: garbage is collected on this thread, after the joins.
         """
-        if self.staff is not None:
-            self.staff.back_to_idle()  # also stops watching the application's input
+        parts = self._flow  # a flow half never made needs no stopping
+        if parts is not None:
+            parts.staff.back_to_idle()  # also stops watching the application's input
         self.startup.stop()
         self.monitor.stop()
-        if self.points is not None:
-            self.points.stop()
-        self.controller.shutdown()
+        if parts is not None and parts.points is not None:
+            parts.points.stop()
+        if parts is not None:
+            parts.controller.shutdown()
         self.background.stop()
-        if self.points is not None:
-            self.points.close()  # the platform client, once no lane can use it
+        if parts is not None and parts.points is not None:
+            parts.points.close()  # the platform client, once no lane can use it
         self.window.close_guard = None
         self.window.lockdown = False
         self.window.close()
@@ -206,15 +247,19 @@ def quit_on_signals(app: QApplication) -> Iterator[None]:
 
 
 def build_kiosk(config: KioskConfig) -> Kiosk:
-    """Build the window, controller and monitor; nothing runs until ``Kiosk.start``.
+    """Build the window, its start-up and the flow half; nothing runs until ``Kiosk.start``.
 
     See :class:`~app.ui.kiosk_config.KioskConfig` for what each part of ``config`` does.
+    With ``flow_after_first_paint`` (and a windowed kiosk: a full-screen one locks itself
+    down as it shows, which takes the staff's access) the flow half is made right after the
+    first paint, before the card monitor starts (:mod:`app.ui.kiosk_flow`).
     """
-    settings, service, tapper = config.settings, config.service, config.tapper
-    service_name, demo_pin, points = config.service_name, config.demo_pin, config.points
-    screenshot_path, exit_after_result = config.screenshot_path, config.exit_after_result
-    home = config.home
-    check_demo_pin(demo_pin)
+    settings, service, demo_pin = config.settings, config.service, config.demo_pin
+    service_name = config.service_name
+    if demo_pin is not None:
+        from app.ui.demo import check_demo_pin
+
+        check_demo_pin(demo_pin)
     app = application()
     apply_style(app)
     texts = Catalogue(settings.language)
@@ -228,48 +273,29 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         terminal_id=settings.terminal_id,
     )
     background = Background(parent=window)
-    controller = CounterController(
-        flow=CounterFlow(timeouts_of(settings)),
-        tapper=tapper,
-        renderer=window,
-        service=service,
-        deliveries=deliveries,
-        background=background,
-        parent=window,
-    )
-    modes = None
-    if points is not None:
-        from app.ui.points.modes import PointsModes
-
-        modes = PointsModes(window=window, lookup=controller, services=points, texts=texts)
-    router: CounterController | PointsModes = modes if modes is not None else controller
-    window.intent.connect(router.post)
-    staff = StaffAccess(window=window, controller=controller, texts=texts,
-                        home=home if home is not None else home_dir(), outbox=points)
     bridge = MonitorBridge(window)
-    bridge.inserted.connect(router.card_inserted)
-    bridge.removed.connect(router.card_removed)
     monitor = config.monitor_factory(bridge.on_insert, bridge.on_remove)
-    automation = None
-    if demo_pin is not None or screenshot_path is not None or exit_after_result:
-        automation = KioskAutomation(
-            app=app,
-            window=window,
-            controller=controller,
-            demo_pin=demo_pin,
-            screenshot_path=screenshot_path,
-            exit_after_result=exit_after_result,
-        )
     collector = MainThreadGarbageCollector(parent=window)
     startup = KioskStartup(window, monitor=monitor, background=background,
                            deliveries=deliveries, work=config.after_first_paint)
-    return Kiosk(
-        app, settings, window, controller, bridge, monitor, collector, startup, background,
-        automation,
+    kiosk = Kiosk(
+        app, settings, window, bridge, monitor, collector, startup, background,
+        make_flow=partial(_build_flow, config, app=app, window=window, texts=texts,
+                          deliveries=deliveries, background=background, bridge=bridge),
         on_idle_painted=config.on_idle_painted,
         exit_after_idle_painted=config.exit_after_idle_painted,
-        staff=staff, points=modes,
     )
+    if config.flow_after_first_paint and not settings.fullscreen:
+        startup.continuing.connect(kiosk.build_flow_now)  # before the monitor starts
+    else:
+        kiosk.build_flow_now()
+    return kiosk
+
+
+def _build_flow(config: KioskConfig, **parts: Any) -> FlowParts:
+    from app.ui.kiosk_flow import build_flow
+
+    return build_flow(config, home=config.home, **parts)
 
 
 def run_kiosk(config: KioskConfig) -> int:

@@ -64,3 +64,6 @@ class KioskConfig:
     exit_after_idle_painted: bool = False
     home: Path | None = None
     points: PointsServices | None = None
+    #: make the flow half (controller, staff access, points modes) right after the first
+    #: paint instead of before it (a windowed kiosk; ``app.ui.kiosk.build_kiosk``)
+    flow_after_first_paint: bool = False

@@ -6,17 +6,18 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget  # noqa: TID251
 
-from app.flow import Cancel, LastTryConfirmed, PinEntered, Retry, State, View
 from app.i18n import Catalogue
 from app.ui.delivery import ResultDisplay
+from app.ui.qt_names import set_enum_property
 from app.ui.screens.base import Screen
 from app.ui.screens.idle import IdleScreen
 
 if TYPE_CHECKING:
+    from app.flow import State, View
     from app.ui.screens.confirm_last_try import ConfirmLastTryScreen
     from app.ui.screens.error import ErrorScreen
     from app.ui.screens.locked import LockedScreen
@@ -67,18 +68,23 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         #: staff: Ctrl+Q closes the kiosk (through ``close_guard``)
         self.quit_shortcut = QShortcut(QKeySequence("Ctrl+Q"), self)
-        self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        # by name: no Qt enums before the first paint (app.ui.qt_names)
+        set_enum_property(self.quit_shortcut, "context", "ApplicationShortcut")
         self.quit_shortcut.activated.connect(self.close)
         #: staff: Ctrl+Alt+S asks for the staff PIN (the settings); only the idle screen
         #: lets it through (:mod:`app.ui.staff_access`)
         self.staff_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), self)
-        self.staff_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        set_enum_property(self.staff_shortcut, "context", "ApplicationShortcut")
         self.staff_shortcut.activated.connect(self.staff_requested)
         self.idle.staff_requested.connect(self.staff_requested)
 
     # the flow screens ------------------------------------------------------------------
     def complete_stack(self) -> None:
         """Make every flow screen (after the first paint; idempotent)."""
+        # the flow's modules are imported where used: not on the way to the first paint
+        # (app.ui.kiosk_flow)
+        from app.flow import State
+
         for state in State:
             self.screen_for(state)
 
@@ -90,6 +96,8 @@ class MainWindow(QMainWindow):
 
     def screen_for(self, state: State) -> Screen:
         """The screen that renders ``state`` (made on first use)."""
+        from app.flow import State
+
         screen: Screen
         match state:
             case State.IDLE:
@@ -111,6 +119,8 @@ class MainWindow(QMainWindow):
     @property
     def screens(self) -> dict[State, Screen]:
         """Every flow state's screen (makes those not yet made)."""
+        from app.flow import State
+
         return {state: self.screen_for(state) for state in State}
 
     def _made(self) -> list[Screen]:
@@ -119,6 +129,7 @@ class MainWindow(QMainWindow):
     @property
     def pin(self) -> PinScreen:
         if "pin" not in self._built:
+            from app.flow import Cancel, PinEntered
             from app.ui.screens.pin import PinScreen
 
             screen = PinScreen(self._texts)
@@ -130,6 +141,7 @@ class MainWindow(QMainWindow):
     @property
     def confirm_last_try(self) -> ConfirmLastTryScreen:
         if "confirm_last_try" not in self._built:
+            from app.flow import Cancel, LastTryConfirmed
             from app.ui.screens.confirm_last_try import ConfirmLastTryScreen
 
             screen = ConfirmLastTryScreen(self._texts)
@@ -149,6 +161,7 @@ class MainWindow(QMainWindow):
     @property
     def result(self) -> ResultScreen:
         if "result" not in self._built:
+            from app.flow import Cancel
             from app.ui.screens.result import ResultScreen
 
             screen = ResultScreen(self._texts, self._service_name)
@@ -159,6 +172,7 @@ class MainWindow(QMainWindow):
     @property
     def error(self) -> ErrorScreen:
         if "error" not in self._built:
+            from app.flow import Cancel, Retry
             from app.ui.screens.error import ErrorScreen
 
             screen = ErrorScreen(self._texts)
@@ -170,6 +184,7 @@ class MainWindow(QMainWindow):
     @property
     def locked(self) -> LockedScreen:
         if "locked" not in self._built:
+            from app.flow import Cancel
             from app.ui.screens.locked import LockedScreen
 
             screen = LockedScreen(self._texts)
@@ -206,6 +221,8 @@ class MainWindow(QMainWindow):
 
     # Renderer ----------------------------------------------------------------------------
     def show_state(self, state: State, view: View) -> None:
+        from app.flow import State
+
         screen = self.screen_for(state)
         if state in (State.CARD_PRESENT, State.QUERYING):
             from app.ui.screens.querying import QUERYING, READING
@@ -234,11 +251,15 @@ class MainWindow(QMainWindow):
         ``take_focus=False`` (the keyboard wedge types into the library system's window):
         the counter never takes the keyboard focus; its PIN pad works by touch or mouse.
         """
+        # Qt's enums only where needed: a windowed kiosk that takes the focus paints
+        # without them (app.ui.qt_names)
+        from PySide6 import QtCore
+
         if not take_focus:
-            self.setWindowFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
-            self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+            self.setWindowFlag(QtCore.Qt.WindowType.WindowDoesNotAcceptFocus, True)
+            self.setAttribute(QtCore.Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         if fullscreen:
-            self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+            self.setWindowFlag(QtCore.Qt.WindowType.WindowStaysOnTopHint, True)
             # without a window manager (a bare X kiosk session) the full-screen request
             # has nobody to honour it: cover the screen ourselves as well
             screen = self.screen()
@@ -264,8 +285,12 @@ class MainWindow(QMainWindow):
 
     def left_full_screen(self) -> bool:
         """Whether the locked-down kiosk is minimised or no longer full screen."""
+        if not self.lockdown:
+            return False  # not asking the state: its enum is Qt's (app.ui.qt_names)
+        from PySide6.QtCore import Qt
+
         state = self.windowState()
-        return self.lockdown and (
+        return (
             bool(state & Qt.WindowState.WindowMinimized)
             or not state & Qt.WindowState.WindowFullScreen
         )
@@ -274,6 +299,8 @@ class MainWindow(QMainWindow):
         """Back to full screen and on top (lock-down), unless the staff PIN allows otherwise."""
         if not self.left_full_screen() or self.may_leave_full_screen() or not self.isVisible():
             return
+        from PySide6.QtCore import Qt
+
         self.setWindowState(Qt.WindowState.WindowFullScreen)
         self.showFullScreen()
         self.raise_()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 
 from app.flow import State
 from app.i18n import Catalogue
@@ -287,6 +287,8 @@ class StaffAccess(QObject):
         window = self.window
         if "keyboard" not in (m.name for m in self.controller.deliveries):
             return
+        from PySide6.QtCore import Qt  # not at import: app.ui.qt_names
+
         flag = Qt.WindowType.WindowDoesNotAcceptFocus
         if bool(window.windowFlags() & flag) != (not take):
             window.setWindowFlag(flag, not take)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget  # noqa: TID251
 
-from app.flow import View
 from app.i18n import Catalogue
+from app.ui.qt_names import set_enum_property
+
+if TYPE_CHECKING:
+    from app.flow import View
 
 
 class Screen(QWidget):
@@ -27,7 +31,7 @@ def label(text: str, name: str, *, wrap: bool = True) -> QLabel:
     """A centred label styled by its object name."""
     widget = QLabel(text)
     widget.setObjectName(name)
-    widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    set_enum_property(widget, "alignment", "AlignCenter")  # app.ui.qt_names: no Qt enums
     widget.setWordWrap(wrap)
     return widget
 
@@ -37,7 +41,7 @@ def button(text: str, name: str, *, role: str = "primary") -> QPushButton:
     widget = QPushButton(text)
     widget.setObjectName(name)
     widget.setProperty("role", role)
-    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    set_enum_property(widget, "focusPolicy", "NoFocus")
     widget.setMinimumSize(200, 88)
     widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
     return widget

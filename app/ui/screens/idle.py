@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QMouseEvent, QResizeEvent
-from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: TID251
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget  # noqa: TID251
 
 from app.i18n import Catalogue
 from app.ui.pictograms import Kind, Pictogram
@@ -55,7 +55,11 @@ class IdleScreen(Screen):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 48, 48, 32)
         layout.addStretch(2)
-        layout.addWidget(Pictogram(Kind.READER, 260), 0, Qt.AlignmentFlag.AlignHCenter)
+        centred = QHBoxLayout()  # stretches either side: no Qt enum (app.ui.qt_names)
+        centred.addStretch(1)
+        centred.addWidget(Pictogram(Kind.READER, 260))
+        centred.addStretch(1)
+        layout.addLayout(centred)
         layout.addSpacing(24)
         layout.addWidget(label(texts.tr("idle.title"), "title"))
         layout.addWidget(label(texts.tr("idle.subtitle"), "subtitle"))
