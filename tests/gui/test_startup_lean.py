@@ -30,11 +30,12 @@ pytestmark = pytest.mark.gui
 #: the headless commands' modules: the kiosk (no command) needs none of them
 COMMAND_MODULES = ("app.cli.barcode", "app.cli.barcode_spec", "app.cli.confirm_link",
                    "app.cli.doctor", "app.cli.enroll", "app.cli.label", "app.cli.lookup",
-                   "app.cli.print_test_label", "app.cli.register", "app.cli.staff_pin")
+                   "app.cli.outbox", "app.cli.print_test_label", "app.cli.register",
+                   "app.cli.staff_pin")
 #: the lookup flow and what reacts to cards: made after the first paint (app.ui.kiosk_flow)
 FLOW_MODULES = ("app.flow", "app.card_step", "app.flow_common", "app.card_work",
                 "app.ui.controller", "app.ui.demo", "app.ui.staff_access", "app.ui.kiosk_flow")
-COMMAND_NAMES = ("barcode", "confirm-link", "doctor", "enroll", "label", "lookup",
+COMMAND_NAMES = ("barcode", "confirm-link", "doctor", "enroll", "label", "lookup", "outbox",
                  "print-test-label", "register", "staff-pin")
 
 
