@@ -68,8 +68,7 @@ def make_client(settings: Settings, home: Path) -> PlatformClient:
 def make_tapper(settings: Settings, home: Path, reader: str | None) -> Tapper:
     from app.tap import CardTapper
 
-    return CardTapper(make_client(settings, home), reader, card_timeout_s=settings.card_timeout_s,
-                      allow_virtual_reader=settings.allow_virtual_reader)
+    return CardTapper.for_settings(make_client(settings, home), reader, settings)
 
 
 def wait_for_card(reader: str | None, timeout_s: float | None) -> str:

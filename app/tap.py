@@ -7,11 +7,14 @@ costs no PIN try, then ONE card transaction), then the lookup.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.card_work import CardAccess, OpenCard, ProbedReader, Proof, prove, read_tries, timed
 from app.ports import CardStatus
 from server.api.schemas import ChallengeResponse, LookupResult
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 
 class PlatformApi(Protocol):
@@ -52,6 +55,15 @@ class CardTapper:
                                allow_virtual_reader=allow_virtual_reader,
                                probed=ProbedReader())
         self.timings: dict[str, float] = {}
+
+    @classmethod
+    def for_settings(cls, client: PlatformApi, reader: str | None,
+                     settings: Settings) -> CardTapper:
+        """The tapper counter.toml asks for: its card time budget and whether a virtual
+        reader may hold the card.  Every command and the kiosk build theirs here, so a
+        card rule added to the settings reaches all of them."""
+        return cls(client, reader, card_timeout_s=settings.card_timeout_s,
+                   allow_virtual_reader=settings.allow_virtual_reader)
 
     def probe(self) -> CardStatus:
         """Select the JPKI AP and read the PIN counter (uses no PIN try)."""

@@ -87,8 +87,7 @@ def register(
     try:
         card_reader = wait_for_card(backends, reader or settings.reader, wait_s, texts)
         client = cast(TicketClient, backends.make_client(settings, state.home))
-        tapper = CardTapper(client, card_reader, card_timeout_s=settings.card_timeout_s,
-                            allow_virtual_reader=settings.allow_virtual_reader)
+        tapper = CardTapper.for_settings(client, card_reader, settings)
         check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try, texts=texts)
         pin = read_pin(pin_stdin, texts)
         challenges = RecordingChallenges(client)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from app.cli import cli
 from app.ports import EXIT_STATUS, ErrorKind, TapError
 from app.settings import Settings
-from app.tap import CardTapper
+from app.tap import CardTapper, PlatformApi
 from drivers.card import pcsc
 from drivers.card.readers import is_virtual_reader
 from drivers.card.transport import Transport
@@ -170,3 +171,13 @@ def test_the_lookup_command_ends_with_its_own_status(tmp_path: Path, ca_dir: Pat
     assert result.exit_code == EXIT_STATUS[ErrorKind.VIRTUAL_READER_REFUSED] == 14
     assert "仮想カードリーダー" in result.output and "allow_virtual_reader" in result.output
     assert readers.sent[VPCD] == []
+
+
+def test_every_tapper_takes_its_card_rules_from_counter_toml() -> None:
+    """Commands and the kiosk build their tapper through ``CardTapper.for_settings``: the
+    card time budget and the virtual-reader rule come from counter.toml, none forgotten."""
+    client = cast(PlatformApi, object())
+    strict = CardTapper.for_settings(client, "Reader 0", Settings(card_timeout_s=2.5))
+    assert (strict.card.timeout_s, strict.card.allow_virtual_reader) == (2.5, False)
+    demo = CardTapper.for_settings(client, None, Settings(allow_virtual_reader=True))
+    assert demo.card.allow_virtual_reader is True
