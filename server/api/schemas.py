@@ -1,8 +1,9 @@
 """Wire types of the MyKey Platform API, shared with the counter terminal.
 
 This module is the whole contract between ``app`` and ``server``: the counter imports
-nothing else from ``server``.  It holds only pydantic models and constants, no database
-or framework code.
+nothing else from ``server`` (but :mod:`server.text`, the standard-library rules for free
+text that it applies).  It holds only pydantic models and constants, no database or
+framework code.
 
 Request signing (RFC 9421, HTTP Message Signatures):
 every request except ``POST /v1/terminals/enroll`` and ``GET /v1/health`` carries
@@ -19,8 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+from server.text import clean
 
 API_PREFIX = "/v1"
 SIGNATURE_LABEL = "mykey"
@@ -354,10 +358,16 @@ class Refund(BaseModel):
     refunded_total: int
 
 
-#: free text a person types (a staff name, a note, a company's reference): any script,
-#: but no markup, quotes, semicolons, backslashes or control characters — such input is
-#: refused as ``malformed`` rather than stored (issue 6, hostile input)
-PLAIN_TEXT = r"^[^<>\"'`;\\\x00-\x1f\x7f]*$"
+def _cleaned(value: object) -> object:
+    return clean(value) if isinstance(value, str) else value
+
+
+#: free text a person types (a staff name, a note, a company's reference): any script and
+#: any printable character (O'Brien, 髙橋, full-width), stored as :func:`server.text.clean`
+#: leaves it — NFC, zero-width, bidi and control characters removed, white space collapsed.
+#: Lengths apply to the cleaned text, so a name of only invisible characters is refused as
+#: ``malformed``. Output is escaped where it is written (templates, CSV cells).
+FreeText = Annotated[str, BeforeValidator(_cleaned)]
 
 
 class GrantReason(StrEnum):
@@ -379,8 +389,8 @@ class GrantRequestBody(BaseModel):
     reason: GrantReason
     event_code: str | None = Field(default=None, max_length=32)
     #: the staff member at the terminal (recorded; the approver must be someone else)
-    staff: str = Field(min_length=1, max_length=128, pattern=PLAIN_TEXT)
-    note: str | None = Field(default=None, max_length=200, pattern=PLAIN_TEXT)
+    staff: FreeText = Field(min_length=1, max_length=128)
+    note: FreeText | None = Field(default=None, max_length=200)
 
 
 class GrantStatus(StrEnum):
@@ -404,7 +414,7 @@ class Grant(BaseModel):
 
 class ApprovalRequest(BaseModel):
     id: str = Field(max_length=64)
-    staff: str = Field(min_length=1, max_length=128, pattern=PLAIN_TEXT)
+    staff: FreeText = Field(min_length=1, max_length=128)
     approve: bool
 
 
@@ -445,7 +455,7 @@ class ConversionRequest(BaseModel):
     mykey_id: str = Field(pattern=r"^[A-Z0-9]{8}$")
     points: int = Field(gt=0, le=10_000_000)
     #: the company's own reference (e.g. its conversion order number)
-    reference: str = Field(min_length=1, max_length=128, pattern=PLAIN_TEXT)
+    reference: FreeText = Field(min_length=1, max_length=128)
 
 
 class Conversion(BaseModel):

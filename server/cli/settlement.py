@@ -18,6 +18,7 @@ from server.cli.context import CliContext, echo_fields, pass_cli
 from server.cli.points import run_ledger
 from server.db import utcnow
 from server.ledger.settlement import JST, Settlement, compute, mismatches
+from server.text import csv_cell
 
 #: a TrueType/OpenType font with Japanese glyphs (a .ttc collection works: face 0 is JP)
 FONT_ENV = "MYKEY_PDF_FONT"
@@ -80,7 +81,7 @@ def write_csv(s: Settlement, path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_HEADER)
-        writer.writerows(csv_rows(s))
+        writer.writerows([csv_cell(cell) for cell in row] for row in csv_rows(s))
 
 
 def _safe(code: str) -> str:

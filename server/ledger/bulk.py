@@ -33,6 +33,7 @@ from server.ledger.grants import describe, grant_points
 from server.ledger.models import Transfer
 from server.ledger.rules import event_by_code
 from server.ledger.transfers import replayed, request_digest
+from server.text import csv_cell
 
 #: namespace of the transfer ids derived from a file's digest and a line number
 NAMESPACE = uuid.UUID("6f0b8a52-4a41-5c36-9d3e-2b6f3c1e7a10")
@@ -306,4 +307,5 @@ def write_report(report: ImportReport, out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("line", "mykey_id", "points", "status", "message"))
     for row in report.rows:
-        writer.writerow((row.line, row.mykey_id, row.points_text, row.status.value, row.message))
+        cells = (row.line, row.mykey_id, row.points_text, row.status.value, row.message)
+        writer.writerow([csv_cell(cell) for cell in cells])

@@ -41,6 +41,7 @@ from server.ledger.sessions import holder_of, parse_id, terminal_municipality
 from server.ledger.transfers import TransferSpec, create, pending_state, replayed, request_digest
 from server.ledger.transfers import resolve as resolve_pending
 from server.terminals.models import Terminal
+from server.text import clean, same_person_name
 
 #: a grant awaiting approval is released (voided) if nobody decides within this time
 APPROVAL_TIMEOUT = dt.timedelta(days=14)
@@ -132,7 +133,9 @@ def grant_points(
     )
     if needs_approval:
         session.add(
-            GrantRequest(pending_transfer_id=transfer.id, requested_by=staff, requested_at=now)
+            GrantRequest(
+                pending_transfer_id=transfer.id, requested_by=clean(staff), requested_at=now
+            )
         )
         session.flush()
     else:
@@ -218,7 +221,7 @@ def decide(
     pending = session.get(Transfer, grant_id)
     if request is None or pending is None or (municipality and pending.ledger != municipality.code):
         raise PlatformError(ErrorCode.LEDGER_NOT_FOUND, f"no grant {grant_id} awaiting approval")
-    if staff.strip().casefold() == request.requested_by.strip().casefold():
+    if same_person_name(staff, request.requested_by):
         raise PlatformError(
             ErrorCode.APPROVAL_REFUSED, "the approval must come from another staff member"
         )
@@ -228,7 +231,7 @@ def decide(
         )
     if not claim_once(session, GrantRequest, GrantRequest.id == request.id, now=now):
         raise PlatformError(ErrorCode.PENDING_RESOLVED, "this grant was already decided")
-    request.decided_by = staff.strip()
+    request.decided_by = clean(staff)
     request.approved = approve
     resolve_pending(session, pending, post=approve, transfer_id=decision_id, digest=digest, now=now)
     if approve:

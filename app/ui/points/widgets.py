@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap, QRegularExpressionValidator
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (  # noqa: TID251
     QGridLayout,
     QLabel,
@@ -15,20 +15,18 @@ from PySide6.QtWidgets import (  # noqa: TID251
 
 from app.i18n import Catalogue
 from app.ui.screens.base import button, label
-from server.api.schemas import PLAIN_TEXT
 
 #: points amounts up to 9,999,999
 MAX_DIGITS = 7
 
 
 def name_field(name: str) -> QLineEdit:
-    """A staff member's name: the characters the platform refuses in free text (markup,
-    quotes, semicolons, backslashes, control characters) cannot be typed."""
+    """A staff member's name as they write it (O'Brien, 髙橋, full-width letters all pass);
+    the platform removes invisible characters and compares names as a person would."""
     field = QLineEdit()
     field.setObjectName(name)
     field.setMaxLength(128)
     field.setMinimumHeight(64)
-    field.setValidator(QRegularExpressionValidator(QRegularExpression(PLAIN_TEXT), field))
     return field
 
 

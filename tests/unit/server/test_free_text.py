@@ -103,3 +103,34 @@ def test_the_settlement_csv_writes_no_formula(formula: str, tmp_path: Path) -> N
     cells = _cells(path.read_text(encoding="utf-8-sig"))
     assert not [cell for cell in cells if cell.startswith(("=", "+", "@")) or cell == formula]
     assert "-100" in cells  # a negative amount stays a number
+
+
+SQL = "' OR '1'='1'; DROP TABLE mykeys; --"
+SCRIPT = '<script>alert("x")</script>'
+
+
+def test_injection_strings_in_free_text_are_stored_as_text(points: PointsWorld) -> None:
+    """Free text is data: a staff name or note that looks like SQL or markup is granted and
+    read back literally (queries are parameterised; templates escape), and nothing else moves."""
+    holder, mykey_id = points.holder(1)
+    response = points.granter.post(
+        "/v1/grants",
+        {
+            "id": str(uuid.uuid4()),
+            "session_id": points.session_id(points.granter, holder),
+            "points": 20_000,
+            "reason": "community",
+            "staff": SQL,
+            "note": SCRIPT,
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["requested_by"] == SQL
+    converted = points.world.client.post(
+        "/v1/conversions",
+        json={"id": str(uuid.uuid4()), "mykey_id": mykey_id, "points": 5, "reference": SCRIPT},
+        headers={"Authorization": f"Bearer {points.supporter_key}"},
+    )
+    assert converted.status_code == 200, converted.text
+    assert points.mykey_pk(mykey_id)  # the mykeys table is still there
+    assert points.problems() == []
