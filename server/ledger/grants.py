@@ -114,6 +114,7 @@ def grant_points(
     done = replayed(session, transfer_id, digest)
     if done is not None:
         return done
+    staff = clean(staff)  # the CLI's --staff too: stored and compared as the API's
     needs_approval = points > municipality.grant_approval_over
     transfer = create(
         session,
@@ -133,9 +134,7 @@ def grant_points(
     )
     if needs_approval:
         session.add(
-            GrantRequest(
-                pending_transfer_id=transfer.id, requested_by=clean(staff), requested_at=now
-            )
+            GrantRequest(pending_transfer_id=transfer.id, requested_by=staff, requested_at=now)
         )
         session.flush()
     else:
