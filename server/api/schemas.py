@@ -24,6 +24,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field
 
+from server.api.operations import CardOperation as CardOperation
+from server.api.operations import GrantReason as GrantReason
+from server.api.operations import OperationKind as OperationKind
 from server.text import clean
 
 API_PREFIX = "/v1"
@@ -105,6 +108,10 @@ class ErrorCode(StrEnum):
     # the points ledger
     TERMINAL_MODE_NOT_ALLOWED = "terminal_mode_not_allowed"
     CARD_SESSION_INVALID = "card_session_invalid"
+    #: the card session's one operation was done already: tap the card again
+    CARD_SESSION_SPENT = "card_session_spent"
+    #: the request is not the operation the card signed for (kind, points, place …)
+    OPERATION_MISMATCH = "operation_mismatch"
     LEDGER_NOT_FOUND = "ledger_not_found"
     TRANSFER_ID_CONFLICT = "transfer_id_conflict"
     INSUFFICIENT_POINTS = "insufficient_points"
@@ -179,11 +186,22 @@ class TerminalInfo(BaseModel):
     server_time: dt.datetime
 
 
+class ChallengeRequest(BaseModel):
+    """``POST /v1/challenges``' optional body: the operation a points session is for."""
+
+    operation: CardOperation | None = None
+
+
 class ChallengeResponse(BaseModel):
     challenge_id: str
-    #: 32 random bytes, base64
+    #: the 32 bytes the card signs, base64: random for a lookup; for an operation
+    #: ``SHA-256(domain ‖ nonce ‖ canonical(operation))`` (:mod:`server.api.operations`)
     challenge: str
     expires_at: dt.datetime
+    #: for an operation: the nonce (base64) and the operation with its place, from which
+    #: the counter recomputes ``challenge`` before the card signs it
+    nonce: str | None = None
+    operation: CardOperation | None = None
 
 
 class LookupRequest(BaseModel):
@@ -368,18 +386,6 @@ def _cleaned(value: object) -> object:
 #: Lengths apply to the cleaned text, so a name of only invisible characters is refused as
 #: ``malformed``. Output is escaped where it is written (templates, CSV cells).
 FreeText = Annotated[str, BeforeValidator(_cleaned)]
-
-
-class GrantReason(StrEnum):
-    """Why a municipality grants administrative points."""
-
-    VOLUNTEERING = "volunteering"
-    HEALTH = "health"
-    CHILD_CARE = "child_care"
-    ENVIRONMENT = "environment"
-    COMMUNITY = "community"
-    DISASTER_SUPPORT = "disaster_support"
-    OTHER = "other"
 
 
 class GrantRequestBody(BaseModel):

@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.api.operations import CardOperation, OperationKind
 from server.api.schemas import (
     ApprovalRequest,
     ErrorCode,
@@ -37,7 +38,7 @@ from server.ledger.models import (
     TransferCode,
 )
 from server.ledger.rules import event_by_code, points_expire_at
-from server.ledger.sessions import holder_of, parse_id, terminal_municipality
+from server.ledger.sessions import parse_id, spend, terminal_municipality
 from server.ledger.transfers import TransferSpec, create, pending_state, replayed, request_digest
 from server.ledger.transfers import resolve as resolve_pending
 from server.terminals.models import Terminal
@@ -160,7 +161,13 @@ def grant_at_terminal(db: Database, terminal: Terminal, request: GrantRequestBod
         if done is None:
             now = utcnow()
             municipality = terminal_municipality(session, terminal, TerminalMode.GRANT)
-            mykey_pk = holder_of(session, terminal, request.session_id, now)
+            signed = CardOperation(
+                kind=OperationKind.GRANT,
+                points=request.points,
+                reason=request.reason,
+                event_code=request.event_code,
+            )
+            mykey_pk = spend(session, terminal, request.session_id, now, signed, transfer_id)
             event = (
                 event_by_code(session, municipality, request.event_code)
                 if request.event_code

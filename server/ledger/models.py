@@ -290,3 +290,8 @@ class CardSession(Base):
     mykey_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("mykeys.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
+    #: the one operation the card signed for (canonical JSON, with its place)
+    operation: Mapped[str | None] = mapped_column(String(512))
+    #: the transfer that did the operation (set once, atomically): the session is spent
+    transfer_pk: Mapped[uuid.UUID | None]
+    spent_at: Mapped[dt.datetime | None]

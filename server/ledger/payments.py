@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.api.operations import CardOperation, OperationKind
 from server.api.schemas import (
     ErrorCode,
     Payment,
@@ -35,7 +36,7 @@ from server.ledger.rules import (
     points_expire_at,
     require_usable,
 )
-from server.ledger.sessions import holder_of, parse_id, terminal_shop
+from server.ledger.sessions import parse_id, spend, terminal_shop
 from server.ledger.transfers import (
     TransferSpec,
     create,
@@ -96,7 +97,8 @@ def hold(db: Database, terminal: Terminal, request: PaymentRequest) -> Payment:
             return describe(session, done)
         now = utcnow()
         shop = terminal_shop(session, terminal)
-        mykey_pk = holder_of(session, terminal, request.session_id, now)
+        signed = CardOperation(kind=OperationKind.PAYMENT, points=request.amount)
+        mykey_pk = spend(session, terminal, request.session_id, now, signed, transfer_id)
         municipality = municipality_by_code(session, request.municipality_code)
         require_usable(session, shop, municipality)
         event = (

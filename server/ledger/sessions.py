@@ -1,7 +1,14 @@
-"""Points sessions: a holder proved by the card at one terminal, for a few minutes.
+"""Points sessions: a holder proved by the card at one terminal, for one operation.
 
 The terminal never learns the MyKey ID: it gets an opaque session id, valid only for
 requests signed by that same terminal, and the balances its mode allows it to see.
+
+One tap, one operation: the card signs a challenge derived from the operation
+(:mod:`server.api.operations`) — a payment of so many points at this shop, a grant of so
+many points for a reason, a voucher of so many points, or only a look at the balances.
+The session allows that operation once (:func:`spend`): a second one, or another one, is
+refused; an idempotent retry of the first still answers its first result, because the
+callers look for the transfer before they spend the session.
 """
 
 from __future__ import annotations
@@ -9,11 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from pydantic import ValidationError
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from server.api.operations import CardOperation, OperationKind
 from server.api.schemas import (
     CardSession,
     CardSessionRequest,
+    ChallengeResponse,
     ErrorCode,
     PointBalance,
     TerminalMode,
@@ -27,7 +38,8 @@ from server.ledger.holders import balances
 from server.ledger.models import CardSession as CardSessionRow
 from server.ledger.models import Municipality, Shop
 from server.ledger.rules import usable_at
-from server.terminals.models import Terminal
+from server.terminals.challenges import create_challenge
+from server.terminals.models import Challenge, Terminal
 
 CARD_SESSION_TTL = dt.timedelta(minutes=5)
 POINTS_MODES = (TerminalMode.SHOP, TerminalMode.GRANT, TerminalMode.VOUCHER)
@@ -78,8 +90,48 @@ def visible_balances(
     ]
 
 
+def place_of(session: Session, terminal: Terminal, kind: OperationKind) -> str:
+    """Where ``kind`` happens at this terminal (``shop:CODE`` / ``municipality:CODE``), or
+    ``terminal_mode_not_allowed``."""
+    match kind:
+        case OperationKind.PAYMENT:
+            return f"shop:{terminal_shop(session, terminal).code}"
+        case OperationKind.GRANT | OperationKind.VOUCHER:
+            mode = TerminalMode(kind.value)
+            return f"municipality:{terminal_municipality(session, terminal, mode).code}"
+        case OperationKind.BALANCE:
+            if not any(terminal.has_mode(mode.value) for mode in POINTS_MODES):
+                raise PlatformError(
+                    ErrorCode.TERMINAL_MODE_NOT_ALLOWED, "this terminal has no points mode"
+                )
+            if terminal.has_mode(TerminalMode.SHOP.value) and terminal.shop_pk is not None:
+                return f"shop:{session.get_one(Shop, terminal.shop_pk).code}"
+            municipality = session.get_one(Municipality, terminal.municipality_pk)
+            return f"municipality:{municipality.code}"
+
+
+def operation_challenge(
+    db: Database, terminal: Terminal, operation: CardOperation
+) -> ChallengeResponse:
+    """A challenge for the card to sign for ``operation`` at this terminal's place."""
+    place = db.transaction(lambda session: place_of(session, terminal, operation.kind))
+    return create_challenge(db, terminal, operation.at(place))
+
+
+def _signed_operation(text: str | None) -> CardOperation | None:
+    try:
+        return CardOperation.model_validate_json(text) if text else None
+    except ValidationError:
+        return None
+
+
+def _mismatch(message: str) -> PlatformError:
+    return PlatformError(ErrorCode.OPERATION_MISMATCH, message)
+
+
 def open_card_session(db: Database, terminal: Terminal, request: CardSessionRequest) -> CardSession:
-    """Check the card's proof (spending the challenge) and open a points session."""
+    """Check the card's proof (spending the challenge) and open a points session for the
+    one operation the challenge was derived from."""
     if not any(terminal.has_mode(mode.value) for mode in POINTS_MODES):
         raise PlatformError(ErrorCode.TERMINAL_MODE_NOT_ALLOWED, "this terminal has no points mode")
     proof = decode_proof(request.challenge_id, request.certificate, request.signature)
@@ -88,6 +140,15 @@ def open_card_session(db: Database, terminal: Terminal, request: CardSessionRequ
         now = utcnow()
         try:
             binding = prove_card(session, terminal, proof, now).registered()
+            challenge = session.get_one(Challenge, proof.challenge_id)
+            operation = _signed_operation(challenge.operation)
+            if operation is None:
+                raise _mismatch(
+                    "a points session needs a challenge for its operation "
+                    "(the counter asks for it with the amount): tap the card again"
+                )
+            if operation.place != place_of(session, terminal, operation.kind):
+                raise _mismatch("the card signed for another shop or municipality")
         except PlatformError as error:
             return error  # committed: a spent challenge stays spent
         row = CardSessionRow(
@@ -95,6 +156,7 @@ def open_card_session(db: Database, terminal: Terminal, request: CardSessionRequ
             mykey_pk=binding.mykey_pk,
             created_at=now,
             expires_at=now + CARD_SESSION_TTL,
+            operation=challenge.operation,
         )
         session.add(row)
         session.flush()
@@ -110,8 +172,56 @@ def open_card_session(db: Database, terminal: Terminal, request: CardSessionRequ
     return outcome
 
 
-def holder_of(session: Session, terminal: Terminal, session_id: str, now: dt.datetime) -> uuid.UUID:
-    """The MyKey (primary key) of a live points session of this terminal."""
+def spend(
+    session: Session,
+    terminal: Terminal,
+    session_id: str,
+    now: dt.datetime,
+    requested: CardOperation,
+    transfer_id: uuid.UUID,
+) -> uuid.UUID:
+    """The MyKey (primary key) of a live points session of this terminal opened for
+    ``requested`` (its place aside), marked spent by ``transfer_id`` — atomically, so of
+    two concurrent operations on one session only one gets it.  ``card_session_spent``
+    when its operation was done already, ``operation_mismatch`` when the card signed for
+    another operation; neither changes anything."""
+    row = _live_session(session, terminal, session_id, now)
+    if row.transfer_pk is not None:
+        raise PlatformError(
+            ErrorCode.CARD_SESSION_SPENT,
+            "this card tap was for one operation, and it is done: tap the card again",
+        )
+    signed = _signed_operation(row.operation)
+    if signed is None or signed.without_place() != requested:
+        raise _mismatch(
+            "this is not the operation the card was tapped for "
+            f"({_describe(signed)}): tap the card again for this one"
+        )
+    claimed = session.execute(
+        update(CardSessionRow)
+        .where(CardSessionRow.id == row.id, CardSessionRow.transfer_pk.is_(None))
+        .values(transfer_pk=transfer_id, spent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        raise PlatformError(
+            ErrorCode.CARD_SESSION_SPENT,
+            "this card tap was for one operation, and it is done: tap the card again",
+        )
+    return row.mykey_pk
+
+
+def _describe(operation: CardOperation | None) -> str:
+    if operation is None:
+        return "nothing"
+    if operation.kind is OperationKind.BALANCE:
+        return "the balances only"
+    return f"{operation.kind.value} of {operation.points} pt"
+
+
+def _live_session(
+    session: Session, terminal: Terminal, session_id: str, now: dt.datetime
+) -> CardSessionRow:
     try:
         key = uuid.UUID(session_id)
     except ValueError:
@@ -122,7 +232,7 @@ def holder_of(session: Session, terminal: Terminal, session_id: str, now: dt.dat
             ErrorCode.CARD_SESSION_INVALID,
             "the card session is unknown, of another terminal, or expired: tap the card again",
         )
-    return row.mykey_pk
+    return row
 
 
 def parse_id(text: str, what: str = "id") -> uuid.UUID:

@@ -18,6 +18,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.api.operations import CardOperation, OperationKind
 from server.api.schemas import (
     ErrorCode,
     RedeemRequest,
@@ -33,7 +34,7 @@ from server.errors import PlatformError
 from server.ledger.accounts import holder_account, municipality_account, shop_account
 from server.ledger.models import AccountKind, Municipality, Transfer, TransferCode, Voucher
 from server.ledger.rules import require_usable
-from server.ledger.sessions import holder_of, parse_id, terminal_municipality, terminal_shop
+from server.ledger.sessions import parse_id, spend, terminal_municipality, terminal_shop
 from server.ledger.transfers import TransferSpec, create, replayed, request_digest
 from server.terminals.models import Terminal
 
@@ -75,7 +76,8 @@ def issue(db: Database, terminal: Terminal, request: VoucherRequest) -> VoucherI
         if done is None:
             now = utcnow()
             municipality = terminal_municipality(session, terminal, TerminalMode.VOUCHER)
-            mykey_pk = holder_of(session, terminal, request.session_id, now)
+            signed = CardOperation(kind=OperationKind.VOUCHER, points=request.points)
+            mykey_pk = spend(session, terminal, request.session_id, now, signed, transfer_id)
             if session.scalar(select(Voucher.id).where(Voucher.code_hash == hashed)) is not None:
                 raise PlatformError(ErrorCode.MALFORMED, "this voucher code is taken: make another")
             done = create(

@@ -10,6 +10,7 @@ import uuid
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from server.api.operations import NONCE_BYTES, CardOperation, canonical, challenge_value
 from server.api.schemas import ChallengeResponse
 from server.db import Database, claim_once, utcnow
 from server.terminals.models import Challenge, Terminal
@@ -20,7 +21,14 @@ CHALLENGE_BYTES = 32
 CHALLENGE_RETENTION = dt.timedelta(days=1)
 
 
-def create_challenge(db: Database, terminal: Terminal) -> ChallengeResponse:
+def create_challenge(
+    db: Database, terminal: Terminal, operation: CardOperation | None = None
+) -> ChallengeResponse:
+    """A one-time challenge: random for a lookup; for ``operation`` (with its place)
+    derived from a random nonce and the operation (:mod:`server.api.operations`)."""
+    nonce = secrets.token_bytes(NONCE_BYTES if operation else CHALLENGE_BYTES)
+    value = challenge_value(nonce, operation) if operation else nonce
+
     def work(session: Session) -> Challenge:
         now = utcnow()
         session.execute(
@@ -33,7 +41,8 @@ def create_challenge(db: Database, terminal: Terminal) -> ChallengeResponse:
         )
         challenge = Challenge(
             terminal_pk=terminal.id,
-            value=secrets.token_bytes(CHALLENGE_BYTES),
+            value=value,
+            operation=canonical(operation).decode() if operation else None,
             created_at=now,
             expires_at=now + CHALLENGE_TTL,
         )
@@ -45,6 +54,8 @@ def create_challenge(db: Database, terminal: Terminal) -> ChallengeResponse:
         challenge_id=str(challenge.id),
         challenge=base64.b64encode(challenge.value).decode(),
         expires_at=challenge.expires_at,
+        nonce=base64.b64encode(nonce).decode() if operation else None,
+        operation=operation,
     )
 
 

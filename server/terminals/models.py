@@ -74,6 +74,9 @@ class Challenge(Base):
     expires_at: Mapped[dt.datetime]
     #: set once, atomically, by the one lookup attempt the challenge allows
     used_at: Mapped[dt.datetime | None]
+    #: the canonical operation (:mod:`server.api.operations`) ``value`` is derived from;
+    #: ``None`` for a lookup's random challenge
+    operation: Mapped[str | None] = mapped_column(String(512))
 
 
 class RequestNonce(Base):

@@ -3,8 +3,10 @@ and registered holders — set up with the ledger's own service functions."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
@@ -19,10 +21,27 @@ from server.ledger.grants import grant_points
 from server.ledger.transfers import request_digest
 from tests.unit.server.certs import Holder, TestCA
 from tests.unit.server.signing import SignedClient
-from tests.unit.server.world import World, b64, challenge
+from tests.unit.server.world import World, b64
 
 ALPHA, BETA = "14130", "13116"
 SHOP = "shop-01"
+BALANCE: dict[str, Any] = {"kind": "balance"}
+
+
+def pay_op(amount: int) -> dict[str, Any]:
+    """The operation a payment's tap is for."""
+    return {"kind": "payment", "points": amount}
+
+
+def grant_op(points: int, reason: str = "volunteering", event: str | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {"kind": "grant", "points": points, "reason": reason}
+    if event is not None:
+        operation["event_code"] = event
+    return operation
+
+
+def voucher_op(points: int) -> dict[str, Any]:
+    return {"kind": "voucher", "points": points}
 
 
 @dataclass
@@ -69,8 +88,16 @@ class PointsWorld:
 
         self.db.transaction(work)
 
-    def session(self, terminal: SignedClient, holder: Holder) -> httpx.Response:
-        challenge_id, value = challenge(terminal)
+    def session(
+        self, terminal: SignedClient, holder: Holder, operation: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """A card tap for ``operation`` (:func:`pay_op`, :func:`grant_op`,
+        :func:`voucher_op`; default: a look at the balances)."""
+        asked = terminal.post("/v1/challenges", {"operation": operation or BALANCE})
+        if asked.status_code != 200:
+            return asked  # the terminal may not do this operation
+        challenge_id = asked.json()["challenge_id"]
+        value = base64.b64decode(asked.json()["challenge"])
         return terminal.post(
             "/v1/card-sessions",
             {
@@ -80,8 +107,10 @@ class PointsWorld:
             },
         )
 
-    def session_id(self, terminal: SignedClient, holder: Holder) -> str:
-        response = self.session(terminal, holder)
+    def session_id(
+        self, terminal: SignedClient, holder: Holder, operation: dict[str, Any] | None = None
+    ) -> str:
+        response = self.session(terminal, holder, operation)
         assert response.status_code == 200, response.text
         return str(response.json()["session_id"])
 

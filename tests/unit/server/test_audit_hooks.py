@@ -17,7 +17,7 @@ from server.portal import mypage
 from server.portal.forms import Refused
 from tests.unit.server.audit_helpers import events, raw_log
 from tests.unit.server.conftest import LIBRARY, LIBRARY_NUMBER, Library
-from tests.unit.server.points_world import ALPHA, PointsWorld
+from tests.unit.server.points_world import ALPHA, PointsWorld, grant_op, pay_op, voucher_op
 from tests.unit.server.signing import public_key_b64
 from tests.unit.server.world import challenge, lookup_body, tap
 
@@ -96,7 +96,7 @@ def test_enrollment_success_and_a_bad_code_are_logged(library: Library) -> None:
 def test_payments_are_logged_without_the_holder(points: PointsWorld) -> None:
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 1000)
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder, pay_op(300))
     payment_id = str(uuid.uuid4())
     held = points.shop.post(
         "/v1/payments",
@@ -109,7 +109,7 @@ def test_payments_are_logged_without_the_holder(points: PointsWorld) -> None:
         "/v1/payments",
         {
             "id": str(uuid.uuid4()),
-            "session_id": session_id,
+            "session_id": points.session_id(points.shop, holder, pay_op(5000)),
             "municipality_code": ALPHA,
             "amount": 5000,
         },
@@ -131,7 +131,7 @@ def test_payments_are_logged_without_the_holder(points: PointsWorld) -> None:
 
 def test_a_grant_is_logged_with_its_staff_and_municipality(points: PointsWorld) -> None:
     holder, _ = points.holder(1)
-    session_id = points.session_id(points.granter, holder)
+    session_id = points.session_id(points.granter, holder, grant_op(100))
     response = points.granter.post(
         "/v1/grants",
         {
@@ -185,7 +185,7 @@ def test_card_sessions_and_vouchers_are_logged_without_the_code(points: PointsWo
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 1000)
     code = "V" * 30
-    session_id = points.session_id(points.voucher_desk, holder)
+    session_id = points.session_id(points.voucher_desk, holder, voucher_op(200))
     issued = points.voucher_desk.post(
         "/v1/vouchers",
         {"id": str(uuid.uuid4()), "session_id": session_id, "points": 200, "code": code},

@@ -19,7 +19,7 @@ from server.api.schemas import ApprovalRequest, ConversionRequest, GrantRequestB
 from server.cli.settlement import write_csv
 from server.ledger.bulk import ImportReport, Row, RowStatus, write_report
 from server.ledger.settlement import Settlement, ShopLine, SupporterLine
-from tests.unit.server.points_world import PointsWorld
+from tests.unit.server.points_world import PointsWorld, grant_op
 from tests.unit.server.test_ledger_grants import grant
 
 REAL_NAMES = ["O'Brien", "髙橋 一郎", "Ｔａｎａｋａ", 'Jo "JJ" Lee', "Smith; Jones", "A<B>C"]
@@ -66,7 +66,9 @@ def test_a_look_alike_of_the_granting_name_cannot_approve(
     points: PointsWorld, look_alike: str
 ) -> None:
     holder, _ = points.holder(1)
-    held = grant(points, points.session_id(points.granter, holder), 20_000, staff="Tanaka")
+    held = grant(
+        points, points.session_id(points.granter, holder, grant_op(20_000)), 20_000, staff="Tanaka"
+    )
     assert held.json()["status"] == "awaiting_approval", held.text
     decision = points.granter.post(
         f"/v1/grants/{held.json()['id']}/decision",
@@ -117,7 +119,7 @@ def test_injection_strings_in_free_text_are_stored_as_text(points: PointsWorld) 
         "/v1/grants",
         {
             "id": str(uuid.uuid4()),
-            "session_id": points.session_id(points.granter, holder),
+            "session_id": points.session_id(points.granter, holder, grant_op(20_000, "community")),
             "points": 20_000,
             "reason": "community",
             "staff": SQL,

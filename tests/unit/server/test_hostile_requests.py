@@ -46,7 +46,14 @@ from tests.fixtures.platform import InProcessPlatform
 from tests.unit.server.certs import Holder, make_ca, now, rsa_key
 from tests.unit.server.conftest import LIBRARY, LIBRARY_NUMBER, Library
 from tests.unit.server.helpers import assert_error
-from tests.unit.server.points_world import ALPHA, PointsWorld, make_points_world
+from tests.unit.server.points_world import (
+    ALPHA,
+    PointsWorld,
+    grant_op,
+    make_points_world,
+    pay_op,
+    voucher_op,
+)
 from tests.unit.server.signing import SignedClient, public_key_b64, sign_headers
 from tests.unit.server.world import World, b64, challenge
 
@@ -91,14 +98,25 @@ def _build_town(library: Library) -> Town:
     points = make_points_world(library.world, library.ca, LIBRARY)
     points.grant(library.patron_mykey_id, 5_000)
     found = Town(library, points)
-    for terminal in (points.shop, points.granter, points.voucher_desk):
-        found.sessions[terminal.terminal_id] = points.session_id(terminal, library.patron)
+    patron = library.patron
+    # the payment held and the grant awaiting approval, each on a tap of its own
     found.payment_id = str(uuid.uuid4())
+    found.sessions[points.shop.terminal_id] = points.session_id(points.shop, patron, pay_op(10))
     held = points.shop.post("/v1/payments", payment_body(found, found.payment_id))
     assert held.status_code == 200, held.text
     found.grant_id = str(uuid.uuid4())
+    found.sessions[points.granter.terminal_id] = points.session_id(
+        points.granter, patron, grant_op(20_000)
+    )
     body = {**grant_body(found), "id": found.grant_id, "points": 20_000}
     assert points.granter.post("/v1/grants", body).json()["status"] == "awaiting_approval"
+    # one unspent tap per terminal, for the operation each test's body would do
+    for terminal, operation in (
+        (points.shop, pay_op(10)),
+        (points.granter, grant_op(10)),
+        (points.voucher_desk, voucher_op(10)),
+    ):
+        found.sessions[terminal.terminal_id] = points.session_id(terminal, patron, operation)
     return found
 
 
@@ -638,7 +656,7 @@ INJECTION_FIELDS: dict[tuple[str, str], tuple[int, str] | str] = {
     ("POST grants", "id"): (400, "malformed"),
     ("POST grants", "session_id"): (401, "card_session_invalid"),
     ("POST grants", "reason"): (400, "malformed"),
-    ("POST grants", "event_code"): "EVENT",
+    ("POST grants", "event_code"): "SIGNED_EVENT",
     ("GET grants", "query:status"): (400, "malformed"),
     ("POST grants/decision", "id"): (400, "malformed"),
     ("POST grants/decision", "path:grant_id"): "PATH",
@@ -652,9 +670,13 @@ INJECTION_FIELDS: dict[tuple[str, str], tuple[int, str] | str] = {
 
 def expected(answer: tuple[int, str] | str, value: str) -> tuple[int, str]:
     """``EVENT``: an event code is looked up (no such event) unless too long for one;
-    ``PATH``: an id in the path is not a UUID, unless its ``/`` leaves no route at all."""
+    ``SIGNED_EVENT``: a grant's event is part of what the card signed, so another one is not
+    the tap's operation; ``PATH``: an id in the path is not a UUID, unless its ``/`` leaves
+    no route at all."""
     if answer == "EVENT":
         return (400, "malformed") if len(value) > 32 else (404, "ledger_not_found")
+    if answer == "SIGNED_EVENT":
+        return (400, "malformed") if len(value) > 32 else (403, "operation_mismatch")
     if answer == "PATH":
         return (404, "malformed") if "/" in value else (400, "malformed")
     assert isinstance(answer, tuple)

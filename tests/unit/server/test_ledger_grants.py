@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.unit.server.points_world import ALPHA, PointsWorld
+from tests.unit.server.points_world import ALPHA, PointsWorld, grant_op
 
 
 def grant(
@@ -35,7 +35,7 @@ def available(points: PointsWorld, holder) -> int:  # type: ignore[no-untyped-de
 
 def test_a_small_grant_is_credited_at_once(points: PointsWorld) -> None:
     holder, _ = points.holder(1)
-    session_id = points.session_id(points.granter, holder)
+    session_id = points.session_id(points.granter, holder, grant_op(500))
     response = grant(points, session_id, 500)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "granted"
@@ -46,7 +46,7 @@ def test_a_small_grant_is_credited_at_once(points: PointsWorld) -> None:
 
 def test_a_large_grant_waits_for_another_staff_member(points: PointsWorld) -> None:
     holder, _ = points.holder(1)
-    session_id = points.session_id(points.granter, holder)
+    session_id = points.session_id(points.granter, holder, grant_op(20_000))
     response = grant(points, session_id, 20_000, staff="山田")
     assert response.json()["status"] == "awaiting_approval"
     assert available(points, holder) == 0
@@ -80,7 +80,7 @@ def test_a_large_grant_waits_for_another_staff_member(points: PointsWorld) -> No
 
 def test_a_rejected_grant_credits_nothing(points: PointsWorld) -> None:
     holder, _ = points.holder(1)
-    session_id = points.session_id(points.granter, holder)
+    session_id = points.session_id(points.granter, holder, grant_op(50_000))
     grant_id = grant(points, session_id, 50_000).json()["id"]
     rejected = points.granter.post(
         f"/v1/grants/{grant_id}/decision",
@@ -93,7 +93,7 @@ def test_a_rejected_grant_credits_nothing(points: PointsWorld) -> None:
 
 def test_a_replayed_grant_is_granted_once(points: PointsWorld) -> None:
     holder, _ = points.holder(1)
-    session_id = points.session_id(points.granter, holder)
+    session_id = points.session_id(points.granter, holder, grant_op(700))
     grant_id = str(uuid.uuid4())
     assert grant(points, session_id, 700, grant_id=grant_id).status_code == 200
     assert grant(points, session_id, 700, grant_id=grant_id).status_code == 200
@@ -104,7 +104,7 @@ def test_a_replayed_grant_is_granted_once(points: PointsWorld) -> None:
 
 def test_a_shop_terminal_cannot_grant(points: PointsWorld) -> None:
     holder, _ = points.holder(1)
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder)  # a look at the balances
     response = points.shop.post(
         "/v1/grants",
         {

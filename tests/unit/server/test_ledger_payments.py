@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.unit.server.points_world import ALPHA, BETA, PointsWorld
+from tests.unit.server.points_world import ALPHA, BETA, PointsWorld, pay_op
 
 
 def pay(
@@ -39,7 +39,7 @@ def test_the_card_session_shows_only_balances_usable_at_the_shop(points: PointsW
 def test_hold_then_post_moves_the_points_once(points: PointsWorld) -> None:
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 4000)
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder, pay_op(1500))
     held = pay(points, session_id, 1500)
     assert held.status_code == 200, held.text
     payment = held.json()
@@ -60,7 +60,7 @@ def test_hold_then_post_moves_the_points_once(points: PointsWorld) -> None:
 def test_void_releases_the_hold(points: PointsWorld) -> None:
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 1000)
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder, pay_op(1000))
     payment = pay(points, session_id, 1000).json()
     voided = points.shop.post(f"/v1/payments/{payment['id']}/void", {"id": str(uuid.uuid4())})
     assert voided.json()["status"] == "voided"
@@ -73,7 +73,7 @@ def test_a_replayed_payment_id_changes_nothing_and_another_request_is_a_conflict
 ) -> None:
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 1000)
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder, pay_op(300))
     payment_id = str(uuid.uuid4())
     first = pay(points, session_id, 300, payment_id)
     second = pay(points, session_id, 300, payment_id)
@@ -87,9 +87,10 @@ def test_no_overspend_and_points_of_another_municipality_are_refused(points: Poi
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 100)
     points.grant(mykey_id, 100, BETA)
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder, pay_op(101))
     over = pay(points, session_id, 101)
     assert over.status_code == 409 and over.json()["error"] == "insufficient_points"
+    session_id = points.session_id(points.shop, holder, pay_op(10))
     elsewhere = pay(points, session_id, 10, municipality=BETA)
     assert elsewhere.status_code == 403 and elsewhere.json()["error"] == "not_usable_here"
     assert points.problems() == []
@@ -98,7 +99,7 @@ def test_no_overspend_and_points_of_another_municipality_are_refused(points: Poi
 def test_refund_is_linked_and_never_exceeds_the_payment(points: PointsWorld) -> None:
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 1000)
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder, pay_op(600))
     payment = pay(points, session_id, 600).json()
     early = points.shop.post(
         f"/v1/payments/{payment['id']}/refunds", {"id": str(uuid.uuid4()), "amount": 1}

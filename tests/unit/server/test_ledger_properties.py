@@ -41,6 +41,7 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.api.operations import CardOperation, OperationKind, canonical
 from server.api.schemas import (
     ConversionRequest,
     EnrollRequest,
@@ -271,8 +272,28 @@ class LedgerMachine(RuleBasedStateMachine):
     def _terminal(self, pk: uuid.UUID) -> Terminal:
         return self.terminals[pk]
 
-    def _session(self, terminal: uuid.UUID, holder: int) -> str:
-        return self.template.sessions[(terminal, MYKEY_IDS[holder])]
+    def _session(self, terminal: uuid.UUID, holder: int, operation: CardOperation) -> str:
+        """A fresh card session of ``holder`` at ``terminal`` for its one ``operation``
+        (one tap, one operation), as a card proof opens it."""
+        place = f"shop:{SHOP}" if operation.kind is OperationKind.PAYMENT else None
+        if place is None:
+            granter = {pk: code for code, pk in self.template.granters.items()}.get(terminal)
+            place = f"municipality:{granter or ALPHA}"
+        mykey_pk = self.template.mykeys[MYKEY_IDS[holder]]
+
+        def tap(session: Session) -> str:
+            row = CardSession(
+                terminal_pk=terminal,
+                mykey_pk=mykey_pk,
+                created_at=self.now,
+                expires_at=self.now + dt.timedelta(minutes=5),
+                operation=canonical(operation.at(place)).decode(),
+            )
+            session.add(row)
+            session.flush()
+            return str(row.id)
+
+        return self.db.transaction(tap)
 
     def _holder_key(self, holder: int, code: str) -> str:
         return _key("holder", code, self.template.mykeys[MYKEY_IDS[holder]])
@@ -323,11 +344,15 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def grant(self, holder: int, code: str, points: int) -> None:
         terminal = self._terminal(self.template.granters[code])
+        operation = CardOperation(
+            kind=OperationKind.GRANT, points=points, reason=GrantReason.VOLUNTEERING
+        )
+        session_id = self._session(terminal.id, holder, operation)
 
         def send(points: int = points) -> str:
             body = GrantRequestBody(
                 id=request_id,
-                session_id=self._session(terminal.id, holder),
+                session_id=session_id,
                 points=points,
                 reason=GrantReason.VOLUNTEERING,
                 staff="staff A",
@@ -385,11 +410,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def hold_payment(self, holder: int, code: str, amount: int) -> Any:
         shop = self._terminal(self.template.shop)
         request_id = str(uuid.uuid4())
+        operation = CardOperation(kind=OperationKind.PAYMENT, points=amount)
+        session_id = self._session(shop.id, holder, operation)
 
         def send(amount: int = amount) -> str:
             body = PaymentRequest(
                 id=request_id,
-                session_id=self._session(shop.id, holder),
+                session_id=session_id,
                 municipality_code=code,
                 amount=amount,
             )
@@ -482,10 +509,13 @@ class LedgerMachine(RuleBasedStateMachine):
         request_id = str(uuid.uuid4())
         code = uuid.uuid4().hex
 
+        operation = CardOperation(kind=OperationKind.VOUCHER, points=points)
+        session_id = self._session(desk.id, holder, operation)
+
         def send(code: str = code) -> str:
             body = VoucherRequest(
                 id=request_id,
-                session_id=self._session(desk.id, holder),
+                session_id=session_id,
                 points=points,
                 code=code,
             )

@@ -11,7 +11,7 @@ import httpx
 from server.db import utcnow
 from server.ledger import admin, holders
 from server.ledger.expiry import run_due
-from tests.unit.server.points_world import ALPHA, BETA, PointsWorld
+from tests.unit.server.points_world import ALPHA, BETA, PointsWorld, pay_op
 
 
 def convert(
@@ -99,7 +99,7 @@ def test_points_expire_first_expiring_first(points: PointsWorld) -> None:
     points.grant(mykey_id, 100)  # expires in 10 days
     points.db.transaction(lambda s: admin.set_rules(s, ALPHA, points_valid_days=365))
     points.grant(mykey_id, 50)  # expires in a year
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder, pay_op(60))
     payment = points.shop.post(
         "/v1/payments",
         {
@@ -123,7 +123,7 @@ def test_points_expire_first_expiring_first(points: PointsWorld) -> None:
 def test_a_held_payment_past_its_timeout_is_released_by_the_job(points: PointsWorld) -> None:
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 100)
-    session_id = points.session_id(points.shop, holder)
+    session_id = points.session_id(points.shop, holder, pay_op(100))
     payment = points.shop.post(
         "/v1/payments",
         {

@@ -9,11 +9,11 @@ import uuid
 from server.db import utcnow
 from server.ledger import admin
 from server.ledger.expiry import run_due
-from tests.unit.server.points_world import ALPHA, PointsWorld
+from tests.unit.server.points_world import ALPHA, PointsWorld, voucher_op
 
 
 def issue(points: PointsWorld, holder, amount: int, code: str, voucher_id: str | None = None):  # type: ignore[no-untyped-def]
-    session_id = points.session_id(points.voucher_desk, holder)
+    session_id = points.session_id(points.voucher_desk, holder, voucher_op(amount))
     return points.voucher_desk.post(
         "/v1/vouchers",
         {

@@ -29,7 +29,13 @@ from server.terminals.ratelimit import RateLimits
 from tests.fixtures.platform import InProcessPlatform
 from tests.unit.server.certs import make_ca
 from tests.unit.server.conftest import LIBRARY
-from tests.unit.server.points_world import ALPHA, PointsWorld, make_points_world
+from tests.unit.server.points_world import (
+    ALPHA,
+    PointsWorld,
+    grant_op,
+    make_points_world,
+    pay_op,
+)
 from tests.unit.server.signing import SignedClient, sign_headers
 from tests.unit.server.world import World
 
@@ -118,8 +124,9 @@ def setup(platform: InProcessPlatform) -> Setup:
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 10_000)
     card_sessions = {
-        t.terminal_id: points.session_id(t, holder)
-        for t in (points.shop, points.granter, points.voucher_desk)
+        points.shop.terminal_id: points.session_id(points.shop, holder, pay_op(1)),
+        points.granter.terminal_id: points.session_id(points.granter, holder, grant_op(20_000)),
+        points.voucher_desk.terminal_id: points.session_id(points.voucher_desk, holder),
     }
     payment_id = str(uuid.uuid4())
     held = points.shop.post(

@@ -27,7 +27,7 @@ from server.ledger.models import AccountKind
 from server.ledger.rules import supporter_by_code
 from server.ledger.settlement import JST
 from server.ledger.transfers import TransferSpec, create, request_digest, resolve
-from tests.unit.server.points_world import ALPHA, BETA, SHOP, PointsWorld
+from tests.unit.server.points_world import ALPHA, BETA, SHOP, PointsWorld, pay_op, voucher_op
 from tests.unit.server.test_ledger_cli import Cli
 
 
@@ -81,18 +81,20 @@ def _world(points: PointsWorld, cli: Cli) -> str:
     """Payments, a refund, a voucher and assignments from two supporters; the holder."""
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 4000, ALPHA)
-    session_id = points.session_id(points.shop, holder)
-    _pay(points, session_id, 1500)
-    refunded = _pay(points, session_id, 600)
+    def tap(amount: int) -> str:
+        return points.session_id(points.shop, holder, pay_op(amount))
+
+    _pay(points, tap(1500), 1500)
+    refunded = _pay(points, tap(600), 600)
     refund = points.shop.post(
         f"/v1/payments/{refunded}/refunds", {"id": str(uuid.uuid4()), "amount": 200}
     )
     assert refund.status_code == 200, refund.text
-    voided = _pay(points, session_id, 100, post=False)
+    voided = _pay(points, tap(100), 100, post=False)
     points.shop.post(f"/v1/payments/{voided}/void", {"id": str(uuid.uuid4())})
-    _pay(points, session_id, 50, post=False)  # still held: not settled
+    _pay(points, tap(50), 50, post=False)  # still held: not settled
     code = "v" * 30
-    desk_session = points.session_id(points.voucher_desk, holder)
+    desk_session = points.session_id(points.voucher_desk, holder, voucher_op(300))
     issued = points.voucher_desk.post(
         "/v1/vouchers",
         {"id": str(uuid.uuid4()), "session_id": desk_session, "points": 300, "code": code},

@@ -79,9 +79,10 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def challenge(terminal: SignedClient) -> tuple[str, bytes]:
-    """A fresh challenge for the terminal: (id, raw bytes)."""
-    response = terminal.post("/v1/challenges")
+def challenge(terminal: SignedClient, operation: object = None) -> tuple[str, bytes]:
+    """A fresh challenge for the terminal: (id, raw bytes) — for a points ``operation``
+    (``{"kind": "payment", "points": 500}`` …) when given."""
+    response = terminal.post("/v1/challenges", {"operation": operation} if operation else None)
     assert response.status_code == 200, response.text
     body = response.json()
     return body["challenge_id"], base64.b64decode(body["challenge"])
