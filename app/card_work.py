@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # the card stack and the wire schema load after the kiosk's f
     from drivers.card.errors import CardError
     from drivers.card.jpki import JpkiSession
     from drivers.card.transport import Transport
-    from server.api.schemas import ChallengeResponse
+    from server.api.schemas import CardOperation, ChallengeResponse
 
 log = logging.getLogger(__name__)
 
@@ -327,16 +327,37 @@ def probe_card(card: CardAccess) -> CardProbed | TapFailed:
 # --- the points modes' work ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OperationChallenges:
+    """The :class:`ChallengeApi` of a points operation: the platform's challenge derived
+    from ``operation``, checked to be so before the card signs it
+    (:meth:`app.client.PlatformClient.operation_challenge`)."""
+
+    client: Any
+    operation: CardOperation
+
+    def challenge(self) -> ChallengeResponse:
+        return self.client.operation_challenge(self.operation)
+
+
 def open_session(
-    services: PointsServices, pin: str, *, allow_last_try: bool
+    services: PointsServices,
+    pin: str,
+    operation: CardOperation | None,
+    *,
+    allow_last_try: bool,
 ) -> SessionOpened | TapFailed:
-    """:class:`~app.points.flows.events.OpenSession`: the card's proof, then a points
-    session (``POST /v1/card-sessions``) with the holder's balances."""
+    """:class:`~app.points.flows.events.OpenSession`: the card's proof for ``operation``
+    (None: a look at the balances), then a points session (``POST /v1/card-sessions``)
+    that allows that one operation, with the holder's balances."""
     from app.points.flows.events import SessionOpened
+    from server.api.schemas import CardOperation, OperationKind
 
     try:
         client = services.client()
-        proof = prove(services.card, client, pin, allow_last_try=allow_last_try)
+        asked = operation or CardOperation(kind=OperationKind.BALANCE)
+        challenges = OperationChallenges(client, asked)
+        proof = prove(services.card, challenges, pin, allow_last_try=allow_last_try)
         return SessionOpened(client.card_session(*proof))
     except TapError as exc:
         return failure_of(exc)

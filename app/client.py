@@ -26,8 +26,10 @@ from server.api.schemas import (
     API_PREFIX,
     SIGNATURE_LABEL,
     ApprovalRequest,
+    CardOperation,
     CardSession,
     CardSessionRequest,
+    ChallengeRequest,
     ChallengeResponse,
     EnrollRequest,
     ErrorBody,
@@ -52,6 +54,7 @@ from server.api.schemas import (
     TerminalInfo,
     VoucherInfo,
     VoucherRequest,
+    derived_from,
 )
 
 PATH_HEALTH = f"{API_PREFIX}/health"
@@ -302,6 +305,24 @@ class PlatformClient:
     def challenge(self) -> ChallengeResponse:
         """``POST /v1/challenges``: a one-time challenge for the card to sign."""
         return self._call("POST", PATH_CHALLENGE, ChallengeResponse)
+
+    def operation_challenge(self, operation: CardOperation) -> ChallengeResponse:
+        """``POST /v1/challenges`` for a points ``operation``: a challenge derived from it,
+        checked to be so before the card signs it (a platform error otherwise)."""
+        answer = self._call(
+            "POST", PATH_CHALLENGE, ChallengeResponse, ChallengeRequest(operation=operation)
+        )
+        try:
+            raw = base64.b64decode(answer.challenge, validate=True)
+            nonce = base64.b64decode(answer.nonce or "", validate=True)
+        except ValueError:
+            raw = nonce = b""
+        if not derived_from(raw, nonce, answer.operation, operation):
+            raise TapError(
+                ErrorKind.PLATFORM_ERROR,
+                "the platform's challenge is not derived from this operation: not signed",
+            )
+        return answer
 
     def lookup(self, challenge_id: str, certificate_der: bytes, signature: bytes) -> LookupResult:
         """``POST /v1/lookups``: certificate + card signature → the holder's service ID."""

@@ -387,21 +387,28 @@ def _points(
     return show
 
 
-def _card(driver: PointsDriver) -> None:
-    """Pay: the first screen (place the card)."""
-
-
-def _amount(driver: PointsDriver) -> None:
-    """Pay: the holder's two balances, 1,200 pt typed, α市 chosen."""
-    driver.tap(_session(ALPHA, BETA))
+def _price(driver: PointsDriver) -> None:
+    """Pay: the first screen, 1,200 pt typed by the clerk (the card comes next)."""
     driver.screens.amount.pad.type_amount(1200)
 
 
-def _amount_insufficient(driver: PointsDriver) -> None:
-    """Pay: 4,500 pt from α市's 4,000: the flow refuses it on the amount screen."""
-    driver.tap(_session(ALPHA, BETA))
-    driver.screens.amount.pad.type_amount(4500)
+def _card(driver: PointsDriver) -> None:
+    """Pay: place the card, which signs for the 1,200 pt entered."""
+    _price(driver)
     driver.screens.amount.ok_button.click()
+
+
+def _amount(driver: PointsDriver) -> None:
+    """Pay: after the tap, two balances could pay 1,200 pt: the clerk picks α市."""
+    _card(driver)
+    driver.tap(_session(ALPHA, BETA))
+
+
+def _amount_insufficient(driver: PointsDriver) -> None:
+    """Pay: 6,000 pt, more than either account holds: said on the account screen."""
+    driver.screens.amount.pad.type_amount(6000)
+    driver.screens.amount.ok_button.click()
+    driver.tap(_session(ALPHA, BETA))
 
 
 def _retrying(driver: PointsDriver) -> None:
@@ -467,8 +474,7 @@ def _refunded(driver: PointsDriver) -> None:
 
 def _grant_form(points: int) -> Callable[[PointsDriver], None]:
     def drive(driver: PointsDriver) -> None:
-        """Grant: the holder's card, then the reason, the points and the staff name."""
-        driver.tap(_session(ALPHA))
+        """Grant: the reason, the points and the staff name (the card comes after)."""
         grant = driver.screens.grant
         grant.choose(GrantReason.VOLUNTEERING)
         grant.pad.type_amount(points)
@@ -488,6 +494,7 @@ def _granted(points: int) -> Callable[[PointsDriver], None]:
         _grant_form(points)(driver)
         driver.screens.grant.next_button.click()
         driver.screens.grant_confirm.confirm_button.click()
+        driver.tap(_session(ALPHA))
         waits = driver.flow.view.needs_approval(points)
         status = GrantStatus.AWAITING_APPROVAL if waits else GrantStatus.GRANTED
         driver.answer(lambda entry: _grant(entry.id, points, GrantReason.VOLUNTEERING, status))
@@ -517,9 +524,9 @@ def _approvals(driver: PointsDriver) -> None:
 
 def _voucher_amount(points: int) -> Callable[[PointsDriver], None]:
     def drive(driver: PointsDriver) -> None:
-        driver.tap(_session(ALPHA))
         driver.screens.amount.pad.type_amount(points)
         driver.screens.amount.ok_button.click()
+        driver.tap(_session(ALPHA))
 
     return drive
 
@@ -580,10 +587,13 @@ def points_shots(texts: Catalogue) -> Iterator[Shot]:
     grant, approvals, voucher, register = Mode.GRANT, Mode.APPROVALS, Mode.VOUCHER, Mode.REGISTER
     shop, office = SHOP_SCOPE, OFFICE_SCOPE
     table: list[tuple[str, str, Mode, PointsScope, Callable[[PointsDriver], None], Step]] = [
-        ("points-card", "カードを置く(ポイントで支払う)", pay, shop, _card, Step.WAIT_CARD),
-        ("points-amount", "支払い — 残高 2 口座(α市・β市)、1,200 pt を入力",
+        ("points-price", "支払い — 金額 1,200 pt を入力(次にカードがこの金額に署名)",
+         pay, shop, _price, Step.AMOUNT),
+        ("points-card", "カードを置く(1,200 pt の支払いに署名)", pay, shop, _card,
+         Step.WAIT_CARD),
+        ("points-amount", "支払い — 払える口座が 2 つ(α市・β市):係員が選ぶ",
          pay, shop, _amount, Step.AMOUNT),
-        ("points-amount-insufficient", "支払い — 残高を超える金額(ポイントが足りません)",
+        ("points-amount-insufficient", "支払い — どの口座も足りない(ポイントが足りません)",
          pay, shop, _amount_insufficient, Step.AMOUNT),
         ("points-progress", "通信の再試行中(2 回目、同じ取引として送り直し)",
          pay, shop, _retrying, Step.RETRYING),

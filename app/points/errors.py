@@ -25,6 +25,8 @@ class PointsErrorKind(StrEnum):
     VOUCHER_EXPIRED = "voucher_expired"
     APPROVAL_REFUSED = "approval_refused"
     SESSION_EXPIRED = "session_expired"
+    SESSION_SPENT = "session_spent"
+    OPERATION_MISMATCH = "operation_mismatch"
     MODE_NOT_ALLOWED = "mode_not_allowed"
     NOT_FOUND = "not_found"
     ID_CONFLICT = "id_conflict"
@@ -47,6 +49,8 @@ ERROR_CODES: dict[str, PointsErrorKind] = {
     "voucher_expired": PointsErrorKind.VOUCHER_EXPIRED,
     "approval_refused": PointsErrorKind.APPROVAL_REFUSED,
     "card_session_invalid": PointsErrorKind.SESSION_EXPIRED,
+    "card_session_spent": PointsErrorKind.SESSION_SPENT,
+    "operation_mismatch": PointsErrorKind.OPERATION_MISMATCH,
     "terminal_mode_not_allowed": PointsErrorKind.MODE_NOT_ALLOWED,
     "ledger_not_found": PointsErrorKind.NOT_FOUND,
     "transfer_id_conflict": PointsErrorKind.ID_CONFLICT,
@@ -67,6 +71,8 @@ MESSAGES: dict[PointsErrorKind, str] = {
     PointsErrorKind.VOUCHER_EXPIRED: N_("points.error.voucher_expired"),
     PointsErrorKind.APPROVAL_REFUSED: N_("points.error.approval_refused"),
     PointsErrorKind.SESSION_EXPIRED: N_("points.error.session_expired"),
+    PointsErrorKind.SESSION_SPENT: N_("points.error.session_spent"),
+    PointsErrorKind.OPERATION_MISMATCH: N_("points.error.operation_mismatch"),
     PointsErrorKind.MODE_NOT_ALLOWED: N_("points.error.mode_not_allowed"),
     PointsErrorKind.NOT_FOUND: N_("points.error.not_found"),
     PointsErrorKind.ID_CONFLICT: N_("points.error.id_conflict"),

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from drivers.printers import LabelPrinter
     from server.api.schemas import (
         ApprovalRequest,
+        CardOperation,
         CardSession,
         ChallengeResponse,
         Grant,
@@ -56,6 +57,8 @@ class PointsClient(Protocol):
     (spelt out: importing those would load the wire schema before the first paint)."""
 
     def challenge(self) -> ChallengeResponse: ...
+
+    def operation_challenge(self, operation: CardOperation) -> ChallengeResponse: ...
 
     def card_session(
         self, challenge_id: str, certificate_der: bytes, signature: bytes

@@ -91,3 +91,17 @@ def canonical(operation: CardOperation) -> bytes:
 def challenge_value(nonce: bytes, operation: CardOperation) -> bytes:
     """The 32 bytes the card signs for ``operation`` (with its place) and ``nonce``."""
     return hashlib.sha256(CHALLENGE_DOMAIN + nonce + canonical(operation)).digest()
+
+
+def derived_from(
+    challenge: bytes, nonce: bytes, answered: CardOperation | None, asked: CardOperation
+) -> bool:
+    """Whether a challenge the platform answered is derived from the operation that was
+    ``asked`` for (the counter's check before the card signs): the ``answered`` operation
+    is the one asked, at a place, and the challenge is its :func:`challenge_value`."""
+    return (
+        answered is not None
+        and answered.place is not None
+        and answered.without_place() == asked
+        and challenge_value(nonce, answered) == challenge
+    )

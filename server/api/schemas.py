@@ -27,6 +27,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from server.api.operations import CardOperation as CardOperation
 from server.api.operations import GrantReason as GrantReason
 from server.api.operations import OperationKind as OperationKind
+from server.api.operations import derived_from as derived_from
 from server.text import clean
 
 API_PREFIX = "/v1"

@@ -1,5 +1,6 @@
-"""Grant mode at the kiosk: tap card, choose reason and points, confirm; grants above the
-municipality's threshold wait for a second staff member's approval (or rejection).
+"""Grant mode at the kiosk: choose reason and points, confirm, then the holder's card signs
+for that grant; grants above the municipality's threshold wait for a second staff member's
+approval (or rejection).
 
 Real card proofs through pcscd and the virtual card; the platform in process
 (:mod:`tests.gui.points_world`); the ledger checked in the platform's database.
@@ -36,13 +37,18 @@ def grant_counter(platform: PointsPlatform, make: MakeCounter) -> PointsCounter:
     return counter
 
 
-def to_grant_form(counter: PointsCounter, insert_card: InsertCard, holder: Holder) -> None:
+def to_grant_form(counter: PointsCounter) -> None:
     counter.choose(Mode.GRANT)
+    counter.wait_step(Step.GRANT_FORM)
+    assert counter.kiosk.window.current_screen() is counter.screens.grant
+
+
+def confirm_and_tap(counter: PointsCounter, insert_card: InsertCard, holder: Holder) -> None:
+    """確定 on the confirmation, then the holder's card and PIN for that grant."""
+    counter.screens.grant_confirm.confirm_button.click()
     counter.wait_step(Step.WAIT_CARD)
     assert counter.screens.card.mode.text() == "ポイントを付与する"
     counter.tap(insert_card, holder)
-    counter.wait_step(Step.GRANT_FORM)
-    assert counter.kiosk.window.current_screen() is counter.screens.grant
 
 
 def fill_grant(counter: PointsCounter, reason: GrantReason, points: int, staff: str) -> None:
@@ -61,9 +67,9 @@ def grant(
     counter: PointsCounter, insert_card: InsertCard, holder: Holder, points: int
 ) -> tuple[str, str]:
     """A grant of ``points`` confirmed at the counter; its id and the done screen's title."""
-    to_grant_form(counter, insert_card, holder)
+    to_grant_form(counter)
     fill_grant(counter, GrantReason.VOLUNTEERING, points, STAFF)
-    counter.screens.grant_confirm.confirm_button.click()
+    confirm_and_tap(counter, insert_card, holder)
     counter.wait_step(Step.DONE)
     (record,) = [r for r in counter.outbox() if r.entry.operation is Operation.GRANT]
     assert record.state is EntryState.DONE
@@ -96,7 +102,7 @@ def test_a_grant_within_the_threshold_is_granted_at_once(
 ) -> None:
     holder, mykey_id = points_platform.holder()
     counter = grant_counter(points_platform, make_points_counter)
-    to_grant_form(counter, insert_card, holder)
+    to_grant_form(counter)
     form = counter.screens.grant
     assert form.approval.text() == "1,000 pt を超える付与は別の職員の承認が必要です"
     fill_grant(counter, GrantReason.HEALTH, APPROVAL_OVER, STAFF)
@@ -105,7 +111,8 @@ def test_a_grant_within_the_threshold_is_granted_at_once(
     assert confirm.amount.text() == "1,000 pt"
     assert confirm.details.text() == f"理由: 健康づくり ／ 担当: {STAFF}"
     assert confirm.approval.text() == ""  # exactly the threshold: no second staff member
-    confirm.confirm_button.click()
+    confirm_and_tap(counter, insert_card, holder)
+    assert counter.screens.card.signs.text() == "カードは 1,000 pt のこの操作1回だけに使われます"
     counter.wait_step(Step.DONE)
     done = counter.screens.done
     assert counter.kiosk.window.current_screen() is done
@@ -131,7 +138,7 @@ def test_cancel_on_the_confirmation_grants_nothing(
 ) -> None:
     holder, mykey_id = points_platform.holder()
     counter = grant_counter(points_platform, make_points_counter)
-    to_grant_form(counter, insert_card, holder)
+    to_grant_form(counter)
     fill_grant(counter, GrantReason.COMMUNITY, 300, STAFF)
     counter.screens.grant_confirm.cancel_button.click()
     counter.wait_closed()
@@ -147,11 +154,11 @@ def test_a_large_grant_is_posted_only_after_a_second_staff_approval(
 ) -> None:
     holder, mykey_id = points_platform.holder()
     counter = grant_counter(points_platform, make_points_counter)
-    to_grant_form(counter, insert_card, holder)
+    to_grant_form(counter)
     fill_grant(counter, GrantReason.DISASTER_SUPPORT, 1500, STAFF)
     confirm = counter.screens.grant_confirm
     assert confirm.approval.text() == "この付与は別の職員の承認が必要です"
-    confirm.confirm_button.click()
+    confirm_and_tap(counter, insert_card, holder)
     counter.wait_step(Step.DONE)
     done = counter.screens.done
     assert done.title.text() == "承認待ちです（別の職員の承認後に付与されます）"
@@ -230,7 +237,9 @@ def test_a_removed_card_ends_on_the_card_removed_screen(
 ) -> None:
     holder, _ = points_platform.holder()
     counter = grant_counter(points_platform, make_points_counter)
-    counter.choose(Mode.GRANT)
+    to_grant_form(counter)
+    fill_grant(counter, GrantReason.HEALTH, 100, STAFF)
+    counter.screens.grant_confirm.confirm_button.click()
     counter.wait_step(Step.WAIT_CARD)
     counter.put_card(insert_card, holder)
     counter.lift_card()  # before the PIN is entered
@@ -257,8 +266,9 @@ def test_a_terminal_whose_grant_mode_was_withdrawn_says_so(
     assert Mode.GRANT in counter.wait_modes()
     points_platform.cli("terminal", "deny", terminal.terminal_id, "--mode", "grant")
     counter.choose(Mode.GRANT)  # the button is still there: the scope came before the deny
-    counter.wait_step(Step.WAIT_CARD)
-    counter.tap(insert_card, holder)
+    counter.wait_step(Step.GRANT_FORM)
+    fill_grant(counter, GrantReason.HEALTH, 100, STAFF)
+    confirm_and_tap(counter, insert_card, holder)
     counter.wait_step(Step.FAILED)
     done = counter.screens.done
     assert counter.kiosk.window.current_screen() is done
@@ -279,18 +289,14 @@ def test_a_shop_terminal_cannot_grant(
     counter = make_points_counter(points_platform.terminal("shop", "till", "--shop", SHOP))
     assert Mode.GRANT not in counter.wait_modes()
     assert counter.modes.open(Mode.GRANT)  # a stray call: the platform still refuses
-    counter.wait_step(Step.WAIT_CARD)
-    counter.tap(insert_card, holder)
     counter.wait_step(Step.GRANT_FORM)
     fill_grant(counter, GrantReason.OTHER, 50, STAFF)
-    counter.screens.grant_confirm.confirm_button.click()
+    confirm_and_tap(counter, insert_card, holder)
     counter.wait_step(Step.FAILED)
     flow = counter.controller.flow
     assert flow is not None and flow.view.problem is PointsErrorKind.MODE_NOT_ALLOWED
     assert counter.screens.done.lines.text() == "この端末ではこの操作はできません"
-    (record,) = counter.outbox()
-    assert record.state is EntryState.DONE and record.status == 403
-    assert points_platform.transfer(record.entry.id) is None
+    assert counter.outbox() == []  # refused at the challenge: no card signature, no grant
     assert points_platform.points_at_alpha(mykey_id) == (100, 0)
     counter.screens.done.finish_button.click()
     counter.wait_closed()

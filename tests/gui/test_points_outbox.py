@@ -122,14 +122,14 @@ def test_no_retry_pass_runs_while_a_points_operation_is_open(
         timeout=WAIT_MS)
     background = counter.kiosk.controller.background
     counter.choose(Mode.PAY)  # the patron's operation has the card lane
-    counter.wait_step(Step.WAIT_CARD)
+    counter.wait_step(Step.AMOUNT)
     lane_jobs = background.pending(CARD_LANE)
 
     counter.modes.retry_tick()
 
     assert background.pending(CARD_LANE) == lane_jobs  # no pass queued behind the patron
     assert state_of(counter, entry_id) is EntryState.PENDING
-    counter.screens.card.cancel_button.click()
+    counter.screens.amount.cancel_button.click()
     counter.wait_closed()
     counter.modes.retry_tick()
     counter.qtbot.waitUntil(lambda: state_of(counter, entry_id) is EntryState.DONE,

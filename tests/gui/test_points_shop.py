@@ -1,5 +1,6 @@
-"""Shop mode at the kiosk: pay with points (held, receipt, posted), cancel, refund, and a
-network cut mid-payment that a retry turns into exactly one payment.
+"""Shop mode at the kiosk: the amount, then the card that signs for it; pay with points
+(held, receipt, posted), cancel, refund, and a network cut mid-payment that a retry turns
+into exactly one payment.
 
 Real card proofs through pcscd and the virtual card; the platform in process
 (:mod:`tests.gui.points_world`).
@@ -24,11 +25,22 @@ def shop_counter(platform: PointsPlatform, make: MakeCounter, **timeouts: object
     return counter
 
 
-def to_amount(counter: PointsCounter, insert_card: InsertCard, holder: Holder) -> None:
+def enter_amount(counter: PointsCounter, amount: int) -> None:
+    """The clerk types the amount: the card screen then names what the card signs for."""
     counter.choose(Mode.PAY)
-    counter.wait_step(Step.WAIT_CARD)
-    counter.tap(insert_card, holder)
     counter.wait_step(Step.AMOUNT)
+    screens = counter.screens
+    assert not screens.amount.balances_title.isVisible()  # nothing of the holder yet
+    screens.amount.pad.type_amount(amount)
+    screens.amount.ok_button.click()
+    counter.wait_step(Step.WAIT_CARD)
+    assert screens.card.signs.text() == f"カードは {amount:,} pt のこの操作1回だけに使われます"
+
+
+def pay(counter: PointsCounter, insert_card: InsertCard, holder: Holder, amount: int) -> None:
+    """The amount, then the holder's card and PIN (one account can pay: it pays at once)."""
+    enter_amount(counter, amount)
+    counter.tap(insert_card, holder)
 
 
 def test_pay_with_a_network_cut_yields_exactly_one_payment(
@@ -40,15 +52,11 @@ def test_pay_with_a_network_cut_yields_exactly_one_payment(
 ) -> None:
     holder, mykey_id = points_platform.holder(points=4000)
     counter = shop_counter(points_platform, make_points_counter)
-    to_amount(counter, insert_card, holder)
-    screens = counter.modes.screens
-    assert screens is not None
-    amount = screens.amount
-    assert [b.text().splitlines()[0] for b in amount.balance_buttons] == ["α市  4,000 pt"]
-    amount.pad.type_amount(700)
+    enter_amount(counter, 700)
+    screens = counter.screens
     # the hold reaches the platform, its answer is lost; then one more try is refused
     counter.transport.cut("/v1/payments", "reset", "refuse")
-    amount.ok_button.click()
+    counter.tap(insert_card, holder)
     counter.wait_step(Step.RETRYING)
     assert counter.kiosk.window.current_screen() is screens.progress
     assert screens.progress.message.text() == "通信を再試行しています…"
@@ -97,10 +105,8 @@ def test_cancel_at_the_receipt_voids_and_a_refund_gives_back(
 ) -> None:
     holder, mykey_id = points_platform.holder(points=1000)
     counter = shop_counter(points_platform, make_points_counter)
-    to_amount(counter, insert_card, holder)
+    pay(counter, insert_card, holder, 400)
     screens = counter.screens
-    screens.amount.pad.type_amount(400)
-    screens.amount.ok_button.click()
     counter.wait_step(Step.RECEIPT)
     screens.receipt.cancel_button.click()  # 取消
     counter.wait_step(Step.DONE)
@@ -113,9 +119,7 @@ def test_cancel_at_the_receipt_voids_and_a_refund_gives_back(
 
     # pay 300 for real, then the staff refund 100 of it
     counter.qtbot.waitUntil(lambda: not counter.modes.active, timeout=WAIT_MS)
-    to_amount(counter, insert_card, holder)
-    screens.amount.pad.type_amount(300)
-    screens.amount.ok_button.click()
+    pay(counter, insert_card, holder, 300)
     counter.wait_step(Step.RECEIPT)
     payment = counter.controller.flow.view.payment if counter.controller.flow else None
     assert payment is not None
@@ -161,12 +165,12 @@ def test_more_than_the_balance_is_refused_on_the_amount_screen(
 ) -> None:
     holder, _ = points_platform.holder(points=100)
     counter = shop_counter(points_platform, make_points_counter)
-    to_amount(counter, insert_card, holder)
-    screens = counter.modes.screens
-    assert screens is not None
-    screens.amount.pad.type_amount(101)
-    screens.amount.ok_button.click()
+    pay(counter, insert_card, holder, 101)
+    screens = counter.screens
+    counter.qtbot.waitUntil(lambda: screens.amount.balances_title.isVisible(), timeout=WAIT_MS)
     assert counter.step is Step.AMOUNT
+    assert [b.text().splitlines()[0] for b in screens.amount.balance_buttons] == ["α市  100 pt"]
+    assert screens.amount.pad.value() == 101 and not screens.amount.pad.isEnabled()
     assert counter.controller.flow is not None
     assert counter.controller.flow.view.problem is PointsErrorKind.INSUFFICIENT_POINTS
     assert screens.amount.problem.text() == "ポイントが足りません"
@@ -187,11 +191,8 @@ def test_a_post_left_pending_by_a_long_cut_is_sent_at_the_next_start_up(
     first = make_points_counter(terminal, retry_s=(0.05,), max_attempts=3)
     assert Mode.PAY in first.wait_modes()
     home = first.home
-    to_amount(first, insert_card, holder)
-    screens = first.modes.screens
-    assert screens is not None
-    screens.amount.pad.type_amount(200)
-    screens.amount.ok_button.click()
+    pay(first, insert_card, holder, 200)
+    screens = first.screens
     first.wait_step(Step.RECEIPT)
     first.transport.down = True  # the network goes away for good
     screens.receipt.confirm_button.click()

@@ -77,16 +77,16 @@ def shop_counter(platform: PointsPlatform, make: MakeCounter) -> PointsCounter:
 def ask_voucher(
     counter: PointsCounter, insert_card: InsertCard, holder: Holder, points: int
 ) -> None:
-    """Voucher mode, the card and PIN, ``points`` on the pad, OK."""
+    """Voucher mode, ``points`` on the pad, OK; then the card (it signs for them) and PIN."""
     counter.choose(Mode.VOUCHER)
-    counter.wait_step(Step.WAIT_CARD)
-    counter.tap(insert_card, holder)
     counter.wait_step(Step.AMOUNT)
     amount = counter.screens.amount
     assert counter.kiosk.window.current_screen() is amount
     assert amount.title.text() == "ポイント券を発行する"
     amount.pad.type_amount(points)
     amount.ok_button.click()
+    counter.wait_step(Step.WAIT_CARD)
+    counter.tap(insert_card, holder)
 
 
 def issue_voucher(

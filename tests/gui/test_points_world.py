@@ -43,9 +43,9 @@ def test_a_lookup_terminal_shows_no_points_buttons_and_still_looks_up(
     counter = make_points_counter(points_platform.enroll("desk"))
     assert counter.wait_modes() == set()
     assert counter.modes.open(Mode.PAY)  # a stray call still works, and closes cleanly
-    assert counter.step is Step.WAIT_CARD
+    assert counter.step is Step.AMOUNT
     screens = counter.modes.screens
     assert screens is not None
-    screens.card.cancel_button.click()
+    screens.amount.cancel_button.click()
     assert not counter.modes.active
     assert counter.kiosk.window.current_screen() is counter.kiosk.window.idle

@@ -19,6 +19,7 @@ OVERSIZE_NOTE = "does not fit the window"  # scripts/screenshots.py
 NOT_RENDERED = "Points screens not rendered"  # scripts/screenshots.py
 #: the points screens, each with made-up data as an operation shows it
 POINTS = {
+    "points-price",
     "points-card",
     "points-amount",
     "points-amount-insufficient",

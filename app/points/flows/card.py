@@ -1,7 +1,13 @@
-"""The points modes that start with the holder's card: the card step, then a session.
+"""The points modes that need the holder's card: the card step, then a session.
 
-    WAIT_CARD → (the card step: CARD_PRESENT → [CONFIRM_LAST_TRY →] PIN_ENTRY →
-    AUTHENTICATING) → the mode's form; a failure → ERROR / LOCKED_PIN / FAILED
+    [the mode's form →] WAIT_CARD → (the card step: CARD_PRESENT → [CONFIRM_LAST_TRY →]
+    PIN_ENTRY → AUTHENTICATING) → the session; a failure → ERROR / LOCKED_PIN / FAILED
+
+One tap, one operation: a mode that moves points (pay, grant, voucher) asks for its
+operation first — the amount, the grant's points and reason — and the card then signs a
+challenge derived from exactly that operation (:attr:`CardFlow.operation`); the session
+it opens allows that one operation once. A card already on the reader when the form is
+done is used at once.
 
 The card step (:mod:`app.card_step`) is the lookup's; its proof here is
 :class:`~.events.OpenSession` (a points session, or a registration ticket).
@@ -36,7 +42,7 @@ from app.points.errors import PointsErrorKind, kind_of
 from app.points.flows.base import Effects, PointsFlow
 from app.points.flows.events import OpenSession, PointsEvent, PointsTimeouts
 from app.points.flows.view import Step
-from server.api.schemas import CardSession, PointsScope
+from server.api.schemas import CardOperation, CardSession, PointsScope
 
 #: the points step while the card step runs, per phase of the step
 CARD_STEPS: dict[Phase, Step] = {
@@ -67,11 +73,17 @@ class CardFlow(PointsFlow):
         super().__init__(scope, new_id=new_id, new_code=new_code, timeouts=timeouts)
         self.card = CardStep(self.timer, pin_entry_s=self.timeouts.pin_entry_s)
         self.session: CardSession | None = None
+        #: the one operation the card is to sign for (None: a registration, a link, …)
+        self.operation: CardOperation | None = None
+        #: whether a card lies on the reader (the monitor's last word)
+        self._card_here = False
 
     def start(self) -> Effects:
         return self._goto_form(Step.WAIT_CARD)
 
     def _on(self, event: PointsEvent) -> Effects:
+        if isinstance(event, CardInserted | CardRemovedEvent):
+            self._card_here = isinstance(event, CardInserted)
         if isinstance(event, STEP_EVENTS) and self.card.active:
             return self._follow(self.card.handle(event))
         match event:
@@ -79,8 +91,7 @@ class CardFlow(PointsFlow):
                 # ERROR / LOCKED_PIN too: the patron puts the card back (or another one)
                 if self.step not in (Step.WAIT_CARD, Step.ERROR, Step.LOCKED_PIN):
                     return []
-                self.view = self._fresh_view()
-                return self._follow(self.card.start())
+                return self._start_card()
             case CardRemovedEvent():
                 if self.step in (Step.ERROR, Step.LOCKED_PIN):
                     return self._goto_form(Step.WAIT_CARD)
@@ -88,6 +99,18 @@ class CardFlow(PointsFlow):
             case CardProbed() | LastTryConfirmed() | PinEntered() | TapFailed():
                 return []  # no card step runs: a late answer, or an intent of a past screen
         return super()._on(event)
+
+    def _start_card(self) -> Effects:
+        """The card step, on a view that keeps the operation the form entered."""
+        self.view = self._fresh_view(amount=self.view.amount, grant_form=self.view.grant_form)
+        return self._follow(self.card.start())
+
+    def _await_card(self, operation: CardOperation) -> Effects:
+        """The form is done: the card, for ``operation`` (at once if it is on the reader)."""
+        self.operation = operation
+        if self._card_here:
+            return self._start_card()
+        return self._goto_form(Step.WAIT_CARD)
 
     def _follow(self, step_effects: list[StepEffect]) -> Effects:
         """The card step's effects as this flow's: its proof opens a session (or a ticket)."""
@@ -107,7 +130,7 @@ class CardFlow(PointsFlow):
 
     def _proof(self, pin: str, allow_last_try: bool) -> OpenSession:
         """What the card's proof is for: a points session, or a registration ticket."""
-        return OpenSession(pin, allow_last_try, ticket=self.ticket)
+        return OpenSession(pin, allow_last_try, ticket=self.ticket, operation=self.operation)
 
     def _on_card_ended(self, outcome: CardOutcome) -> Effects:
         match outcome:
@@ -127,7 +150,11 @@ class CardFlow(PointsFlow):
         if not self.card.proved():
             return []
         self.session = session
-        self.view = self._fresh_view(balances=list(session.balances))
+        self.view = self._fresh_view(
+            balances=list(session.balances),
+            amount=self.view.amount,
+            grant_form=self.view.grant_form,
+        )
         return self._goto_form(form)
 
     # hooks -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from app.flow_common import Cancel, ClearScreen, Retry, StartTimer, TimerFired
 from app.points.outbox import OutboxEntry
 from app.ports import ErrorKind
 from server.api.schemas import (
+    CardOperation,
     CardSession,
     Grant,
     GrantReason,
@@ -226,6 +227,8 @@ class OpenSession:
     allow_last_try: bool
     ticket: bool = False
     link_service_id: str | None = None
+    #: a points session's one operation: the challenge the card signs is derived from it
+    operation: CardOperation | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Administrative points. Grant: card → PIN → reason, points and staff name → confirm →
-granted (or awaiting approval, above the municipality's limit). Approvals: the awaiting
-grants, each approved or rejected by another staff member."""
+"""Administrative points. Grant: reason, points and staff name → confirm → card (it signs
+for the grant's points and reason) → PIN → granted (or awaiting approval, above the
+municipality's limit). Approvals: the awaiting grants, each approved or rejected by another
+staff member."""
 
 from __future__ import annotations
 
@@ -23,7 +24,13 @@ from app.points.flows.view import GrantForm, Step, needs_approval
 from app.points.mode import Mode
 from app.points.outbox import Operation, OutboxEntry, make_entry
 from app.ports import ErrorKind
-from server.api.schemas import ApprovalRequest, Grant, GrantRequestBody
+from server.api.schemas import (
+    ApprovalRequest,
+    CardOperation,
+    Grant,
+    GrantRequestBody,
+    OperationKind,
+)
 
 
 class GrantFlow(CardFlow):
@@ -33,10 +40,14 @@ class GrantFlow(CardFlow):
         """Whether a grant of ``points`` waits for a second staff member."""
         return needs_approval(self.view.approval_over, points)
 
+    def start(self) -> Effects:
+        return self._goto_form(Step.GRANT_FORM)
+
     def _on(self, event: PointsEvent) -> Effects:
         match event:
             case SessionOpened(session=session):
-                return self._on_session(session, Step.GRANT_FORM)
+                self._on_session(session, Step.GRANT_CONFIRM)
+                return self._grant() if self.session is not None else []
             case GrantEntered():
                 return self._on_form(event)
             case Confirm():
@@ -44,7 +55,7 @@ class GrantFlow(CardFlow):
         return super()._on(event)
 
     def _on_form(self, event: GrantEntered) -> Effects:
-        if self.step is not Step.GRANT_FORM or self.session is None:
+        if self.step is not Step.GRANT_FORM or self.session is not None:
             return []
         if event.points <= 0 or not event.staff.strip():
             return []
@@ -53,9 +64,16 @@ class GrantFlow(CardFlow):
         return self._goto_form(Step.GRANT_CONFIRM)
 
     def _on_confirm(self) -> Effects:
+        """The grant as confirmed: what the holder's card will sign for."""
         form = self.view.grant_form
-        if self.step is not Step.GRANT_CONFIRM or self.session is None or form is None:
+        if self.step is not Step.GRANT_CONFIRM or self.session is not None or form is None:
             return []
+        operation = CardOperation(kind=OperationKind.GRANT, points=form.points, reason=form.reason)
+        return self._await_card(operation)
+
+    def _grant(self) -> Effects:
+        form = self.view.grant_form
+        assert self.session is not None and form is not None
         request = GrantRequestBody(
             id=self._new_id(),
             session_id=self.session.session_id,

@@ -1,5 +1,7 @@
-"""Pay (shop): card → PIN → balances → amount from one account → held → receipt printed →
-post (done); Cancel on the receipt, or the receipt left alone, voids the hold."""
+"""Pay (shop): amount → card → PIN → the account (chosen by the clerk only when more than
+one can pay it) → held → receipt printed → post (done); Cancel on the receipt, or the
+receipt left alone, voids the hold. The card signs for the amount: another amount needs
+another tap."""
 
 from __future__ import annotations
 
@@ -19,7 +21,15 @@ from app.points.flows.events import (
 from app.points.flows.view import Step
 from app.points.mode import Mode
 from app.points.outbox import Operation, OutboxEntry, make_entry
-from server.api.schemas import Payment, PaymentRequest, PaymentStatus, ResolveRequest
+from server.api.schemas import (
+    CardOperation,
+    CardSession,
+    OperationKind,
+    Payment,
+    PaymentRequest,
+    PaymentStatus,
+    ResolveRequest,
+)
 
 #: refusals of a payment that leave the clerk on the amount screen
 AMOUNT_REFUSALS = frozenset({PointsErrorKind.INSUFFICIENT_POINTS, PointsErrorKind.NOT_USABLE_HERE})
@@ -28,10 +38,15 @@ AMOUNT_REFUSALS = frozenset({PointsErrorKind.INSUFFICIENT_POINTS, PointsErrorKin
 class PayFlow(CardFlow):
     mode = Mode.PAY
 
+    def start(self) -> Effects:
+        return self._goto_form(Step.AMOUNT)
+
     def _on(self, event: PointsEvent) -> Effects:
         match event:
             case SessionOpened(session=session):
-                return self._on_session(session, Step.AMOUNT)
+                return self._on_opened(session)
+            case AmountEntered() if self.session is None:
+                return self._on_price(event.amount)
             case AmountEntered():
                 return self._on_amount(event)
             case Confirm():
@@ -40,13 +55,36 @@ class PayFlow(CardFlow):
                 return []
         return super()._on(event)
 
+    def _on_price(self, amount: int) -> Effects:
+        """The amount to pay, before the card: what the card will sign for."""
+        if self.step is not Step.AMOUNT or amount <= 0:
+            return []
+        self.view.amount = amount
+        return self._await_card(CardOperation(kind=OperationKind.PAYMENT, points=amount))
+
+    def _on_opened(self, session: CardSession) -> Effects:
+        """The holder's balances here: pay at once from the one account that can, or let
+        the clerk choose among several."""
+        effects = self._on_session(session, Step.AMOUNT)
+        if self.session is None:
+            return effects
+        self.view.choose_account = True
+        able = [i for i, b in enumerate(self.view.balances) if b.available >= self.view.amount]
+        if len(able) == 1:
+            return self._on_amount(AmountEntered(able[0], self.view.amount))
+        if not able:
+            self.view.problem = PointsErrorKind.INSUFFICIENT_POINTS
+        else:
+            self.view.selected = able[0]
+        return effects
+
     def _on_amount(self, event: AmountEntered) -> Effects:
         if self.step is not Step.AMOUNT or self.session is None:
             return []
         self.view.problem = None
         balances = self.view.balances
-        if event.amount <= 0 or not 0 <= event.index < len(balances):
-            return []
+        if event.amount != self.view.amount or not 0 <= event.index < len(balances):
+            return []  # the card signed for this amount: another one needs another tap
         balance = balances[event.index]
         self.view.selected, self.view.amount = event.index, event.amount
         if event.amount > balance.available:

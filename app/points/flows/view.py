@@ -33,7 +33,7 @@ class Step(StrEnum):
     CONFIRM_LAST_TRY = "confirm_last_try"
     PIN_ENTRY = "pin_entry"
     AUTHENTICATING = "authenticating"
-    AMOUNT = "amount"  # pay: balances, account and amount; voucher: points
+    AMOUNT = "amount"  # pay: the amount, then (after the tap) the account; voucher: points
     GRANT_FORM = "grant_form"
     GRANT_CONFIRM = "grant_confirm"
     CODE_ENTRY = "code_entry"
@@ -84,7 +84,10 @@ class PointsView:
     # the operation
     balances: list[PointBalance] = field(default_factory=list)
     selected: int = 0
+    #: the amount (pay) or points (voucher) the card signs for, entered before the tap
     amount: int = 0
+    #: pay, after the tap: the clerk picks the account for :attr:`amount`
+    choose_account: bool = False
     payment: Payment | None = None
     refund: Refund | None = None
     grant_form: GrantForm | None = None

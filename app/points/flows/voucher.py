@@ -1,6 +1,6 @@
-"""Voucher: card → PIN → points → issued → printed (with its QR code) → done. The
-voucher's secret code leaves the outbox once the voucher is printed; until then a failed
-print can be repeated."""
+"""Voucher: points → card (it signs for them) → PIN → issued → printed (with its QR code)
+→ done. The voucher's secret code leaves the outbox once the voucher is printed; until then
+a failed print can be repeated."""
 
 from __future__ import annotations
 
@@ -23,7 +23,14 @@ from app.points.flows.events import (
 from app.points.flows.view import Step
 from app.points.mode import Mode
 from app.points.outbox import Operation, OutboxEntry, make_entry
-from server.api.schemas import VOUCHER_QR_PREFIX, PointsScope, VoucherInfo, VoucherRequest
+from server.api.schemas import (
+    VOUCHER_QR_PREFIX,
+    CardOperation,
+    OperationKind,
+    PointsScope,
+    VoucherInfo,
+    VoucherRequest,
+)
 
 
 class VoucherFlow(CardFlow):
@@ -41,10 +48,14 @@ class VoucherFlow(CardFlow):
         #: the issued voucher's outbox entry while it holds the secret code
         self._secret_entry: str | None = None
 
+    def start(self) -> Effects:
+        return self._goto_form(Step.AMOUNT)
+
     def _on(self, event: PointsEvent) -> Effects:
         match event:
             case SessionOpened(session=session):
-                return self._on_session(session, Step.AMOUNT)
+                self._on_session(session, Step.AMOUNT)
+                return self._issue() if self.session is not None else []
             case AmountEntered(amount=amount):
                 return self._on_points(amount)
             case Reprint():
@@ -52,12 +63,15 @@ class VoucherFlow(CardFlow):
         return super()._on(event)
 
     def _on_points(self, points: int) -> Effects:
-        if self.step is not Step.AMOUNT or self.session is None:
-            return []
-        self.view.problem = None
-        if points <= 0:
+        """The voucher's points, before the card: what the card will sign for."""
+        if self.step is not Step.AMOUNT or self.session is not None or points <= 0:
             return []
         self.view.amount = points
+        return self._await_card(CardOperation(kind=OperationKind.VOUCHER, points=points))
+
+    def _issue(self) -> Effects:
+        assert self.session is not None
+        points = self.view.amount
         code = self._new_code()
         request = VoucherRequest(
             id=self._new_id(), session_id=self.session.session_id, points=points, code=code

@@ -184,9 +184,16 @@ class PointsController(QObject):
                         services, pin, number, allow_last_try=allow_last_try
                     )
                 )
-            case OpenSession(pin=pin, allow_last_try=allow_last_try, ticket=ticket):
-                prove = card_work.issue_ticket if ticket else card_work.open_session
-                self._run_on_card(lambda: prove(services, pin, allow_last_try=allow_last_try))
+            case OpenSession(pin=pin, allow_last_try=allow_last_try, ticket=True):
+                self._run_on_card(
+                    lambda: card_work.issue_ticket(services, pin, allow_last_try=allow_last_try)
+                )
+            case OpenSession(pin=pin, allow_last_try=allow_last_try, operation=operation):
+                self._run_on_card(
+                    lambda: card_work.open_session(
+                        services, pin, operation, allow_last_try=allow_last_try
+                    )
+                )
             case Send(entry=entry):
                 self._run_on_card(lambda: card_work.send_entry(services, entry))
             case LoadApprovals():

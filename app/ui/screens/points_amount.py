@@ -1,4 +1,5 @@
-"""Shop payment and voucher issue: the holder's balances, the account, the amount."""
+"""Shop payment and voucher issue: the amount before the card; after it, for a payment that
+more than one account could make, the account."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from server.api.schemas import PointBalance
 
 
 class PointsAmountScreen(PointsScreen):
-    """One button per usable balance (pick the account), the amount pad, OK / Cancel."""
+    """The amount pad, OK / Cancel; after the tap, one button per usable balance (pick the
+    account) beside the amount the card signed for, which can no longer change."""
 
     def __init__(self, texts: Catalogue, parent: QWidget | None = None) -> None:
         super().__init__(texts, "points_amount", parent)
@@ -31,7 +33,10 @@ class PointsAmountScreen(PointsScreen):
         left = QVBoxLayout()
         self.title = label("", "caption")
         left.addWidget(self.title)
-        left.addWidget(label(texts.tr("points.amount.balances"), "subtitle"))
+        self.hint = label(texts.tr("points.amount.before_card"), "message")
+        left.addWidget(self.hint)
+        self.balances_title = label(texts.tr("points.amount.balances"), "subtitle")
+        left.addWidget(self.balances_title)
         self.balance_box = QVBoxLayout()
         left.addLayout(self.balance_box)
         self.empty = label(texts.tr("points.amount.no_balance"), "message")
@@ -57,15 +62,25 @@ class PointsAmountScreen(PointsScreen):
         self.group.setExclusive(True)
         self.balance_buttons: list[QPushButton] = []
         self._mode = Mode.PAY
+        #: after the tap: the amount the card signed for (the pad shows it, locked)
+        self._signed = 0
 
     def show_points(self, step: Step, view: PointsView) -> None:
         self._mode = view.mode
         self.title.setText(self.texts.tr(MODE_BUTTONS[view.mode]))
+        choosing = view.choose_account
+        self._signed = view.amount if choosing else 0
         if [b.property("balance_key") for b in self.balance_buttons] != [
             _key(b) for b in view.balances
         ]:
             self._set_balances(view.balances)
+        if choosing and self.pad.value() != view.amount:
             self.pad.clear()
+            self.pad.type_amount(view.amount)
+        self.pad.setEnabled(not choosing)
+        self.hint.setVisible(not choosing)
+        self.balances_title.setVisible(choosing)
+        self.empty.setVisible(choosing and not view.balances)
         if self.balance_buttons and view.selected < len(self.balance_buttons):
             self.balance_buttons[view.selected].setChecked(True)
         show_problem(self.problem, self.texts, view)
@@ -93,10 +108,9 @@ class PointsAmountScreen(PointsScreen):
             self.balance_buttons.append(widget)
         if self.balance_buttons:
             self.balance_buttons[0].setChecked(True)
-        self.empty.setVisible(not balances)
 
     def _refresh(self) -> None:
-        has_account = bool(self.balance_buttons) or self._mode is Mode.VOUCHER
+        has_account = bool(self.balance_buttons) or not self._signed
         self.ok_button.setEnabled(has_account and self.pad.value() > 0)
 
     def _submit(self) -> None:
@@ -106,6 +120,8 @@ class PointsAmountScreen(PointsScreen):
 
     def clear(self) -> None:
         self._set_balances([])
+        self._signed = 0
+        self.pad.setEnabled(True)
         self.pad.clear()
         self.problem.setText("")
 

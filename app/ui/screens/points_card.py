@@ -1,4 +1,5 @@
-"""A points operation's first screen: "place the card", naming the operation."""
+"""A points operation's card screen: "place the card", naming the operation and, for one
+that moves points, what the card will sign for."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from app.flow_common import Cancel
 from app.i18n import Catalogue
 from app.points.flows import PointsView, Step
 from app.ui.pictograms import Kind, Pictogram
-from app.ui.points.texts import MODE_BUTTONS
+from app.ui.points.texts import MODE_BUTTONS, points_text
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen
 
@@ -27,6 +28,9 @@ class PointsCardScreen(PointsScreen):
         layout.addWidget(Pictogram(Kind.READER, 220), 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(label(texts.tr("idle.title"), "title"))
         layout.addWidget(label(texts.tr("points.card.subtitle"), "subtitle"))
+        self.signs = label("", "subtitle")
+        self.signs.setObjectName("signs_for")
+        layout.addWidget(self.signs)
         layout.addStretch(2)
         self.cancel_button = button(texts.tr("pin.cancel"), "cancel", role="secondary")
         self.cancel_button.clicked.connect(lambda: self.intent.emit(Cancel()))
@@ -34,3 +38,6 @@ class PointsCardScreen(PointsScreen):
 
     def show_points(self, step: Step, view: PointsView) -> None:
         self.mode.setText(self.texts.tr(MODE_BUTTONS[view.mode]))
+        points = view.grant_form.points if view.grant_form is not None else view.amount
+        self.signs.setText(self.texts.tr("points.card.signs_for", points=points_text(points)))
+        self.signs.setVisible(points > 0)

@@ -71,10 +71,19 @@ def _send(client: httpx.Client, base_url: str, till: ShopTerminal, sent: Sent) -
     return sent
 
 
-def _keep_paying(base_url: str, till: ShopTerminal, session_id: str, load: Load) -> None:
-    """Hold and post payments until the platform stops answering."""
+def _keep_paying(
+    platform: PointsPlatform, base_url: str, till: ShopTerminal, holder: Holder, load: Load
+) -> None:
+    """Tap, hold and post payments (one card tap each) until the platform stops answering."""
     with httpx.Client(timeout=30) as http:
         while True:
+            try:
+                tapped = platform.tap(till.client(http, base_url), holder, AMOUNT)
+            except httpx.TransportError:
+                return
+            if tapped.status_code != 200:
+                return
+            session_id = tapped.json()["session_id"]
             payment_id = str(uuid.uuid4())
             body = {
                 "id": payment_id,
@@ -110,15 +119,12 @@ def test_acknowledged_payments_survive_a_sigkill(crash_site: tuple[str, Path]) -
         platform = set_up_points(url, server.base_url)
         stack.callback(platform.close)
         till = platform.add_shop_terminal()
-        payers: list[tuple[Holder, str, str]] = []
-        with httpx.Client(timeout=30) as http:
-            for _ in range(CLIENTS):
-                holder, mykey_id = platform.add_holder(INITIAL)
-                session_id = platform.session_id(till.client(http, server.base_url), holder)
-                payers.append((holder, mykey_id, session_id))
+        payers = [platform.add_holder(INITIAL) for _ in range(CLIENTS)]
         threads = [
-            threading.Thread(target=_keep_paying, args=(server.base_url, till, s, load))
-            for _, _, s in payers
+            threading.Thread(
+                target=_keep_paying, args=(platform, server.base_url, till, holder, load)
+            )
+            for holder, _ in payers
         ]
         for thread in threads:
             thread.start()
@@ -155,7 +161,7 @@ def test_acknowledged_payments_survive_a_sigkill(crash_site: tuple[str, Path]) -
         _send_again(platform, restarted.base_url, till, unanswered)
         _assert_holds_consistent(platform)
         assert platform.problems() == []
-        for _, mykey_id, _ in payers:
+        for _, mykey_id in payers:
             account = platform.account(mykey_id)
             assert account.debits_pending + account.debits_posted <= INITIAL
 

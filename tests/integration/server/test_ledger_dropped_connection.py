@@ -47,7 +47,7 @@ def test_a_retried_payment_after_a_lost_answer_is_one_payment(
     holder, mykey_id = platform.add_holder(INITIAL)
     till = platform.add_shop_terminal()
     with httpx.Client(timeout=30) as http:
-        session_id = platform.session_id(till.client(http, platform.base_url), holder)
+        session_id = platform.session_id(till.client(http, platform.base_url), holder, AMOUNT)
 
     with (
         TcpProxy(platform_server.port) as proxy,

@@ -30,15 +30,15 @@ def points_platform(platform_server: PlatformServer, tmp_path: Path) -> Iterator
 
 
 def _pay_at_once(
-    platform: PointsPlatform, session_id: str, till: ShopTerminal
+    platform: PointsPlatform, sessions: list[str], till: ShopTerminal
 ) -> list[tuple[str, int, str | None, int | None]]:
-    """Every payer holds then posts at the same moment, each on its own connection;
-    (payment id, hold status, hold error, post status) per payer."""
+    """Every payer holds then posts at the same moment, each on its own connection and its
+    own card tap; (payment id, hold status, hold error, post status) per payer."""
     start = threading.Barrier(PAYERS)
     outcomes: list[tuple[str, int, str | None, int | None]] = []
     lock = threading.Lock()
 
-    def pay() -> None:
+    def pay(session_id: str) -> None:
         payment_id = str(uuid.uuid4())
         with httpx.Client(timeout=120) as http:
             client = till.client(http, platform.base_url)
@@ -59,7 +59,7 @@ def _pay_at_once(
         with lock:
             outcomes.append((payment_id, held.status_code, error, posted))
 
-    threads = [threading.Thread(target=pay) for _ in range(PAYERS)]
+    threads = [threading.Thread(target=pay, args=(s,)) for s in sessions]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -75,9 +75,10 @@ def test_parallel_payments_against_one_account_never_overspend(
     holder, mykey_id = platform.add_holder(INITIAL)
     till = platform.add_shop_terminal()
     with httpx.Client(timeout=30) as http:
-        session_id = platform.session_id(till.client(http, platform.base_url), holder)
+        client = till.client(http, platform.base_url)
+        sessions = [platform.session_id(client, holder, AMOUNT) for _ in range(PAYERS)]
 
-    outcomes = _pay_at_once(platform, session_id, till)
+    outcomes = _pay_at_once(platform, sessions, till)
 
     assert len(outcomes) == PAYERS
     paid = [o for o in outcomes if o[1] == 200]

@@ -34,10 +34,13 @@ from app.settings import Settings, load_settings, save_settings
 from drivers.card.transport import Transport
 from drivers.vcard.card import VirtualJpkiCard
 from drivers.vcard.holder import Holder, make_ca, make_holder
+from server.api.operations import challenge_value
 from server.api.schemas import (
     BarcodeSpec,
+    CardOperation,
     CardSession,
     ChallengeResponse,
+    OperationKind,
     RegistrationTicket,
     ServiceInfo,
     Symbology,
@@ -90,6 +93,16 @@ class FakePlatform:
     def challenge(self) -> ChallengeResponse:
         challenge = base64.b64encode(b"c" * 32).decode()
         return ChallengeResponse(challenge_id="ch-1", challenge=challenge, expires_at=NOW)
+
+    def operation_challenge(self, operation: CardOperation) -> ChallengeResponse:
+        placed, nonce = operation.at("shop:shop-01"), b"n" * 32
+        return ChallengeResponse(
+            challenge_id="ch-1",
+            challenge=base64.b64encode(challenge_value(nonce, placed)).decode(),
+            expires_at=NOW,
+            nonce=base64.b64encode(nonce).decode(),
+            operation=placed,
+        )
 
     def card_session(self, challenge_id: str, certificate_der: bytes,
                      signature: bytes) -> CardSession:
@@ -172,7 +185,8 @@ def points_card_proof(home: Path, reader: SlowReader) -> Callable[[], object]:
     services = _points_services(kiosk, home, load_settings(home))
     assert services is not None
     services.open_card = reader.open
-    return lambda: card_work.open_session(services, PIN, allow_last_try=False)
+    payment = CardOperation(kind=OperationKind.PAYMENT, points=500)
+    return lambda: card_work.open_session(services, PIN, payment, allow_last_try=False)
 
 
 def test_the_slow_card_is_fine_within_the_default_budget(

@@ -194,7 +194,7 @@ def test_a_points_session_and_a_ticket_follow_the_one_proof(
     proved: list[tuple[str, bool]]
 ) -> None:
     platform = Platform()
-    assert card_work.open_session(services(platform), PIN, allow_last_try=True) == (
+    assert card_work.open_session(services(platform), PIN, None, allow_last_try=True) == (
         SessionOpened(SESSION))
     assert card_work.issue_ticket(services(platform), PIN, allow_last_try=False) == (
         TicketIssued(TICKET))
@@ -209,7 +209,7 @@ def test_card_proof_refusals_keep_their_code(proved: list[tuple[str, bool]]) -> 
     assert event == TapFailed(ErrorKind.PLATFORM_ERROR, detail="already_registered: MK-1",
                               code="already_registered")
     not_enrolled = TapError(ErrorKind.NOT_ENROLLED, "no key")
-    assert card_work.open_session(services(not_enrolled), PIN, allow_last_try=False) == (
+    assert card_work.open_session(services(not_enrolled), PIN, None, allow_last_try=False) == (
         TapFailed(ErrorKind.NOT_ENROLLED, detail="no key"))
     assert proved == [(PIN, False)]  # without a client, no card proof
 
@@ -218,7 +218,7 @@ def test_a_bug_in_a_points_proof_is_answered_without_the_pin(
     proved: list[tuple[str, bool]], caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR):
-        event = card_work.open_session(services(Platform(ValueError(PIN))), PIN,
+        event = card_work.open_session(services(Platform(ValueError(PIN))), PIN, None,
                                        allow_last_try=False)
     assert event == TapFailed(ErrorKind.PLATFORM_ERROR, detail="ValueError")
     assert PIN not in caplog.text

@@ -24,11 +24,14 @@ from app.client import (
     fetch_health,
 )
 from app.ports import EXIT_STATUS, ErrorKind, TapError
+from server.api.operations import challenge_value
 from server.api.schemas import (
     SIGNATURE_LABEL,
     SIGNATURE_MAX_AGE_S,
     BarcodeSpec,
+    CardOperation,
     ErrorCode,
+    OperationKind,
     ServiceInfo,
     Symbology,
     TerminalInfo,
@@ -408,3 +411,51 @@ def test_redirects_are_not_followed() -> None:
     with pytest.raises(TapError) as info:
         client.terminal_info()
     assert info.value.kind is ErrorKind.PLATFORM_ERROR
+
+
+# --- one tap, one operation ------------------------------------------------------------------
+
+PAY_500 = CardOperation(kind=OperationKind.PAYMENT, points=500)
+
+
+def operation_answer(
+    operation: CardOperation, *, signs: CardOperation | None = None
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A platform that answers ``operation`` at a shop, its challenge derived from ``signs``
+    (by default the same operation)."""
+    nonce = b"n" * 32
+    placed = operation.at("shop:S1")
+    value = challenge_value(nonce, (signs or operation).at("shop:S1"))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        assert json.loads(request.content) == {"operation": {"kind": "payment", "points": 500,
+                                                             "reason": None, "event_code": None,
+                                                             "place": None}}
+        return httpx.Response(200, json={
+            "challenge_id": "ch-1", "challenge": base64.b64encode(value).decode(),
+            "expires_at": NOW.isoformat(), "nonce": base64.b64encode(nonce).decode(),
+            "operation": placed.model_dump(mode="json")})
+
+    return handler
+
+
+def test_an_operation_challenge_derived_from_the_operation_is_taken() -> None:
+    answer = client_with(operation_answer(PAY_500)).operation_challenge(PAY_500)
+    assert answer.challenge_id == "ch-1" and answer.operation == PAY_500.at("shop:S1")
+
+
+@pytest.mark.parametrize("answered", [
+    CardOperation(kind=OperationKind.PAYMENT, points=50_000),  # it answers another amount
+    None,  # it says it is for 500, but derived the challenge from 50,000
+])
+def test_a_challenge_not_derived_from_the_operation_is_never_signed(
+    answered: CardOperation | None,
+) -> None:
+    fifty_thousand = CardOperation(kind=OperationKind.PAYMENT, points=50_000)
+    handler = (operation_answer(answered) if answered is not None
+               else operation_answer(PAY_500, signs=fifty_thousand))
+    with pytest.raises(TapError) as refused:
+        client_with(handler).operation_challenge(PAY_500)
+    assert refused.value.kind is ErrorKind.PLATFORM_ERROR
+    assert "not derived" in refused.value.detail

@@ -59,10 +59,12 @@ from app.points.outbox import Operation
 from app.ports import CardStatus, ErrorKind
 from server.api.schemas import (
     VOUCHER_QR_PREFIX,
+    CardOperation,
     CardSession,
     Grant,
     GrantReason,
     GrantStatus,
+    OperationKind,
     Payment,
     PaymentStatus,
     PointBalance,
@@ -115,6 +117,18 @@ def timers(effects: list[PointsEffect]) -> list[StartTimer]:
     return [e for e in effects if isinstance(e, StartTimer)]
 
 
+def ready(mode: Mode, scope: PointsScope | None = SHOP, amount: int = 500) -> PointsFlow:
+    """A flow on its card screen: the operation entered first, as the clerk does."""
+    flow = make(mode, scope)
+    if mode in (Mode.PAY, Mode.VOUCHER):
+        flow.handle(AmountEntered(0, amount))
+    elif mode is Mode.GRANT:
+        flow.handle(GrantEntered(GrantReason.VOLUNTEERING, amount, "佐藤"))
+        flow.handle(Confirm())
+    assert flow.step is Step.WAIT_CARD
+    return flow
+
+
 def to_pin(flow: PointsFlow, tries: int = 3) -> None:
     assert flow.handle(CardInserted()) == [ProbeCard()]
     flow.handle(CardProbed(CardStatus(tries)))
@@ -123,7 +137,8 @@ def to_pin(flow: PointsFlow, tries: int = 3) -> None:
 def to_session(flow: PointsFlow) -> list[PointsEffect]:
     to_pin(flow)
     effects = flow.handle(PinEntered("1234"))
-    assert effects == [OpenSession(pin="1234", allow_last_try=False, ticket=False)]
+    assert isinstance(flow, CardFlow) and flow.operation is not None
+    assert effects == [OpenSession(pin="1234", allow_last_try=False, operation=flow.operation)]
     assert flow.step is Step.AUTHENTICATING
     return flow.handle(SessionOpened(SESSION))
 
@@ -141,10 +156,10 @@ def grant(status: GrantStatus = GrantStatus.GRANTED, points: int = 500) -> Grant
 # --- the card part -----------------------------------------------------------------------
 
 
-def test_card_modes_wait_for_the_card_and_other_modes_open_their_form() -> None:
-    assert make(Mode.PAY).step is Step.WAIT_CARD
-    assert make(Mode.GRANT, OFFICE).step is Step.WAIT_CARD
-    assert make(Mode.VOUCHER, OFFICE).step is Step.WAIT_CARD
+def test_modes_that_move_points_ask_for_the_operation_before_the_card() -> None:
+    assert make(Mode.PAY).step is Step.AMOUNT
+    assert make(Mode.GRANT, OFFICE).step is Step.GRANT_FORM
+    assert make(Mode.VOUCHER, OFFICE).step is Step.AMOUNT
     assert make(Mode.REGISTER, None).step is Step.WAIT_CARD
     assert make(Mode.REDEEM).step is Step.CODE_ENTRY
     assert make(Mode.REFUND).step is Step.REFUND_FORM
@@ -153,31 +168,50 @@ def test_card_modes_wait_for_the_card_and_other_modes_open_their_form() -> None:
     assert flow.step is Step.LOADING
 
 
-def test_card_then_pin_then_session_shows_the_balances() -> None:
+def test_the_card_signs_for_the_amount_entered_before_it() -> None:
     flow = make(Mode.PAY)
+    assert flow.handle(AmountEntered(0, 0)) == [] and flow.step is Step.AMOUNT
+    flow.handle(AmountEntered(0, 200))
+    assert flow.step is Step.WAIT_CARD and flow.view.amount == 200
     to_pin(flow)
     assert flow.step is Step.PIN_ENTRY and flow.view.card.tries_left == 3
     effects = flow.handle(PinEntered("1234"))
     assert isinstance(effects[0], OpenSession) and not effects[0].ticket
+    assert effects[0].operation == CardOperation(kind=OperationKind.PAYMENT, points=200)
     effects = flow.handle(SessionOpened(SESSION))
-    assert flow.step is Step.AMOUNT
-    assert flow.view.balances == BALANCES
+    # both accounts could pay 200: the clerk chooses, the amount stays
+    assert flow.step is Step.AMOUNT and flow.view.choose_account
+    assert flow.view.balances == BALANCES and flow.view.amount == 200
     assert timers(effects)
 
 
-def test_last_try_needs_consent_and_is_passed_on() -> None:
+def test_a_card_already_on_the_reader_is_used_when_the_form_is_done() -> None:
     flow = make(Mode.PAY)
+    assert flow.handle(CardInserted()) == []  # the patron is quick: the clerk is not done
+    assert flow.step is Step.AMOUNT
+    assert flow.handle(AmountEntered(0, 500)) == [ProbeCard()]
+    assert flow.step is Step.CARD_PRESENT and flow.view.amount == 500
+    flow = make(Mode.PAY)
+    flow.handle(CardInserted())
+    flow.handle(CardRemovedEvent())  # and changed their mind
+    flow.handle(AmountEntered(0, 500))
+    assert flow.step is Step.WAIT_CARD
+
+
+def test_last_try_needs_consent_and_is_passed_on() -> None:
+    flow = ready(Mode.PAY)
     to_pin(flow, tries=1)
     assert flow.step is Step.CONFIRM_LAST_TRY
     assert flow.handle(PinEntered("1234")) == []
     flow.handle(LastTryConfirmed())
     assert flow.step is Step.PIN_ENTRY
+    payment_of_500 = CardOperation(kind=OperationKind.PAYMENT, points=500)
     assert flow.handle(PinEntered("1234")) == [
-        OpenSession(pin="1234", allow_last_try=True, ticket=False)]
+        OpenSession(pin="1234", allow_last_try=True, operation=payment_of_500)]
 
 
 def test_wrong_pin_asks_again_and_a_locked_card_is_said() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     to_pin(flow)
     flow.handle(PinEntered("0000"))
     flow.handle(TapFailed(ErrorKind.WRONG_PIN, tries_left=2))
@@ -191,11 +225,11 @@ def test_wrong_pin_asks_again_and_a_locked_card_is_said() -> None:
 
 
 def test_a_blocked_card_on_probe_and_a_removed_card() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     flow.handle(CardInserted())
     flow.handle(CardProbed(CardStatus(0)))
     assert flow.step is Step.LOCKED_PIN
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     to_pin(flow)
     flow.handle(CardRemovedEvent())
     assert (flow.step, flow.view.error) == (Step.ERROR, ErrorKind.CARD_REMOVED)
@@ -204,7 +238,7 @@ def test_a_blocked_card_on_probe_and_a_removed_card() -> None:
 
 
 def test_a_card_error_can_be_retried_or_left() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     to_pin(flow)
     flow.handle(PinEntered("1234"))
     flow.handle(TapFailed(ErrorKind.PLATFORM_UNREACHABLE, detail="refused"))
@@ -221,14 +255,14 @@ def test_a_card_error_can_be_retried_or_left() -> None:
 
 
 def test_card_removal_after_the_session_is_fine() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY, amount=200)
     to_session(flow)
     assert flow.handle(CardRemovedEvent()) == []
     assert flow.step is Step.AMOUNT
 
 
 def test_a_stale_card_answer_is_ignored() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     assert flow.handle(SessionOpened(SESSION)) == []
     assert flow.handle(TapFailed(ErrorKind.CARD_ERROR)) == []
     assert flow.handle(CardProbed(CardStatus(3))) == []
@@ -239,18 +273,26 @@ def test_a_stale_card_answer_is_ignored() -> None:
 # --- shop: pay -----------------------------------------------------------------------------
 
 
-def pay_to_receipt(flow: PointsFlow, index: int = 0, amount: int = 500) -> None:
-    to_session(flow)
-    send = sent(flow.handle(AmountEntered(index, amount)))
+def pay_to_receipt(flow: PointsFlow, amount: int = 500) -> None:
+    """Only the first account can pay ``amount``: it pays at once."""
+    send = sent(to_session(flow))
     assert flow.step is Step.SENDING and flow.view.sending is Operation.PAYMENT
     effects = flow.handle(Answered(send.entry.id, payment(amount=amount)))
     assert flow.step is Step.RECEIPT
     assert any(isinstance(e, PrintReceipt) for e in effects)
 
 
+def test_the_one_account_that_can_pay_pays_at_once() -> None:
+    flow = ready(Mode.PAY, amount=500)
+    send = sent(to_session(flow))
+    assert body(send) == {"id": "id-1", "session_id": "sess-1", "municipality_code": "14130",
+                          "event_code": None, "amount": 500}
+
+
 def test_pay_holds_the_amount_from_the_chosen_account() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY, amount=200)
     to_session(flow)
+    assert flow.handle(AmountEntered(1, 300)) == []  # the card signed for 200
     send = sent(flow.handle(AmountEntered(1, 200)))
     assert send.entry.operation is Operation.PAYMENT
     assert body(send) == {"id": "id-1", "session_id": "sess-1", "municipality_code": "14130",
@@ -258,7 +300,7 @@ def test_pay_holds_the_amount_from_the_chosen_account() -> None:
 
 
 def test_pay_prints_a_receipt_then_posts() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     pay_to_receipt(flow)
     receipt_effects = flow.handle(Printed())
     assert receipt_effects == [] and flow.view.printed is True
@@ -272,7 +314,7 @@ def test_pay_prints_a_receipt_then_posts() -> None:
 
 
 def test_the_receipt_text() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY, amount=300)
     to_session(flow)
     send = sent(flow.handle(AmountEntered(1, 300)))
     effects = flow.handle(Answered(send.entry.id, payment(amount=300)))
@@ -282,7 +324,7 @@ def test_the_receipt_text() -> None:
 
 
 def test_cancel_at_the_receipt_voids_the_hold() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     pay_to_receipt(flow)
     flow.handle(PrintFailed("paper out"))
     assert flow.view.printed is False and flow.view.print_error == "paper out"
@@ -293,7 +335,7 @@ def test_cancel_at_the_receipt_voids_the_hold() -> None:
 
 
 def test_the_receipt_left_alone_is_voided() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     pay_to_receipt(flow)
     token = flow.timer_token
     send = sent(flow.handle(TimerFired(token)))
@@ -301,19 +343,22 @@ def test_the_receipt_left_alone_is_voided() -> None:
 
 
 def test_cancel_at_the_amount_leaves_without_a_payment() -> None:
-    flow = make(Mode.PAY)
+    assert make(Mode.PAY).handle(Cancel()) == [ClearScreen(), CloseMode()]
+    assert ready(Mode.PAY).handle(Cancel()) == [ClearScreen(), CloseMode()]
+    flow = ready(Mode.PAY, amount=200)
     to_session(flow)
     assert flow.handle(Cancel()) == [ClearScreen(), CloseMode()]
 
 
 def test_more_than_available_is_refused_on_the_terminal() -> None:
-    flow = make(Mode.PAY)
-    to_session(flow)
-    effects = flow.handle(AmountEntered(1, 301))
+    flow = ready(Mode.PAY, amount=4001)
+    effects = to_session(flow)
     assert not [e for e in effects if isinstance(e, Send)]
     assert (flow.step, flow.view.problem) == (Step.AMOUNT, PointsErrorKind.INSUFFICIENT_POINTS)
+    effects = flow.handle(AmountEntered(1, 4001))
+    assert not [e for e in effects if isinstance(e, Send)]
     assert flow.handle(AmountEntered(0, 0)) == []
-    assert flow.handle(AmountEntered(5, 10)) == []
+    assert flow.handle(AmountEntered(5, 4001)) == []
 
 
 @pytest.mark.parametrize(("code", "kind"), [
@@ -321,7 +366,7 @@ def test_more_than_available_is_refused_on_the_terminal() -> None:
     ("not_usable_here", PointsErrorKind.NOT_USABLE_HERE),
 ])
 def test_the_platform_refusing_the_amount_returns_to_it(code: str, kind: PointsErrorKind) -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY, amount=100)
     to_session(flow)
     send = sent(flow.handle(AmountEntered(0, 100)))
     flow.handle(Refused(send.entry.id, code, "nope"))
@@ -329,7 +374,7 @@ def test_the_platform_refusing_the_amount_returns_to_it(code: str, kind: PointsE
 
 
 def test_an_expired_hold_cannot_be_posted() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     pay_to_receipt(flow)
     send = sent(flow.handle(Confirm()))
     flow.handle(Refused(send.entry.id, "pending_expired"))
@@ -338,9 +383,8 @@ def test_an_expired_hold_cannot_be_posted() -> None:
 
 
 def test_an_expired_session_fails_the_operation() -> None:
-    flow = make(Mode.PAY)
-    to_session(flow)
-    send = sent(flow.handle(AmountEntered(0, 100)))
+    flow = ready(Mode.PAY)
+    send = sent(to_session(flow))
     flow.handle(Refused(send.entry.id, "card_session_invalid"))
     assert flow.view.problem is PointsErrorKind.SESSION_EXPIRED
 
@@ -350,8 +394,8 @@ def test_an_expired_session_fails_the_operation() -> None:
 
 def test_no_answer_retries_the_same_entry_with_back_off() -> None:
     flow = make(Mode.PAY, retry_s=(0.5, 1.0))
-    to_session(flow)
-    first = sent(flow.handle(AmountEntered(0, 500)))
+    flow.handle(AmountEntered(0, 500))
+    first = sent(to_session(flow))
     effects = flow.handle(Unreachable(first.entry.id, "reset"))
     assert flow.step is Step.RETRYING and flow.view.attempts == 1
     assert [t.seconds for t in timers(effects)] == [0.5]
@@ -372,8 +416,8 @@ def test_no_answer_retries_the_same_entry_with_back_off() -> None:
 
 def test_after_the_last_attempt_the_entry_is_left_to_the_outbox() -> None:
     flow = make(Mode.PAY, max_attempts=2)
-    to_session(flow)
-    send = sent(flow.handle(AmountEntered(0, 500)))
+    flow.handle(AmountEntered(0, 500))
+    send = sent(to_session(flow))
     flow.handle(Unreachable(send.entry.id))
     flow.handle(TimerFired(flow.timer_token))
     flow.handle(Unreachable(send.entry.id))
@@ -384,9 +428,8 @@ def test_after_the_last_attempt_the_entry_is_left_to_the_outbox() -> None:
 
 
 def test_answers_to_other_entries_are_ignored() -> None:
-    flow = make(Mode.PAY)
-    to_session(flow)
-    sent(flow.handle(AmountEntered(0, 500)))
+    flow = ready(Mode.PAY)
+    sent(to_session(flow))
     assert flow.handle(Answered("other", payment())) == []
     assert flow.handle(Refused("other", "x")) == []
     assert flow.handle(Unreachable("other")) == []
@@ -447,7 +490,6 @@ def test_a_refund_too_large_stays_on_the_form() -> None:
 
 def test_grant_reason_points_staff_confirm() -> None:
     flow = make(Mode.GRANT, OFFICE)
-    to_session(flow)
     assert flow.step is Step.GRANT_FORM
     assert flow.handle(GrantEntered(GrantReason.HEALTH, 500, "  ")) == []
     flow.handle(GrantEntered(GrantReason.HEALTH, 500, " 佐藤 "))
@@ -455,7 +497,12 @@ def test_grant_reason_points_staff_confirm() -> None:
     assert isinstance(flow, GrantFlow)
     assert not flow.needs_approval(500) and flow.needs_approval(1001)
     assert not flow.view.needs_approval(500) and flow.view.needs_approval(1001)
-    send = sent(flow.handle(Confirm()))
+    flow.handle(Confirm())
+    assert flow.step is Step.WAIT_CARD
+    assert flow.operation == CardOperation(
+        kind=OperationKind.GRANT, points=500, reason=GrantReason.HEALTH
+    )
+    send = sent(to_session(flow))
     assert body(send) == {"id": "id-1", "session_id": "sess-1", "points": 500,
                           "reason": "health", "event_code": None, "staff": "佐藤",
                           "note": None}
@@ -464,10 +511,8 @@ def test_grant_reason_points_staff_confirm() -> None:
 
 
 def test_a_large_grant_awaits_approval() -> None:
-    flow = make(Mode.GRANT, OFFICE)
-    to_session(flow)
-    flow.handle(GrantEntered(GrantReason.VOLUNTEERING, 5000, "佐藤"))
-    send = sent(flow.handle(Confirm()))
+    flow = ready(Mode.GRANT, OFFICE, amount=5000)
+    send = sent(to_session(flow))
     flow.handle(Answered(send.entry.id, grant(GrantStatus.AWAITING_APPROVAL, 5000)))
     assert flow.view.grant is not None
     assert flow.view.grant.status is GrantStatus.AWAITING_APPROVAL
@@ -475,7 +520,6 @@ def test_a_large_grant_awaits_approval() -> None:
 
 def test_cancel_on_the_grant_confirmation_grants_nothing() -> None:
     flow = make(Mode.GRANT, OFFICE)
-    to_session(flow)
     flow.handle(GrantEntered(GrantReason.OTHER, 10, "佐藤"))
     assert flow.handle(Cancel()) == [ClearScreen(), CloseMode()]
 
@@ -521,9 +565,8 @@ def voucher() -> VoucherInfo:
 
 
 def test_voucher_issue_print_then_forget_the_code() -> None:
-    flow = make(Mode.VOUCHER, OFFICE)
-    to_session(flow)
-    send = sent(flow.handle(AmountEntered(0, 1000)))
+    flow = ready(Mode.VOUCHER, OFFICE, amount=1000)
+    send = sent(to_session(flow))
     assert body(send) == {"id": "id-1", "session_id": "sess-1", "points": 1000, "code": CODE}
     effects = flow.handle(Answered(send.entry.id, voucher()))
     assert flow.step is Step.PRINTING
@@ -537,9 +580,8 @@ def test_voucher_issue_print_then_forget_the_code() -> None:
 
 
 def test_a_voucher_that_did_not_print_can_be_printed_again() -> None:
-    flow = make(Mode.VOUCHER, OFFICE)
-    to_session(flow)
-    send = sent(flow.handle(AmountEntered(0, 1000)))
+    flow = ready(Mode.VOUCHER, OFFICE, amount=1000)
+    send = sent(to_session(flow))
     flow.handle(Answered(send.entry.id, voucher()))
     assert [type(e) for e in flow.handle(PrintFailed("no paper"))] == [StartTimer]
     assert flow.step is Step.DONE and flow.view.printed is False
@@ -549,9 +591,8 @@ def test_a_voucher_that_did_not_print_can_be_printed_again() -> None:
 
 
 def test_a_voucher_beyond_the_balance_is_refused() -> None:
-    flow = make(Mode.VOUCHER, OFFICE)
-    to_session(flow)
-    send = sent(flow.handle(AmountEntered(0, 99999)))
+    flow = ready(Mode.VOUCHER, OFFICE, amount=99999)
+    send = sent(to_session(flow))
     flow.handle(Refused(send.entry.id, "insufficient_points"))
     assert (flow.step, flow.view.problem) == (Step.FAILED, PointsErrorKind.INSUFFICIENT_POINTS)
 
@@ -563,7 +604,7 @@ def test_register_shows_the_ticket_until_the_timer() -> None:
     flow = make(Mode.REGISTER, None, result_s=30.0)
     to_pin(flow)
     assert flow.handle(PinEntered("1234")) == [
-        OpenSession(pin="1234", allow_last_try=False, ticket=True)]
+        OpenSession(pin="1234", allow_last_try=False, ticket=True, operation=None)]
     assert flow.handle(SessionOpened(SESSION)) == []
     ticket = RegistrationTicket(url="https://portal.example/r/abc", expires_at=NOW,
                                 purpose="register")
@@ -584,7 +625,7 @@ def test_a_card_already_registered_is_said() -> None:
 
 
 def test_a_terminal_without_the_mode_is_said_at_the_card() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY)
     to_pin(flow)
     flow.handle(PinEntered("1234"))
     flow.handle(TapFailed(ErrorKind.PLATFORM_ERROR, code="terminal_mode_not_allowed"))
@@ -603,7 +644,7 @@ def test_the_code_decides_never_the_text() -> None:
 
 
 def test_forms_left_alone_close_and_stale_timers_do_nothing() -> None:
-    flow = make(Mode.PAY)
+    flow = ready(Mode.PAY, amount=200)
     stale = flow.timer_token
     to_session(flow)
     assert flow.handle(TimerFired(stale)) == []
@@ -611,9 +652,8 @@ def test_forms_left_alone_close_and_stale_timers_do_nothing() -> None:
 
 
 def test_no_timer_closes_while_a_request_is_out() -> None:
-    flow = make(Mode.PAY)
-    to_session(flow)
-    sent(flow.handle(AmountEntered(0, 10)))
+    flow = ready(Mode.PAY, amount=500)
+    sent(to_session(flow))
     assert flow.handle(TimerFired(flow.timer_token)) == []
     assert flow.step is Step.SENDING
 
@@ -657,9 +697,8 @@ def test_an_intent_of_another_mode_is_ignored_and_an_unknown_event_refused() -> 
 
 
 def test_unknown_refusal_codes_fail_with_their_text_shown() -> None:
-    flow = make(Mode.PAY)
-    to_session(flow)
-    send = sent(flow.handle(AmountEntered(0, 100)))
+    flow = ready(Mode.PAY)
+    send = sent(to_session(flow))
     flow.handle(Refused(send.entry.id, "something_new", "the platform's words"))
     assert (flow.step, flow.view.problem, flow.view.problem_detail) == (
         Step.FAILED, PointsErrorKind.REFUSED, "the platform's words")
@@ -667,7 +706,8 @@ def test_unknown_refusal_codes_fail_with_their_text_shown() -> None:
 
 def test_the_pin_never_shows_in_effects_or_views() -> None:
     for mode in CARD_MODES:
-        flow = make(mode, OFFICE)
+        flow = ready(mode, OFFICE) if mode in (Mode.PAY, Mode.GRANT, Mode.VOUCHER) else make(
+            mode, OFFICE)
         if mode is Mode.CONFIRM_LINK:
             flow.handle(LinkEntered("2222222222"))  # the number comes before the card
         to_pin(flow)
