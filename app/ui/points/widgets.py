@@ -74,6 +74,12 @@ class NumberPad(QWidget):
     def value(self) -> int:
         return int(self._digits or "0")
 
+    def lock(self, locked: bool) -> None:
+        """Show the amount only (its keys hidden and off): a figure that can no longer change."""
+        for key in self.keys.values():
+            key.setVisible(not locked)
+        self.setEnabled(not locked)
+
     def clear(self) -> None:
         self._digits = ""
         self._refresh()

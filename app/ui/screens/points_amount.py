@@ -77,7 +77,7 @@ class PointsAmountScreen(PointsScreen):
         if choosing and self.pad.value() != view.amount:
             self.pad.clear()
             self.pad.type_amount(view.amount)
-        self.pad.setEnabled(not choosing)
+        self.pad.lock(choosing)
         self.hint.setVisible(not choosing)
         self.balances_title.setVisible(choosing)
         self.empty.setVisible(choosing and not view.balances)
@@ -121,7 +121,7 @@ class PointsAmountScreen(PointsScreen):
     def clear(self) -> None:
         self._set_balances([])
         self._signed = 0
-        self.pad.setEnabled(True)
+        self.pad.lock(False)
         self.pad.clear()
         self.problem.setText("")
 
