@@ -59,8 +59,10 @@ def make_holders(directory: Path, count: int) -> tuple[Path, list[Holder]]:
 
 
 def set_up_service(server: PlatformServer, ca_dir: Path) -> None:
-    """Trust the test CA and add the library service (operator commands)."""
+    """Trust the test CA, import its CRL (revocation fails closed without one) and add the
+    library service (operator commands)."""
     server.run_cli("ca", "add", str(ca_dir / "ca.pem"))
+    server.run_cli("crl", "import", str(ca_dir / "crl.pem"))
     server.run_cli("service", "add", SERVICE, "--provider", "α市",
                    "--display-name", "α市立図書館", "--barcode", "nw7",
                    "--format", "[0-9]{10}", "--check-digit", "mod16")  # fmt: skip

@@ -17,12 +17,13 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from benchmarks import bench_payments, cold_start, kiosk_soak, lookup_throughput, tap
+from benchmarks import bench_payments, cold_start, kiosk_soak, ladder, lookup_throughput, tap
 from benchmarks.common import RESULTS
 
 BENCHMARKS: dict[str, Callable[[], Any]] = {
     "cold_start": cold_start.main,
     "lookup_throughput": lookup_throughput.main,
+    "ladder": ladder.main,
     "tap": tap.main,
     "payments": bench_payments.main,
     "kiosk_soak": kiosk_soak.main,
@@ -42,6 +43,13 @@ def _line(name: str, data: dict[str, Any]) -> str:
                          f"{d['ratio_flows_to_health']:.1%} of {d['health']['requests_per_s']} "
                          f"health req/s")
         return f"lookup throughput: {'; '.join(parts)} (target ≥ 50 %)"
+    if name == "ladder":
+        parts = [
+            f"{backend} {d['server_cpu_flow_over_health']}×" if "skipped" not in d
+            else f"{backend} skipped"
+            for backend, d in data["backends"].items()
+        ]
+        return f"ladder: server CPU per lookup flow ÷ per health: {'; '.join(parts)} (goal ≤ 4×)"
     if name == "tap":
         if "skipped" in data:
             return f"tap: skipped ({data['skipped']})"

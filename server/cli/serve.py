@@ -33,6 +33,12 @@ from server.ledger.jobs import PeriodicJobs
 )
 @click.option("--log-level", default="info", show_default=True)
 @click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="one log line per request (off for load tests and benchmarks)",
+)
+@click.option(
     "--jobs-every",
     "jobs_every_s",
     default=3600,
@@ -50,6 +56,7 @@ def serve(
     workers: int,
     forwarded_allow_ips: str,
     log_level: str,
+    access_log: bool,
     jobs_every_s: int,
 ) -> None:
     """Serve the platform's HTTP API (the schema is upgraded first)."""
@@ -69,7 +76,7 @@ def serve(
         jobs.start()
         _stop_on_signals(jobs)
     try:
-        _serve(cli, host, port, workers, forwarded_allow_ips, log_level)
+        _serve(cli, host, port, workers, forwarded_allow_ips, log_level, access_log)
     finally:
         if jobs is not None:
             jobs.stop()
@@ -91,7 +98,13 @@ def _stop_on_signals(jobs: PeriodicJobs) -> None:
 
 
 def _serve(
-    cli: CliContext, host: str, port: int, workers: int, forwarded_allow_ips: str, log_level: str
+    cli: CliContext,
+    host: str,
+    port: int,
+    workers: int,
+    forwarded_allow_ips: str,
+    log_level: str,
+    access_log: bool,
 ) -> None:
     import uvicorn  # the server stack loads only for this command
 
@@ -103,6 +116,7 @@ def _serve(
             host=host,
             port=port,
             log_level=log_level,
+            access_log=access_log,
             forwarded_allow_ips=forwarded_allow_ips,
         )
         return
@@ -114,6 +128,7 @@ def _serve(
         host=host,
         port=port,
         log_level=log_level,
+        access_log=access_log,
         forwarded_allow_ips=forwarded_allow_ips,
     )
 
