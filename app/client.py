@@ -92,6 +92,7 @@ ERROR_KINDS: dict[ErrorCode, ErrorKind] = {
     ErrorCode.SERVICE_ID_TAKEN: ErrorKind.SERVICE_ID_TAKEN,
     ErrorCode.LINK_MISMATCH: ErrorKind.LINK_MISMATCH,
     ErrorCode.REVOCATION_UNKNOWN: ErrorKind.REVOCATION_UNKNOWN,
+    ErrorCode.DATABASE_UNAVAILABLE: ErrorKind.PLATFORM_UNREACHABLE,
 }
 #: the platform's ``ErrorCode.LABEL_LIMIT_REACHED``, by value: it is matched even where
 #: the wire schema in use does not know it yet

@@ -51,6 +51,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.CERTIFICATE_RETIRED: 403,
     ErrorCode.REBIND_PROOF_REQUIRED: 403,
     ErrorCode.REBIND_OLD_CARD_INVALID: 403,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,
 }
 

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.api.schemas import ErrorBody, ErrorCode
@@ -57,6 +58,25 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(code, str(error.detail), error.status_code)
 
 
+#: seconds a client waits before it sends a request again after ``database_unavailable``
+DATABASE_RETRY_AFTER_S = 1
+
+
+async def _database_error(_request: Request, error: Exception) -> JSONResponse:
+    """The database could not be reached, or dropped the connection (a fail-over, a
+    restart): 503 with Retry-After, so the counter sends the request again with its id; any
+    other database error is a bug (500)."""
+    assert isinstance(error, DBAPIError)
+    if not (isinstance(error, OperationalError) or error.connection_invalidated):
+        return await _unexpected(_request, error)
+    log.warning("database unavailable: %s", str(error.orig or error).splitlines()[0])
+    response = error_response(
+        ErrorCode.DATABASE_UNAVAILABLE, "the database is unavailable: send again shortly", 503
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    return response
+
+
 async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=error)
     return error_response(ErrorCode.INTERNAL, "internal error", 500)
@@ -66,4 +86,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PlatformError, _platform_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

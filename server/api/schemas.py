@@ -137,6 +137,8 @@ class ErrorCode(StrEnum):
     CERTIFICATE_RETIRED = "certificate_retired"
     REBIND_PROOF_REQUIRED = "rebind_proof_required"
     REBIND_OLD_CARD_INVALID = "rebind_old_card_invalid"
+    #: the database cannot be reached (a fail-over under way): send the request again
+    DATABASE_UNAVAILABLE = "database_unavailable"
     INTERNAL = "internal"
 
 

@@ -27,7 +27,7 @@ from http_message_signatures import (
     algorithms,
 )
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from server.api.schemas import SIGNATURE_LABEL, SIGNATURE_MAX_AGE_S, ErrorCode
@@ -62,12 +62,18 @@ class _TerminalKeys(HTTPSignatureKeyResolver):
         self.session = session
         self.terminal: Terminal | None = None
         self.unknown_key_id: str | None = None
+        #: a database error met while looking the key up: the signature library would
+        #: report it as an invalid signature, so it is raised again after the check
+        self.database_error: DBAPIError | None = None
 
     def resolve_public_key(self, key_id: str) -> Ed25519PublicKey | None:
         try:
             terminal = self.session.get(Terminal, uuid.UUID(key_id))
         except ValueError:
             terminal = None
+        except DBAPIError as error:
+            self.database_error = error
+            raise
         if terminal is None or terminal.revoked_at is not None:
             self.unknown_key_id = key_id
             return None
@@ -103,6 +109,8 @@ def verify_request(
             request, max_age=dt.timedelta(0), require_components=REQUIRED_COMPONENTS, body=body
         )
     except HTTPMessageSignaturesException as error:
+        if keys.database_error is not None:
+            raise keys.database_error from None  # not the terminal's fault: a 503
         if keys.unknown_key_id is not None:
             raise PlatformError(
                 ErrorCode.TERMINAL_UNKNOWN, f"no enrolled terminal {keys.unknown_key_id!r}"

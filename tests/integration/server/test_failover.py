@@ -112,11 +112,6 @@ def wait_for(condition: Callable[[], bool], ledger: Ledger) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a database error while the terminal's key is looked up is answered 401 "
-    "terminal_signature_invalid (the signature library wraps it), a refusal, not a 503",
-)
 def test_a_failover_under_payment_load_loses_and_doubles_nothing(
     pair: ReplicatedPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
