@@ -51,6 +51,7 @@ from server.api.schemas import (
     RegistrationTicket,
     RegistrationTicketRequest,
     ResolveRequest,
+    RevocationHealth,
     TerminalInfo,
     VoucherInfo,
     VoucherRequest,
@@ -58,6 +59,7 @@ from server.api.schemas import (
 )
 
 PATH_HEALTH = f"{API_PREFIX}/health"
+PATH_HEALTH_REVOCATION = f"{API_PREFIX}/health/revocation"
 PATH_ENROLL = f"{API_PREFIX}/terminals/enroll"
 PATH_TERMINAL = f"{API_PREFIX}/terminal"
 PATH_CHALLENGE = f"{API_PREFIX}/challenges"
@@ -194,14 +196,21 @@ def _parse(response: httpx.Response, model: type[M]) -> M:
 def fetch_health(
     base_url: str, *, timeout_s: float = 10.0, transport: httpx.BaseTransport | None = None
 ) -> HealthResponse:
-    """``GET /v1/health`` without a terminal key (unsigned, as the platform allows)."""
+    """``GET /v1/health`` and ``GET /v1/health/revocation`` without a terminal key
+    (unsigned, as the platform allows): reachability, clock, version, revocation."""
     with httpx.Client(
         timeout=httpx.Timeout(timeout_s),
         transport=transport,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
     ) as http:
         request = http.build_request("GET", base_url.rstrip("/") + PATH_HEALTH)
-        return _parse(_send(http, request), HealthResponse)
+        health = _parse(_send(http, request), HealthResponse)
+        request = http.build_request("GET", base_url.rstrip("/") + PATH_HEALTH_REVOCATION)
+        answer = _send(http, request)
+        if answer.status_code == 404:  # a platform that does not report it
+            return health
+        revocation = _parse(answer, RevocationHealth).revocation
+        return health.model_copy(update={"revocation": revocation})
 
 
 class PlatformClient:

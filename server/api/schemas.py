@@ -172,7 +172,15 @@ class HealthResponse(BaseModel):
     status: str = "ok"
     server_time: dt.datetime
     version: str
-    #: one entry per active trust anchor (absent from platforms that predate it)
+    #: one entry per active trust anchor: filled by the counter from
+    #: ``GET /v1/health/revocation`` (:class:`RevocationHealth`), never by ``/v1/health``
+    revocation: list[AnchorRevocation] = Field(default_factory=list)
+
+
+class RevocationHealth(BaseModel):
+    """``GET /v1/health/revocation``: one entry per active trust anchor."""
+
+    server_time: dt.datetime
     revocation: list[AnchorRevocation] = Field(default_factory=list)
 
 

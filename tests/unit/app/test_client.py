@@ -187,14 +187,16 @@ def test_requests_on_the_wire_are_signed() -> None:
 
 def test_health_is_unsigned_and_parsed() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        assert request.url.path == PATH_HEALTH
+        assert request.url.path in (PATH_HEALTH, PATH_HEALTH + "/revocation")
         assert "signature" not in request.headers
-        return httpx.Response(200, json={"status": "ok", "server_time": NOW.isoformat(),
-                                         "version": "1.2"})
+        if request.url.path == PATH_HEALTH:
+            return httpx.Response(200, json={"status": "ok", "server_time": NOW.isoformat(),
+                                             "version": "1.2"})
+        return httpx.Response(404, json={"error": "malformed", "message": "Not Found"})
 
     assert client_with(handler).health().version == "1.2"
     health = fetch_health(BASE + "/", transport=httpx.MockTransport(handler))
-    assert health.server_time == NOW
+    assert health.server_time == NOW and health.revocation == []  # not reported: no entries
 
 
 def test_terminal_info() -> None:

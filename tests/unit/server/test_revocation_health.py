@@ -1,11 +1,12 @@
-"""``/v1/health`` reports, per active anchor, the newest CRL's age and freshness and the
+"""``/v1/health/revocation`` reports, per active anchor, the newest CRL's age and freshness and the
 last OCSP exchange."""
 
 from __future__ import annotations
 
 import datetime as dt
+from unittest.mock import patch
 
-from server.api.schemas import HealthResponse
+from server.api.schemas import RevocationHealth
 from tests.fixtures.postgres import free_port
 from tests.unit.server.certs import now
 from tests.unit.server.conftest import Library
@@ -15,9 +16,9 @@ from tests.unit.server.world import tap
 
 
 def ours(library: Library) -> dict[str, object]:
-    response = library.world.client.get("/v1/health")
+    response = library.world.client.get("/v1/health/revocation")
     assert response.status_code == 200
-    health = HealthResponse.model_validate(response.json())
+    health = RevocationHealth.model_validate(response.json())
     (entry,) = [e for e in health.revocation if e.fingerprint == library.ca.fingerprint]
     return entry.model_dump()
 
@@ -39,3 +40,14 @@ def test_the_last_ocsp_exchange(library: Library) -> None:
     assert tap(library.desk, library.patron).status_code == 200  # by the CRL
     entry = ours(library)
     assert entry["ocsp_ok"] is False and "unreachable" in str(entry["ocsp_error"])
+
+
+def test_health_itself_reads_no_database(library: Library) -> None:
+    """``/v1/health`` answers with the database gone (a load balancer's probe costs nothing)."""
+    library.world.db.dispose()
+    engine = library.world.db.engine
+    engine.dispose()
+    with patch.object(engine, "connect", side_effect=AssertionError("health read the database")):
+        response = library.world.client.get("/v1/health")
+    assert response.status_code == 200
+    assert response.json()["revocation"] == [] and response.json()["version"]
