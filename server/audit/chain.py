@@ -1,9 +1,11 @@
 """The hash chain: the canonical form of an event and its SHA-256 link to the previous one.
 
 ``hash = SHA-256(prev_hash ‖ canonical)``, where ``prev_hash`` is the previous event's
-hash as 64 lower-case hex characters (64 zeros for the first event) and ``canonical`` is
-the UTF-8 JSON of ``{seq, at, actor_kind, actor_id, action, outcome, fields}`` with sorted
-keys, no spaces and ``at`` in ISO 8601 UTC with microseconds (``2026-11-25T23:33:27.000123Z``).
+hash in the same chain as 64 lower-case hex characters (64 zeros for a chain's first event)
+and ``canonical`` is the UTF-8 JSON of ``{seq, at, actor_kind, actor_id, action, outcome,
+fields}`` — plus ``chain`` for every chain but 0, whose events keep the form the single
+chain had — with sorted keys, no spaces and ``at`` in ISO 8601 UTC with microseconds
+(``2026-11-25T23:33:27.000123Z``).
 An auditor can recompute it from an export with any SHA-256 and JSON tool.
 """
 
@@ -37,9 +39,11 @@ def event_body(
     action: str,
     outcome: str,
     fields: Mapping[str, FieldValue],
+    chain: int = 0,
 ) -> dict[str, object]:
     """The hashed content of an event, as a JSON-ready dict."""
-    return {
+    body: dict[str, object] = {"chain": chain} if chain else {}
+    return body | {
         "seq": seq,
         "at": format_at(at),
         "actor_kind": actor_kind,

@@ -1,10 +1,12 @@
 """Appending to the audit log: :func:`record` inside a transaction, :func:`audited` around one.
 
-Appends are serialised by the single row of ``audit_head``: the first statement of an
+An event goes to its actor's chain (:func:`~server.audit.models.chain_of`); appends to one
+chain are serialised by that chain's row of ``audit_head``: the first statement of an
 append is ``UPDATE audit_head SET seq = seq + 1 … RETURNING seq, hash``, which takes the
 row's lock on PostgreSQL until the transaction ends (SQLite's ``BEGIN IMMEDIATE`` already
 lets one writer in at a time).  So two transactions can never both append after the same
-event, and a rolled-back transaction leaves neither an event nor a gap.
+event, a rolled-back transaction leaves neither an event nor a gap, and transactions of
+actors in different chains do not wait for each other.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from server.audit.chain import FieldValue, canonical_json, event_body, link_hash
-from server.audit.models import HEAD_ID, AuditEvent, AuditHead
+from server.audit.models import AuditEvent, AuditHead, chain_of, head_id
 from server.db import Database, utcnow
 from server.errors import PlatformError
 
@@ -81,9 +83,10 @@ def record(
     a PIN, a certificate, a service ID or a MyKey ID.
     """
     checked = _checked(fields)
+    chain = chain_of(actor.kind, actor.id)
     head = session.execute(
         update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
+        .where(AuditHead.id == head_id(chain))
         .values(seq=AuditHead.seq + 1)
         .returning(AuditHead.seq, AuditHead.hash)
         .execution_options(synchronize_session=False)
@@ -100,16 +103,18 @@ def record(
         action=action,
         outcome=outcome_text(outcome),
         fields=checked,
+        chain=chain,
     )
     digest = link_hash(prev_hash, body)
     session.execute(
         update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
+        .where(AuditHead.id == head_id(chain))
         .values(hash=digest)
         .execution_options(synchronize_session=False)
     )
     session.execute(
         insert(AuditEvent).values(
+            chain=chain,
             seq=seq,
             at=at,
             actor_kind=actor.kind,

@@ -1,8 +1,14 @@
-"""Tables of the audit log: the events, and the single-row head that serialises appends."""
+"""Tables of the audit log: the events, and one head per chain that serialises appends to it.
+
+The log is :data:`AUDIT_CHAINS` hash chains; an event goes to the chain of its actor
+(:func:`chain_of`), so a terminal's or an operator's events stay in order in one chain
+while appends of different actors rarely wait for each other.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,8 +17,19 @@ from server.db import Base
 
 #: ``prev_hash`` of the first event
 GENESIS_HASH = "0" * 64
-#: the one row of ``audit_head``
-HEAD_ID = 1
+#: how many chains the log has (``audit_head`` has one row per chain, ids 1 … this)
+AUDIT_CHAINS = 16
+
+
+def chain_of(actor_kind: str, actor_id: str) -> int:
+    """The chain of an actor's events: 0 … ``AUDIT_CHAINS - 1``, fixed for the actor."""
+    digest = hashlib.sha256(f"{actor_kind}:{actor_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % AUDIT_CHAINS
+
+
+def head_id(chain: int) -> int:
+    """The ``audit_head`` row of ``chain`` (chain 0 is the row the single chain had)."""
+    return chain + 1
 
 
 class AuditEvent(Base):
@@ -21,7 +38,9 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
 
-    #: 1, 2, 3 … without gaps, in the order of the chain
+    #: which chain (:func:`chain_of` its actor)
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: 1, 2, 3 … without gaps, in the order of its chain
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(index=True)
     #: ``terminal``, ``operator``, ``portal``, ``provider``, ``supporter``, ``enrollment``
@@ -40,11 +59,11 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """The chain's last ``seq`` and ``hash``: appends update this one row first, so
-    concurrent transactions queue on its lock and the chain never forks."""
+    """A chain's last ``seq`` and ``hash``: an append updates its chain's row first, so
+    concurrent appends to one chain queue on its lock and the chain never forks."""
 
     __tablename__ = "audit_head"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    __table_args__ = (CheckConstraint(f"id BETWEEN 1 AND {AUDIT_CHAINS}", name="chain_ids"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)

@@ -1,15 +1,18 @@
-"""Checking the chain (:func:`verify`) and exporting events for an auditor (:func:`export`).
+"""Checking the chains (:func:`verify`) and exporting events for an auditor (:func:`export`).
 
-The chain shows any edit of an event (its hash no longer matches), any deletion (a gap in
-``seq`` or a ``prev_hash`` that does not match) and a cut-off tail (``audit_head`` is
-ahead of the last event).  Someone able to rewrite the whole table *and* the head could
-build a new consistent chain: keep the head hash that ``audit verify`` and ``audit export``
-print outside the database (the auditor's records) and compare it later.
+Each chain shows any edit of an event (its hash no longer matches), any deletion (a gap in
+``seq`` or a ``prev_hash`` that does not match) and a cut-off tail (its ``audit_head`` row
+is ahead of its last event).  Someone able to rewrite the whole table *and* the heads
+could build new consistent chains: keep the heads' digest that ``audit verify`` and
+``audit export`` print (``head_hash``: SHA-256 over every chain's ``chain:seq:hash``)
+outside the database (the auditor's records) and compare it later.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,24 +22,34 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.chain import canonical_json, event_body, format_at, link_hash
-from server.audit.models import GENESIS_HASH, HEAD_ID, AuditEvent, AuditHead
+from server.audit.models import GENESIS_HASH, AuditEvent, AuditHead, head_id
 
 _BATCH = 1000
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The result of a check: events seen, the head, and the first bad ``seq`` if any."""
+    """The result of a check: events seen, the heads (``head_seq``: their sum;
+    ``head_hash``: their digest), and the first bad ``seq`` (of ``first_bad_chain``)."""
 
     events: int
     head_seq: int
     head_hash: str
     first_bad_seq: int | None = None
     problem: str | None = None
+    first_bad_chain: int | None = None
+    #: chain → (seq, hash) of its head
+    heads: dict[int, tuple[int, str]] | None = None
 
     @property
     def ok(self) -> bool:
         return self.first_bad_seq is None
+
+
+def heads_digest(heads: Mapping[int, tuple[int, str]]) -> str:
+    """SHA-256 over ``chain:seq:hash`` lines of every chain, in chain order."""
+    lines = "".join(f"{chain}:{seq}:{digest}\n" for chain, (seq, digest) in sorted(heads.items()))
+    return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
 
 def as_dict(event: AuditEvent) -> dict[str, object]:
@@ -46,6 +59,7 @@ def as_dict(event: AuditEvent) -> dict[str, object]:
     except ValueError:
         fields = event.fields
     return {
+        "chain": event.chain,
         "seq": event.seq,
         "at": format_at(event.at),
         "actor_kind": event.actor_kind,
@@ -61,8 +75,10 @@ def as_dict(event: AuditEvent) -> dict[str, object]:
 def _recomputed(row: Mapping[str, object]) -> str | None:
     """The hash ``row`` should have, or ``None`` when it cannot even be read."""
     fields = row.get("fields")
-    seq, prev = row.get("seq"), row.get("prev_hash")
+    seq, prev, chain = row.get("seq"), row.get("prev_hash"), row.get("chain", 0)
     if not isinstance(fields, dict) or not isinstance(seq, int) or not isinstance(prev, str):
+        return None
+    if not isinstance(chain, int):
         return None
     body = {name: row.get(name) for name in ("at", "actor_kind", "actor_id", "action", "outcome")}
     if not all(isinstance(value, str) for value in body.values()):
@@ -79,6 +95,7 @@ def _recomputed(row: Mapping[str, object]) -> str | None:
         action=str(body["action"]),
         outcome=str(body["outcome"]),
         fields=fields,
+        chain=chain,
     )
     return link_hash(prev, content)
 
@@ -102,28 +119,43 @@ def check_rows(
     return count, None, None, expected_prev
 
 
-def _rows(session: Session) -> Iterable[dict[str, object]]:
-    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=_BATCH)
+def _rows(session: Session, chain: int) -> Iterable[dict[str, object]]:
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=_BATCH)
+    )
     for event in session.scalars(query):
         yield as_dict(event)
 
 
 def verify(session: Session) -> Verdict:
-    """Recompute the whole chain and compare its end with ``audit_head``."""
-    head = session.get_one(AuditHead, HEAD_ID)
-    count, bad, problem, last_hash = check_rows(_rows(session))
-    if bad is not None:
-        return Verdict(count, head.seq, head.hash, bad, problem)
-    if head.seq != count or (count and head.hash != last_hash):
-        return Verdict(
-            count,
-            head.seq,
-            head.hash,
-            count + 1 if head.seq > count else head.seq,
-            f"the log ends at event {count} but its head says {head.seq}: "
-            "events at the end were removed or the head was changed",
-        )
-    return Verdict(count, head.seq, head.hash)
+    """Recompute every chain and compare its end with its ``audit_head`` row."""
+    heads = {row.id - 1: (row.seq, row.hash) for row in session.scalars(select(AuditHead))}
+    total, seq_sum, digest = 0, sum(seq for seq, _ in heads.values()), heads_digest(heads)
+    stray = session.scalars(
+        select(AuditEvent.chain).where(AuditEvent.chain.not_in(list(heads))).limit(1)
+    ).first()
+    if stray is not None:
+        return Verdict(total, seq_sum, digest, 1, f"chain {stray} has no head", stray, heads)
+    for chain, (head_seq, head_hash) in sorted(heads.items()):
+        count, bad, problem, last_hash = check_rows(_rows(session, chain))
+        total += count
+        if bad is not None:
+            return Verdict(total, seq_sum, digest, bad, f"chain {chain}: {problem}", chain, heads)
+        if head_seq != count or (count and head_hash != last_hash):
+            return Verdict(
+                total,
+                seq_sum,
+                digest,
+                count + 1 if head_seq > count else head_seq,
+                f"chain {chain} ends at event {count} but its head says {head_seq}: "
+                "events at the end were removed or the head was changed",
+                chain,
+                heads,
+            )
+    return Verdict(total, seq_sum, digest, heads=heads)
 
 
 def verify_export(path: Path) -> Verdict:
@@ -137,16 +169,35 @@ def verify_export(path: Path) -> Verdict:
             return Verdict(len(rows), 0, "", number, f"line {number} is not JSON")
     if not rows:
         return Verdict(0, 0, GENESIS_HASH)
-    first_seq, first_prev = rows[0].get("seq"), rows[0].get("prev_hash")
-    if not isinstance(first_seq, int) or not isinstance(first_prev, str):
-        return Verdict(0, 0, "", 1, "line 1 has no seq or prev_hash")
-    count, bad, problem, last_hash = check_rows(rows, first_seq=first_seq, first_prev=first_prev)
-    return Verdict(count, first_seq + count - 1, last_hash, bad, problem)
+    total, heads = 0, dict[int, tuple[int, str]]()
+    for number, group in itertools.groupby(sorted(rows, key=_chain), key=_chain):
+        segment = sorted(group, key=_seq)
+        first_seq, first_prev = segment[0].get("seq"), segment[0].get("prev_hash")
+        if number < 0 or not isinstance(first_seq, int) or not isinstance(first_prev, str):
+            unreadable = f"chain {number}: a line without chain, seq or prev_hash"
+            return Verdict(total, 0, "", 1, unreadable, number)
+        count, bad, problem, last = check_rows(segment, first_seq=first_seq, first_prev=first_prev)
+        total += count
+        if bad is not None:
+            return Verdict(total, 0, "", bad, f"chain {number}: {problem}", number)
+        heads[number] = (first_seq + count - 1, last)
+    seq_sum = sum(seq for seq, _ in heads.values())
+    return Verdict(total, seq_sum, heads_digest(heads), heads=heads)
+
+
+def _chain(row: Mapping[str, object]) -> int:
+    value = row.get("chain", 0)  # lines exported before there were chains: chain 0
+    return value if isinstance(value, int) else -1
+
+
+def _seq(row: Mapping[str, object]) -> int:
+    value = row.get("seq")
+    return value if isinstance(value, int) else -1
 
 
 def export(session: Session, out: Path, start: dt.datetime | None, end: dt.datetime | None) -> int:
     """Write the events with ``start <= at < end`` to ``out`` as JSON lines; how many."""
-    query = select(AuditEvent).order_by(AuditEvent.seq)
+    query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq)
     if start is not None:
         query = query.where(AuditEvent.at >= start)
     if end is not None:
@@ -159,5 +210,5 @@ def export(session: Session, out: Path, start: dt.datetime | None, end: dt.datet
     return count
 
 
-def head(session: Session) -> AuditHead:
-    return session.get_one(AuditHead, HEAD_ID)
+def head(session: Session, chain: int = 0) -> AuditHead:
+    return session.get_one(AuditHead, head_id(chain))

@@ -65,7 +65,8 @@ def audit_verify(cli: CliContext, path: Path | None) -> None:
     verdict = verify_export(path) if path is not None else cli.run(verify)
     if not verdict.ok:
         raise click.ClickException(
-            f"audit log altered at seq {verdict.first_bad_seq}: {verdict.problem}"
+            f"audit log altered at seq {verdict.first_bad_seq} of chain "
+            f"{verdict.first_bad_chain}: {verdict.problem}"
         )
     echo_fields(
         status="intact",

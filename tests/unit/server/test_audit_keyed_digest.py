@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from server.audit.log import Actor, record
 from server.audit.verify import verify
 from server.cli import main
 from server.db import Database
 from server.migrate import head
 from server.portal import mypage
 from server.portal.forms import Refused
-from tests.unit.server.audit_helpers import events
+from tests.unit.server.audit_helpers import append_as_single_chain, events
 from tests.unit.server.conftest import Library
 from tests.unit.server.test_audit_migration import migrate
 
@@ -75,12 +74,8 @@ def test_events_from_before_the_audit_key_stay_verifiable(tmp_path: Path) -> Non
     try:
         migrate(db, "0006")
         old_digest = hashlib.sha256(b"OLDLOGIN").hexdigest()
-        db.transaction(
-            lambda s: record(
-                s, Actor("portal", "192.0.2.1"), "portal.login", "login_failed",
-                mykey_id_sha256=old_digest,
-            )
-        )  # fmt: skip
+        append_as_single_chain(db, "portal", "192.0.2.1", "portal.login", "login_failed",
+                               {"mykey_id_sha256": old_digest})  # fmt: skip
         migrate(db, head())
         with pytest.raises(Refused):
             mypage.login(db, "NEWLOGIN", "wrong-password", "192.0.2.2")

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from server.audit.chain import canonical_json, link_hash
 from server.audit.log import Actor, record
-from server.audit.models import GENESIS_HASH
-from server.audit.verify import verify
+from server.audit.models import GENESIS_HASH, chain_of
+from server.audit.verify import heads_digest, verify
 from server.cli import main
 from server.db import Database
 from tests.fixtures.platform import InProcessPlatform
@@ -52,6 +52,7 @@ def test_events_form_a_chain_from_the_genesis_hash(db: Database) -> None:
     assert first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.hash and third.prev_hash == second.hash
     body = {
+        **({"chain": first.chain} if first.chain else {}),
         "seq": 1,
         "at": first.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor_kind": "operator",
@@ -62,8 +63,11 @@ def test_events_form_a_chain_from_the_genesis_hash(db: Database) -> None:
     }
     assert first.hash == link_hash(GENESIS_HASH, body)
     assert first.fields == canonical_json({"n": 0, "note": "ä"})
+    assert first.chain == chain_of("operator", "alice")
     verdict = db.transaction(verify)
-    assert verdict.ok and verdict.events == 3 and verdict.head_hash == third.hash
+    assert verdict.ok and verdict.events == 3
+    assert verdict.heads is not None and verdict.heads[first.chain] == (3, third.hash)
+    assert verdict.head_hash == heads_digest(verdict.heads)
 
 
 def test_a_rolled_back_transaction_leaves_no_event_and_no_gap(db: Database) -> None:
@@ -94,7 +98,7 @@ def test_fields_refuse_values_without_a_canonical_form(db: Database) -> None:
         ("DELETE FROM audit_events WHERE seq = 3", 3),
         ("DELETE FROM audit_events WHERE seq = 1", 1),
         ("DELETE FROM audit_events WHERE seq = 5", 5),
-        ("UPDATE audit_head SET seq = 4", 4),
+        ("UPDATE audit_head SET seq = 4 WHERE seq = 5", 4),
     ],
 )
 def test_tampering_is_detected_at_the_first_bad_seq(
@@ -117,6 +121,7 @@ def test_a_rewritten_event_with_a_recomputed_hash_breaks_the_next_link(db: Datab
     forged = link_hash(
         second.prev_hash,
         {
+            **({"chain": second.chain} if second.chain else {}),
             "seq": 2,
             "at": second.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "actor_kind": "operator",
@@ -194,3 +199,23 @@ def test_verify_and_export_are_not_themselves_logged(inprocess_platform: InProce
     append(inprocess_platform.db, 1)
     assert cli(inprocess_platform, "audit", "verify").exit_code == 0
     assert len(events(inprocess_platform.db)) == 1
+
+
+def test_actors_append_to_their_own_chains_and_each_is_checked(db: Database) -> None:
+    """Sixteen chains: events of different actors do not share a head row (no global lock),
+    one actor's events stay in order in its chain, and a tampered chain is named."""
+    actors = [Actor("terminal", f"till-{i}") for i in range(40)]
+    for actor in actors:
+        db.transaction(lambda s, a=actor: record(s, a, "test.chained", "ok"))
+    rows = events(db)
+    chains = {row.chain for row in rows}
+    assert len(chains) > 8  # spread over the chains
+    for actor in actors:
+        (row,) = [r for r in rows if r.actor_id == actor.id]
+        assert row.chain == chain_of(actor.kind, actor.id)
+    verdict = db.transaction(verify)
+    assert verdict.ok and verdict.events == 40
+    victim = max(chains)
+    sql(db, f"DELETE FROM audit_events WHERE chain = {victim} AND seq = 1")
+    bad = db.transaction(verify)
+    assert (bad.first_bad_chain, bad.first_bad_seq) == (victim, 1)

