@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 import psutil
 
-from benchmarks.common import RESULTS, machine, summary_ms, write_result
+from benchmarks.common import RESULTS, machine, process_tree_cpu_s, summary_ms, write_result
 from tests.fixtures.platform import console_script, platform_env
 from tests.fixtures.points_platform import ALPHA, PointsPlatform, ShopTerminal, set_up_points
 from tests.fixtures.postgres import PostgresCluster, free_port, throwaway_cluster
@@ -141,20 +141,6 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes and their children so far (processes
-    gone meanwhile count nothing)."""
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            parent = psutil.Process(pid)
-            for proc in [parent, *parent.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    times = proc.cpu_times()
-                    total += times.user + times.system
-    return total
-
-
 def cpu_probe(server_pid: int, cluster: PostgresCluster | None) -> CpuProbe:
     """CPU seconds so far of the platform (every worker), the PostgreSQL cluster (every
     backend) and this process (the clients)."""
@@ -165,8 +151,8 @@ def cpu_probe(server_pid: int, cluster: PostgresCluster | None) -> CpuProbe:
     def probe() -> dict[str, float]:
         me = psutil.Process().cpu_times()
         return {
-            "platform": _cpu_s([server_pid]),
-            "postgresql": _cpu_s([postmaster]) if postmaster else 0.0,
+            "platform": process_tree_cpu_s([server_pid]),
+            "postgresql": process_tree_cpu_s([postmaster]) if postmaster else 0.0,
             "clients": me.user + me.system,
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -50,6 +51,22 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def process_tree_cpu_s(pids: Sequence[int]) -> float:
+    """User + system CPU seconds so far of these processes and all their children
+    (processes gone meanwhile count nothing)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            parent = psutil.Process(pid)
+            for proc in [parent, *parent.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+    return total
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:

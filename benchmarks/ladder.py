@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 from cryptography.hazmat.primitives import serialization
 
-from benchmarks.common import RESULTS, write_result
+from benchmarks.common import RESULTS, process_tree_cpu_s, write_result
 from benchmarks.desk import enroll_terminals, make_holders, register_patrons, set_up_service
 from benchmarks.loadgen import Scenario, Window, run_step
 from tests.fixtures.platform import PlatformServer, console_script, platform_env
@@ -85,20 +84,10 @@ def serve(database_url: str, work: Path) -> Iterator[PlatformServer]:
 def cpu_probe(server_pid: int, postmaster_pid: int | None) -> Callable[[], dict[str, float]]:
     """CPU seconds so far of the server's process tree (and PostgreSQL's)."""
 
-    def tree(pid: int) -> float:
-        total = 0.0
-        with contextlib.suppress(psutil.Error):
-            root = psutil.Process(pid)
-            for proc in [root, *root.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    times = proc.cpu_times()
-                    total += times.user + times.system
-        return total
-
     def probe() -> dict[str, float]:
-        figures = {"server": tree(server_pid)}
+        figures = {"server": process_tree_cpu_s([server_pid])}
         if postmaster_pid is not None:
-            figures["postgres"] = tree(postmaster_pid)
+            figures["postgres"] = process_tree_cpu_s([postmaster_pid])
         return figures
 
     return probe
