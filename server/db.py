@@ -36,6 +36,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from server.clock import utcnow as utcnow  # the platform's clock, imported from here by many
+
 log = logging.getLogger(__name__)
 
 DATABASE_URL_ENV = "MYKEY_PLATFORM_DATABASE_URL"
@@ -45,11 +47,6 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, de
 UNIQUE_VIOLATION = "23505"
 
 T = TypeVar("T")
-
-
-def utcnow() -> dt.datetime:
-    """The current time, timezone-aware UTC."""
-    return dt.datetime.now(dt.UTC)
 
 
 def new_id() -> uuid.UUID:

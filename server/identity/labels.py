@@ -19,13 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.api.schemas import ErrorCode
+from server.clock import JST as JST  # Japan time: days are counted in it
 from server.errors import OperatorError, PlatformError
 from server.identity.models import IssuedLabel, Service, ServiceLink
 from server.identity.services import get_service
 from server.terminals.models import Terminal
 
 #: Japan Standard Time, the time zone of "today" for labels (fixed offset, no DST)
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 MAX_LABELS_PER_DAY = 1000
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
+from server.clock import JST as JST  # Japan time: days are counted in it
 from server.errors import OperatorError
 from server.ledger import admin
 from server.ledger.models import (
@@ -34,8 +35,6 @@ from server.ledger.models import (
     Transfer,
     TransferCode,
 )
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 def window(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
