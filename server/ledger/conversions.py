@@ -61,6 +61,13 @@ def supporter_by_key(session: Session, key: str) -> Supporter:
     return supporter
 
 
+def unknown_mykey_id() -> PlatformError:
+    """The one answer for a MyKey ID no holder has, malformed or well-formed."""
+    return PlatformError(
+        ErrorCode.NOT_REGISTERED, "no holder can receive points under this MyKey ID"
+    )
+
+
 def convert(db: Database, api_key: str, request: ConversionRequest) -> Conversion:
     """Credit support points to a holder's reserved account (idempotent on ``id``)."""
     from server.ledger.sessions import parse_id
@@ -78,9 +85,11 @@ def convert(db: Database, api_key: str, request: ConversionRequest) -> Conversio
         )
         transfer = replayed(session, transfer_id, digest)
         if transfer is None:
+            # any text is looked up, well-formed or not: the answer (and its cost) for a
+            # mistyped ID is the one for an unknown ID, so neither tells which IDs exist
             mykey = find_mykey(session, request.mykey_id)
             if mykey is None:
-                raise PlatformError(ErrorCode.NOT_REGISTERED, f"no MyKey ID {request.mykey_id}")
+                raise unknown_mykey_id()
             now = utcnow()
             transfer = create(
                 session,

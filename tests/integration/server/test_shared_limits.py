@@ -3,6 +3,7 @@ spent nonces: a terminal spreading its requests over both meets one limit."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +39,6 @@ def two_servers(
             yield first, second
 
 
-@pytest.mark.xfail(strict=True, reason="each process keeps its own limits in memory")
 def test_a_terminal_meets_one_limit_across_two_processes(
     two_servers: tuple[PlatformServer, PlatformServer],
 ) -> None:
@@ -55,7 +55,6 @@ def test_a_terminal_meets_one_limit_across_two_processes(
 
 
 @pytest.mark.parametrize("limits", [f"address={LIMIT}/3600"])
-@pytest.mark.xfail(strict=True, reason="no shared limit per client address")
 def test_bad_signatures_meet_one_address_limit_across_two_processes(
     two_servers: tuple[PlatformServer, PlatformServer],
 ) -> None:
@@ -70,6 +69,30 @@ def test_bad_signatures_meet_one_address_limit_across_two_processes(
             codes.append(impostor.get("/v1/terminal").status_code)
     assert codes.count(401) == LIMIT
     assert codes.count(429) == LIMIT
+
+
+def test_concurrent_requests_on_both_processes_meet_the_limit_exactly(
+    two_servers: tuple[PlatformServer, PlatformServer],
+) -> None:
+    first, second = two_servers
+    with httpx.Client(timeout=30) as http:
+        desk = enroll(first, http, LIBRARY, "desk 1")
+    statuses: list[int] = []
+    start = threading.Barrier(4)
+
+    def send(server: PlatformServer) -> None:
+        with httpx.Client(timeout=60) as client:
+            terminal = SignedClient(client, server.base_url, desk.terminal_id, desk.key)
+            start.wait()
+            for _ in range(LIMIT):
+                statuses.append(terminal.get("/v1/terminal").status_code)
+
+    threads = [threading.Thread(target=send, args=(s,)) for s in (first, second) * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(statuses) == [200] * LIMIT + [429] * (3 * LIMIT)
 
 
 def test_a_nonce_spent_on_one_process_is_refused_by_the_other(

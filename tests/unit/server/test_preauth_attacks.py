@@ -9,7 +9,6 @@ import time
 import uuid
 
 import httpx
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
@@ -43,7 +42,6 @@ def _impostor(library: Library) -> SignedClient:
     )  # fmt: skip
 
 
-@pytest.mark.xfail(strict=True, reason="verification runs inside a write transaction")
 def test_a_badly_signed_request_is_refused_while_another_writer_holds_the_lock(
     library: Library, inprocess_platform: InProcessPlatform
 ) -> None:
@@ -64,7 +62,6 @@ def test_a_badly_signed_request_is_refused_while_another_writer_holds_the_lock(
     assert_error(answers[0], 401, "terminal_signature_invalid")
 
 
-@pytest.mark.xfail(strict=True, reason="no limit per client address before authentication")
 def test_a_flood_of_bad_signatures_is_limited_per_address_and_writes_nothing_else(
     library: Library, inprocess_platform: InProcessPlatform
 ) -> None:
@@ -92,7 +89,6 @@ def _conversion(points: PointsWorld, mykey_id: str, key: str | None = None) -> h
     return points.world.client.post("/v1/conversions", json=body, headers=headers)
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown MyKey ID is answered unlike a wrong one")
 def test_conversions_answer_an_unknown_mykey_id_exactly_as_a_wrong_one(
     points: PointsWorld,
 ) -> None:
@@ -107,7 +103,6 @@ def test_conversions_answer_an_unknown_mykey_id_exactly_as_a_wrong_one(
     assert "ZZZZ9999" not in first.text
 
 
-@pytest.mark.xfail(strict=True, reason="conversions are not rate-limited")
 def test_conversions_are_limited_per_address_and_per_supporter_key(
     points: PointsWorld, inprocess_platform: InProcessPlatform
 ) -> None:
