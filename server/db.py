@@ -207,6 +207,12 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def _sqlite_file(self) -> bool:
+        """SQLite on a file: other connections see the same database (not ``:memory:``)."""
+        database = self.engine.url.database
+        return self.dialect == "sqlite" and bool(database) and database != ":memory:"
+
     def transaction(
         self, work: Callable[[Session], T], *, attempts: int = 5, retry_unique: bool = False
     ) -> T:
@@ -238,7 +244,7 @@ class Database:
         """Run read-only ``work`` without waiting for a writer: on SQLite a deferred
         transaction on a connection that may not write (WAL readers never block)."""
         if self._reads is None:
-            engine = make_engine(self.url, read_only=True) if self.dialect == "sqlite" else None
+            engine = make_engine(self.url, read_only=True) if self._sqlite_file else None
             self._reads = sessionmaker(engine, expire_on_commit=False) if engine else self.sessions
         session = self._reads()
         try:
@@ -251,7 +257,7 @@ class Database:
         """Run a small write that must not queue behind a long one: on SQLite it waits at
         most :data:`BRIEF_BUSY_TIMEOUT_MS` for the write lock, then raises ``DBAPIError``
         ("database is locked").  Elsewhere it is :meth:`transaction`."""
-        if self.dialect != "sqlite":
+        if not self._sqlite_file:
             return self.transaction(work)
         if self._brief is None:
             engine = make_engine(self.url, busy_timeout_ms=BRIEF_BUSY_TIMEOUT_MS)
