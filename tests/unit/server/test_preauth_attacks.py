@@ -9,6 +9,7 @@ import time
 import uuid
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
@@ -18,7 +19,7 @@ from tests.fixtures.platform import InProcessPlatform
 from tests.unit.server.conftest import Library
 from tests.unit.server.helpers import assert_error
 from tests.unit.server.points_world import PointsWorld
-from tests.unit.server.signing import SignedClient
+from tests.unit.server.signing import SignedClient, public_key_b64
 
 #: what a refusal before authentication may write: its count, nothing else
 LIMITER_TABLES = {"rate_counters"}
@@ -113,3 +114,30 @@ def test_conversions_are_limited_per_address_and_per_supporter_key(
     guesses = [_conversion(points, f"ZZZZ{n:04d}") for n in range(4)]
     assert [a.status_code for a in guesses] == [404, 404, 404, 429]
     assert guesses[3].json()["error"] == "rate_limited"
+
+
+@pytest.mark.xfail(strict=True, reason="provider keys and enrollment codes are not limited")
+def test_guessed_provider_keys_and_enrollment_codes_are_limited_per_address(
+    library: Library, inprocess_platform: InProcessPlatform
+) -> None:
+    inprocess_platform.app.state.rate_limits = RateLimits.from_text("address=4/3600")
+    client = library.world.client
+    key = public_key_b64(Ed25519PrivateKey.generate())
+    before = _state(inprocess_platform)
+    answers = [
+        client.get(
+            "/v1/providers/address-changes",
+            params={"since": "2026-01-01"},
+            headers={"Authorization": f"Bearer guess-{n}"},
+        )
+        for n in range(2)
+    ]
+    answers += [
+        client.post("/v1/terminals/enroll", json={"code": f"GUESS-{n}", "public_key": key})
+        for n in range(2)
+    ]
+    assert [a.status_code for a in answers] == [401, 401, 403, 403]
+    refused = client.post("/v1/terminals/enroll", json={"code": "GUESS-9", "public_key": key})
+    assert_error(refused, 429, "rate_limited")
+    assert "Retry-After" in refused.headers
+    assert _state(inprocess_platform) == before
