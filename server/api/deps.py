@@ -6,15 +6,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from server.api.schemas import ErrorCode
 from server.db import Database, utcnow
+from server.errors import PlatformError
 from server.terminals.models import Terminal
-from server.terminals.ratelimit import RateLimits, hit_volume
+from server.terminals.ratelimit import RateLimits, check_refusals, count_refusal, hit_volume
 from server.terminals.signatures import SignedRequest, authenticate
 
 
@@ -63,6 +66,23 @@ def get_rate_limits(request: Request, db: DatabaseDep) -> BoundLimits:
 
 
 RateLimitsDep = Annotated[BoundLimits, Depends(get_rate_limits)]
+
+
+#: refused credentials counted against the client's address (see :func:`refusals_per_address`)
+CREDENTIAL_REFUSALS = frozenset({ErrorCode.PROVIDER_KEY_INVALID, ErrorCode.ENROLLMENT_CODE_INVALID})
+
+
+def refusals_per_address(limits: RateLimitsDep) -> Iterator[None]:
+    """Around a route that takes a key or a one-time code: 429 when the client's address
+    was refused too often lately; a refused key or code counts against the address."""
+    now = utcnow()
+    check_refusals(limits.db, limits.limits.address, limits.address, now)
+    try:
+        yield
+    except PlatformError as error:
+        if error.code in CREDENTIAL_REFUSALS:
+            count_refusal(limits.db, limits.limits.address, limits.address, now)
+        raise
 
 
 async def signed_terminal(request: Request, limits: RateLimitsDep) -> Terminal:
