@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 DATABASE_URL_ENV = "MYKEY_PLATFORM_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: how long a brief write (a refusal's rate-limit count) waits for SQLite's write lock
+BRIEF_BUSY_TIMEOUT_MS = 200
 #: SQLSTATEs after which the whole transaction may simply run again.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 UNIQUE_VIOLATION = "23505"
@@ -104,8 +106,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime}
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``, with the SQLite pragmas and transaction mode set up."""
+def make_engine(
+    url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, read_only: bool = False
+) -> Engine:
+    """An engine for ``url``, with the SQLite pragmas and transaction mode set up.
+
+    On SQLite, ``read_only`` gives an engine whose transactions begin deferred and may
+    not write: it reads a snapshot without waiting for (or taking) the write lock.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
@@ -117,29 +125,40 @@ def make_engine(url: str) -> Engine:
     # and gave lookups a p99 of ~0.5 s under load). Other processes still meet busy_timeout.
     engine = create_engine(
         url,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        pool_size=1,
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+        pool_size=4 if read_only else 1,
         max_overflow=0,
         pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
     )
-    event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_on_begin)
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        _sqlite_on_connect(dbapi_connection, busy_timeout_ms, read_only)
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin_read if read_only else _sqlite_on_begin)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, busy_timeout_ms: int, read_only: bool) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would defer it).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    if read_only:
+        cursor.execute("PRAGMA query_only=ON")
+    else:
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
 def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_on_begin_read(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def claim_once(
@@ -178,10 +197,18 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads: sessionmaker[Session] | None = None
+        self._brief: sessionmaker[Session] | None = None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def _sqlite_file(self) -> bool:
+        """SQLite on a file: other connections see the same database (not ``:memory:``)."""
+        database = self.engine.url.database
+        return self.dialect == "sqlite" and bool(database) and database != ":memory:"
 
     def transaction(
         self, work: Callable[[Session], T], *, attempts: int = 5, retry_unique: bool = False
@@ -210,5 +237,38 @@ class Database:
                 session.close()
         raise AssertionError("unreachable")
 
+    def read(self, work: Callable[[Session], T]) -> T:
+        """Run read-only ``work`` without waiting for a writer: on SQLite a deferred
+        transaction on a connection that may not write (WAL readers never block)."""
+        if self._reads is None:
+            engine = make_engine(self.url, read_only=True) if self._sqlite_file else None
+            self._reads = sessionmaker(engine, expire_on_commit=False) if engine else self.sessions
+        session = self._reads()
+        try:
+            with session.begin():
+                return work(session)
+        finally:
+            session.close()
+
+    def brief_transaction(self, work: Callable[[Session], T]) -> T:
+        """Run a small write that must not queue behind a long one: on SQLite it waits at
+        most :data:`BRIEF_BUSY_TIMEOUT_MS` for the write lock, then raises ``DBAPIError``
+        ("database is locked").  Elsewhere it is :meth:`transaction`."""
+        if not self._sqlite_file:
+            return self.transaction(work)
+        if self._brief is None:
+            engine = make_engine(self.url, busy_timeout_ms=BRIEF_BUSY_TIMEOUT_MS)
+            self._brief = sessionmaker(engine, expire_on_commit=False)
+        session = self._brief()
+        try:
+            with session.begin():
+                return work(session)
+        finally:
+            session.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
+        for extra in (self._reads, self._brief):
+            bind = extra.kw.get("bind") if extra is not None else None
+            if isinstance(bind, Engine) and bind is not self.engine:
+                bind.dispose()

@@ -1,5 +1,5 @@
 """Purging what has expired: challenges, request nonces, card sessions, portal sessions,
-rate-limit events and registration tickets.
+rate-limit events and counters, and registration tickets.
 
 Each of these rows is refused once expired anyway (every check compares ``expires_at``
 with now), so purging changes no answer; it keeps the hot tables small.  One
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.db import Base, Database
 from server.ledger.models import CardSession
 from server.portal.models import PortalSession, RateEvent, RegistrationTicket
+from server.ratelimit import RateCounter
 from server.terminals.models import Challenge, RequestNonce
 
 #: rate-limit events are kept this long: longer than any rate-limit window
@@ -34,6 +35,7 @@ class PurgeReport:
     portal_sessions: int = 0
     rate_events: int = 0
     registration_tickets: int = 0
+    rate_counters: int = 0
 
     def fields(self) -> dict[str, int]:
         return {f"purged_{f.name}": getattr(self, f.name) for f in fields(self)}
@@ -66,4 +68,7 @@ def purge_expired(db: Database, now: dt.datetime) -> PurgeReport:
         RegistrationTicket,
         (RegistrationTicket.expires_at < now) & RegistrationTicket.id.not_in(in_use),
     )
-    return PurgeReport(challenges, nonces, card_sessions, portal_sessions, rate_events, tickets)
+    rate_counters = _delete(db, RateCounter, RateCounter.expires_at < now)
+    return PurgeReport(
+        challenges, nonces, card_sessions, portal_sessions, rate_events, tickets, rate_counters
+    )

@@ -25,6 +25,7 @@ from server.portal.models import (
     RateEvent,
     RegistrationTicket,
 )
+from server.ratelimit import RateCounter
 from server.terminals.models import Challenge, EnrollmentCode, RequestNonce, Terminal
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "PlatformSecret",
     "PortalAccount",
     "PortalSession",
+    "RateCounter",
     "RateEvent",
     "RegistrationTicket",
     "RequestNonce",

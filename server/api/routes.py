@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from server.api import (
     challenges,
@@ -17,6 +17,7 @@ from server.api import (
     registration,
     terminals,
 )
+from server.api.deps import refusals_per_address
 from server.api.schemas import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX)
@@ -32,5 +33,6 @@ for module in (
     rebindings,
 ):
     router.include_router(module.router)
-router.include_router(providers.router)
-router.include_router(provider_links.router)
+# the provider API's keys are guessed from outside: refusals count per client address
+for module in (providers, provider_links):
+    router.include_router(module.router, dependencies=[Depends(refusals_per_address)])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from server.api.deps import DatabaseDep, SignedTerminal
+from server.api.deps import DatabaseDep, SignedTerminal, refusals_per_address
 from server.api.errors import SIGNED_ERRORS
 from server.api.schemas import EnrollRequest, ErrorBody, TerminalInfo
 from server.db import utcnow
@@ -26,6 +26,7 @@ def terminal_info(terminal: Terminal) -> TerminalInfo:
 
 @router.post(
     "/terminals/enroll",
+    dependencies=[Depends(refusals_per_address)],
     responses={
         400: {"model": ErrorBody, "description": "malformed request"},
         403: {"model": ErrorBody, "description": "enrollment code unknown, used or expired"},

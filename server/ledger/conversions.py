@@ -36,6 +36,7 @@ from server.ledger.expiry import default_municipality_of, unassigned_overdue
 from server.ledger.models import Account, AccountKind, Municipality, Supporter, TransferCode
 from server.ledger.rules import points_expire_at
 from server.ledger.transfers import TransferSpec, create, insufficient, replayed, request_digest
+from server.terminals.ratelimit import RateLimits, check_refusals, count_refusal
 
 API_KEY_PREFIX = "mks_"
 
@@ -61,6 +62,13 @@ def supporter_by_key(session: Session, key: str) -> Supporter:
     return supporter
 
 
+def unknown_mykey_id() -> PlatformError:
+    """The one answer for a MyKey ID no holder has, malformed or well-formed."""
+    return PlatformError(
+        ErrorCode.NOT_REGISTERED, "no holder can receive points under this MyKey ID"
+    )
+
+
 def convert(db: Database, api_key: str, request: ConversionRequest) -> Conversion:
     """Credit support points to a holder's reserved account (idempotent on ``id``)."""
     from server.ledger.sessions import parse_id
@@ -78,9 +86,11 @@ def convert(db: Database, api_key: str, request: ConversionRequest) -> Conversio
         )
         transfer = replayed(session, transfer_id, digest)
         if transfer is None:
+            # any text is looked up, well-formed or not: the answer (and its cost) for a
+            # mistyped ID is the one for an unknown ID, so neither tells which IDs exist
             mykey = find_mykey(session, request.mykey_id)
             if mykey is None:
-                raise PlatformError(ErrorCode.NOT_REGISTERED, f"no MyKey ID {request.mykey_id}")
+                raise unknown_mykey_id()
             now = utcnow()
             transfer = create(
                 session,
@@ -103,6 +113,30 @@ def convert(db: Database, api_key: str, request: ConversionRequest) -> Conversio
         )
 
     return audited(db, work, hooks.conversion(api_key, request), retry_unique=True)
+
+
+def convert_within_limits(
+    db: Database, limits: RateLimits, address: str, api_key: str | None, request: ConversionRequest
+) -> Conversion:
+    """:func:`convert` behind the refusal limits: a missing or bad API key counts against
+    the client's ``address``, an unknown MyKey ID against the key."""
+    now = utcnow()
+    check_refusals(db, limits.address, address, now)
+    key_bucket = api_key_hash(api_key or "")
+    check_refusals(db, limits.supporter, key_bucket, now)
+    try:
+        if api_key is None:
+            raise PlatformError(
+                ErrorCode.SUPPORTER_KEY_INVALID,
+                "send the supporter API key as 'Authorization: Bearer KEY'",
+            )
+        return convert(db, api_key, request)
+    except PlatformError as error:
+        if error.code is ErrorCode.SUPPORTER_KEY_INVALID:
+            count_refusal(db, limits.address, address, now)
+        elif error.code is ErrorCode.NOT_REGISTERED:
+            count_refusal(db, limits.supporter, key_bucket, now)
+        raise
 
 
 def _assign_from(

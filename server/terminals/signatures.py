@@ -8,6 +8,10 @@ Profile (shared with the counter's client): label ``mykey``, algorithm ``ed25519
 server's clock, in either direction (a terminal's clock may run a little fast).  Each
 nonce is accepted once per terminal: it is recorded until the signature it came with
 could no longer be accepted anyway.
+
+Verification only reads (:meth:`~server.db.Database.read`): a badly signed request never
+waits for, nor takes, the write lock.  Only a verified request writes — its nonce and its
+terminal's rate-limit count, in one short transaction.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from server.api.schemas import SIGNATURE_LABEL, SIGNATURE_MAX_AGE_S, ErrorCode
 from server.db import Database, utcnow
 from server.errors import PlatformError
 from server.terminals.models import RequestNonce, Terminal
+from server.terminals.ratelimit import RateLimits, check_refusals, count_refusal, hit_volume
 
 MAX_AGE = dt.timedelta(seconds=SIGNATURE_MAX_AGE_S)
 REQUIRED_COMPONENTS = ("@method", "@target-uri")
@@ -94,10 +99,19 @@ def _invalid(reason: str) -> PlatformError:
     )
 
 
+@dataclass(frozen=True)
+class Verified:
+    """A request whose signature is good: its terminal, and the nonce still to spend."""
+
+    terminal: Terminal
+    nonce: str
+    keep_until: dt.datetime
+
+
 def verify_request(
     session: Session, request: SignedRequest, body: bytes, now: dt.datetime
-) -> Terminal:
-    """Verify the signature and record its nonce; return the signing terminal."""
+) -> Verified:
+    """Verify the signature and its freshness (reads only); the nonce is not spent yet."""
     if not _has_field(request.headers, "signature-input"):
         raise _invalid("the request carries no RFC 9421 signature (Signature-Input, Signature)")
     keys = _TerminalKeys(session)
@@ -125,17 +139,14 @@ def verify_request(
     terminal = keys.terminal
     assert terminal is not None  # the key resolved, so the terminal was found
     created = dt.datetime.fromtimestamp(int(result.parameters["created"]), dt.UTC)
-    _record_nonce(session, terminal, nonce, max(created, now) + 2 * MAX_AGE, now)
-    return terminal
+    return Verified(terminal, nonce, max(created, now) + 2 * MAX_AGE)
 
 
 def _has_field(headers: Headers, name: str) -> bool:
     return any(field.lower() == name for field, _value in headers.items())
 
 
-def _record_nonce(
-    session: Session, terminal: Terminal, nonce: str, keep_until: dt.datetime, now: dt.datetime
-) -> None:
+def spend_nonce(session: Session, verified: Verified, now: dt.datetime) -> None:
     """Spend the nonce: the unique (terminal, nonce) constraint refuses a replay.
 
     Expired nonces of the terminal are swept now and then (one request in
@@ -144,17 +155,41 @@ def _record_nonce(
     if secrets.randbelow(NONCE_SWEEP_ONE_IN) == 0:
         session.execute(
             delete(RequestNonce)
-            .where(RequestNonce.terminal_pk == terminal.id, RequestNonce.expires_at < now)
+            .where(RequestNonce.terminal_pk == verified.terminal.id, RequestNonce.expires_at < now)
             .execution_options(synchronize_session=False)
         )
-    session.add(RequestNonce(terminal_pk=terminal.id, nonce=nonce, expires_at=keep_until))
+    session.add(
+        RequestNonce(
+            terminal_pk=verified.terminal.id, nonce=verified.nonce, expires_at=verified.keep_until
+        )
+    )
     session.flush()  # IntegrityError on a replay; authenticate() turns it into 401
 
 
-def authenticate(db: Database, request: SignedRequest, body: bytes) -> Terminal:
-    """Verify a terminal's request in its own transaction (the nonce is spent even if the
-    request then fails)."""
+def authenticate(
+    db: Database, limits: RateLimits, request: SignedRequest, body: bytes, address: str
+) -> Terminal:
+    """The terminal that signed ``request``, or a refusal.
+
+    In order: the client address's refusal limit (a read), the signature (a read), then
+    one short write — the terminal's rate-limit count and the nonce.  A refusal writes
+    nothing but its count against the address.
+    """
+    now = utcnow()
+    check_refusals(db, limits.address, address, now)
     try:
-        return db.transaction(lambda session: verify_request(session, request, body, utcnow()))
-    except IntegrityError as error:  # the same nonce, concurrently
-        raise _invalid("this nonce was already used (a replayed request)") from error
+        verified = db.read(lambda session: verify_request(session, request, body, now))
+
+        def spend(session: Session) -> None:
+            hit_volume(session, limits.terminal, str(verified.terminal.id), now)
+            spend_nonce(session, verified, now)
+
+        try:
+            db.transaction(spend)
+        except IntegrityError as error:  # the same nonce, before or concurrently
+            raise _invalid("this nonce was already used (a replayed request)") from error
+    except PlatformError as error:
+        if error.code is not ErrorCode.RATE_LIMITED:
+            count_refusal(db, limits.address, address, now)
+        raise
+    return verified.terminal

@@ -5,7 +5,7 @@ Existing events become chain 0 (their hashes are unchanged: chain 0's events has
 single chain did); heads 2 … 16 start at the genesis hash.
 
 Revision ID: 0014_audit_chains
-Revises: 0010_operation_bound_sessions
+Revises: 0013_rate_counters
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_audit_chains"
-down_revision: str | Sequence[str] | None = "0010_operation_bound_sessions"
+down_revision: str | Sequence[str] | None = "0013_rate_counters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

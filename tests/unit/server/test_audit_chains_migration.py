@@ -21,7 +21,7 @@ from server.db import Database
 from tests.unit.server.audit_helpers import append_as_single_chain, events
 from tests.unit.server.test_audit_migration import migrate
 
-BEFORE = "0010_operation_bound_sessions"
+BEFORE = "0013_rate_counters"
 
 
 def _single_chain_events(db: Database, count: int) -> str:

@@ -3,7 +3,8 @@ and leaves the platform's state as it was.
 
 "State" is every table but the ones a refusal is meant to write: ``audit_*`` (the refusal
 is logged), ``challenges`` (a failed card proof spends its challenge, by design) and
-``request_nonces`` (a signed request's nonce is remembered even when refused).
+``request_nonces`` (a signed request's nonce is remembered even when refused) and
+``rate_counters`` (a refusal counts against the client's address).
 
 Covered elsewhere (test_lookups, test_signatures, test_enrollment, test_api, test_robustness):
 the certificate and challenge cases on ``/v1/lookups``, signature headers, nonces and
@@ -58,7 +59,7 @@ from tests.unit.server.signing import SignedClient, public_key_b64, sign_headers
 from tests.unit.server.world import World, b64, challenge
 
 #: tables a refusal may write to (see the module docstring)
-NOT_STATE = {"audit_events", "audit_head", "challenges", "request_nonces"}
+NOT_STATE = {"audit_events", "audit_head", "challenges", "request_nonces", "rate_counters"}
 SQL_INJECTION = "' OR '1'='1'; DROP TABLE mykeys; --"
 SCRIPT_INJECTION = '<script>alert("x")</script>'
 OVERSIZED = 100_000  # bytes; the platform's limit is 64 KiB
@@ -751,7 +752,7 @@ UNSIGNED_INJECTIONS: dict[str, tuple[Callable[[Town, str, str], Attempt], str, i
     "enroll code": (_enroll, "code", 403, "enrollment_code_invalid"),
     "enroll public_key": (_enroll, "public_key", 400, "malformed"),
     "conversion id": (_convert, "id", 400, "malformed"),
-    "conversion mykey_id": (_convert, "mykey_id", 400, "malformed"),
+    "conversion mykey_id": (_convert, "mykey_id", 404, "not_registered"),
     "conversion key": (_convert, "header:authorization", 401, "supporter_key_invalid"),
     "address changes since": (_fetch_changes, "since", 400, "malformed"),
     "address changes cursor": (_fetch_changes, "cursor", 400, "malformed"),

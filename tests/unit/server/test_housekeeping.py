@@ -1,5 +1,5 @@
 """The scheduled run purges what expired — challenges, nonces, card sessions, portal
-sessions, rate events, registration tickets — with real rows on SQLite, and keeps
+sessions, rate events and counters, registration tickets — with real rows on SQLite, and keeps
 everything still alive."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from server.identity.models import MyKey
 from server.jobs import run_scheduled
 from server.ledger.models import CardSession
 from server.portal.models import PortalSession, RateEvent, RegistrationTicket
+from server.ratelimit import RateCounter
 from server.terminals.models import Challenge, RequestNonce, Terminal
 from tests.unit.server.conftest import Library
 from tests.unit.server.portal_helpers import open_registration
@@ -41,6 +42,7 @@ def _expired_rows(session: Session, now: dt.datetime) -> None:
         CardSession(terminal_pk=terminal.id, mykey_pk=mykey.id, created_at=past, expires_at=past)
     )
     session.add(RateEvent(bucket="login-ip:192.0.2.1", at=now - RATE_EVENT_KEEP - HOUR))
+    session.add(RateCounter(bucket="address/60:192.0.2.1", slot=1, hits=9, expires_at=past))
     orphan = RegistrationTicket(
         ticket_hash=uuid.uuid4().hex * 2, purpose="register", terminal_pk=terminal.id,
         fingerprint="a" * 64, issuer="CN=x", serial="1", not_after=now, expires_at=past,
@@ -70,6 +72,8 @@ def test_the_scheduled_run_purges_expired_rows_and_keeps_live_ones(library: Libr
     now = utcnow()
     db.transaction(lambda s: s.add(RateEvent(bucket="check:live", at=now)))
     before = {t: _count(library, t) for t in (Challenge, RequestNonce, PortalSession)}
+    live_counters = _count(library, RateCounter)  # the tap's, per terminal and per card
+    assert live_counters >= 2
     db.transaction(lambda s: _expired_rows(s, now))
 
     report = run_scheduled(db, now).purged.fields()
@@ -81,7 +85,9 @@ def test_the_scheduled_run_purges_expired_rows_and_keeps_live_ones(library: Libr
         "purged_portal_sessions": 1,
         "purged_rate_events": 1,
         "purged_registration_tickets": 2,
+        "purged_rate_counters": 1,
     }
+    assert _count(library, RateCounter) == live_counters
     assert {t: _count(library, t) for t in (Challenge, RequestNonce, PortalSession)} == before
     assert _count(library, CardSession) == 0
     assert _count(library, RegistrationTicket) == 1  # the live session's
