@@ -50,6 +50,22 @@ def signed_terminal_info(
     return lambda: None if client.terminal_info() else None
 
 
+def signed_noop(
+    *, index: int, base_url: str, terminals: Sequence[TerminalKey]
+) -> Callable[[], None]:
+    """``GET /v1/bench/signed``: a signed request that writes nothing (the platform runs
+    with ``MYKEY_PLATFORM_BENCHMARK=1``)."""
+    client = _signed_client(base_url, terminals[index % len(terminals)])
+    http = httpx.Client(timeout=30.0)
+
+    def operation() -> None:
+        response = http.send(client.build_request("GET", "/v1/bench/signed"))
+        if response.status_code != 204:
+            raise WrongAnswer(f"{response.status_code} {response.text[:80]}")
+
+    return operation
+
+
 def lookup_flow(
     *, index: int, base_url: str, terminals: Sequence[TerminalKey], patrons: Sequence[PatronKey]
 ) -> Callable[[], None]:

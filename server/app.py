@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from server.api import bench
 from server.api.errors import install_error_handlers
 from server.api.limits import BodySizeLimit
 from server.api.routes import router
+from server.api.schemas import API_PREFIX
 from server.api.timing import ServerTiming
 from server.db import Database, default_database_url
 from server.migrate import upgrade
@@ -44,6 +46,8 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
     app.add_middleware(BodySizeLimit)
     app.add_middleware(ServerTiming)  # outermost: the 413s of BodySizeLimit are timed too
     app.include_router(router)
+    if bench.enabled():
+        app.include_router(bench.router, prefix=API_PREFIX)
     install_portal(app)  # the resident portal's pages under /portal
     return app
 
