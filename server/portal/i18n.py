@@ -76,6 +76,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "パスワードは6～16ケタの半角英数字で入力してください。",
         "The password must be 6–16 ASCII letters and digits.",
     ),
+    "password_common": (
+        "このパスワードはよく使われていて推測されやすいため使えません"
+        "（マイキーIDと同じものも使えません）。別のパスワードを入力してください。",
+        "This password is too common to be safe (and the MyKey ID itself cannot be used): "
+        "choose another one.",
+    ),
     "password_mismatch": (
         "確認用パスワードが一致しません。",
         "The two passwords do not match.",
@@ -173,13 +179,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login": ("ログイン", "Log in"),
     "logout": ("ログアウト", "Log out"),
     "login_failed": (
-        "マイキーIDまたはパスワードが違います。",
-        "Wrong MyKey ID or password.",
+        "マイキーIDまたはパスワードが違います。続けて失敗した場合は、少し時間をおいてから"
+        "お試しください。",
+        "Wrong MyKey ID or password. After repeated failures, wait a little before trying again.",
     ),
-    "login_locked": (
-        "ログインに続けて失敗したため、しばらくログインできません。",
-        "Too many failed logins: this MyKey ID is locked for a while.",
+    "open_register_body": (
+        "窓口で確認したマイナンバーカードで、マイキーIDの登録を始めます。"
+        "このリンクは一度だけ使えます。ご本人が「開始する」を押してください。",
+        "Start registering a MyKey ID with the My Number Card checked at the counter. "
+        "This link works once: press “Start” yourself.",
     ),
+    "open_ticket": ("開始する", "Start"),
     "mypage_title": ("利用者マイページ", "My Page"),
     "services": ("サービスID", "Service IDs"),
     "service": ("サービス", "Service"),

@@ -24,6 +24,7 @@ from server.identity.models import CONFIRMED_BY_CODE, Service, ServiceLink
 from server.ledger import holders
 from server.notices import NoticeKind, enqueue_notice
 from server.portal import accounts
+from server.portal import login as login_steps
 from server.portal.forms import FormErrors, Notices, Refused, email_errors, password_errors
 from server.portal.i18n import MESSAGES
 from server.portal.models import PortalSession
@@ -67,28 +68,41 @@ class Overview:
 
 
 def login(db: Database, mykey_id: str, password: str, client: str) -> LoggedIn:
-    """A My Page session, or :class:`Refused` (failure counted, committed)."""
+    """A My Page session, or :class:`Refused` (the failure counted and committed).  The
+    password is verified between two short transactions, never inside one."""
+    spec = hooks.portal_login(mykey_id, client)
+    attempt = db.transaction(lambda session: login_steps.begin(session, mykey_id, client, utcnow()))
+    if isinstance(attempt, Refused):
+        refused = attempt
+        audited(db, lambda session: refused, spec)
+        raise refused
+    correct = login_steps.verify(attempt, password)
 
     def work(session: Session) -> LoggedIn | Refused:
         now = utcnow()
-        try:
-            account = accounts.authenticate(session, mykey_id, password, client, now)
-        except Refused as refused:
-            return refused
+        account = login_steps.settle(session, attempt, correct, client, now)
+        if isinstance(account, Refused):
+            return account
         cookie, row = create_session(session, KIND_MYPAGE, now, mykey_pk=account.mykey_pk)
         return LoggedIn(cookie, row.csrf_token)
 
-    outcome = audited(db, work, hooks.portal_login(mykey_id, client))
+    outcome = audited(db, work, spec, retry_unique=True)
     if isinstance(outcome, Refused):
         raise outcome
     return outcome
 
 
-def logout(db: Database, cookie: str | None) -> None:
+def logout(db: Database, cookie: str | None, csrf: str | None) -> None:
+    """End the session; ``csrf`` (the session's token) is required, so that another site
+    cannot log the resident out."""
+
     def work(session: Session) -> None:
         row = find_session(session, cookie, KIND_MYPAGE, utcnow())
-        if row is not None:
-            row.ended_at = utcnow()
+        if row is None:
+            return
+        if not csrf or not _same(row.csrf_token, csrf):
+            raise Refused("csrf", 403)
+        row.ended_at = utcnow()
 
     db.transaction(work)
 
@@ -291,20 +305,36 @@ def set_notices(db: Database, cookie: str | None, csrf: str, notices: Notices) -
 def change_password(
     db: Database, cookie: str | None, csrf: str, current: str, new: str, confirm: str
 ) -> None:
-    errors = password_errors(new, confirm, "new_password")
+    """Change the password after the current one; argon2 runs between two short
+    transactions (the hash read, then written only if unchanged meanwhile)."""
+
+    def read(session: Session, pk: uuid.UUID) -> tuple[str, str]:
+        return accounts.account_of(session, pk).password_hash, accounts.mykey_of(
+            session, pk
+        ).mykey_id
+
+    old_hash, mykey_id = _in_session(db, cookie, csrf, lambda s, row: _read_as(s, row, read))
+    errors = password_errors(new, confirm, "new_password", mykey_id)
     if errors:
         raise FormErrors(errors)
+    if not verify_password(old_hash, current):
+        raise FormErrors({"current_password": "current_password_wrong"})
     new_hash = hash_password(new)
 
     def step(session: Session, pk: uuid.UUID) -> None:
         account = accounts.account_of(session, pk)
-        if not verify_password(account.password_hash, current):
+        if account.password_hash != old_hash:  # changed by another request meanwhile
             raise FormErrors({"current_password": "current_password_wrong"})
         account.password_hash = new_hash
         account.password_changed_at = utcnow()
         enqueue_notice(session, pk, NoticeKind.PASSWORD_CHANGED, {})
 
     _ledger_step(db, cookie, csrf, step)
+
+
+def _read_as(session: Session, row: PortalSession, read: Callable[[Session, uuid.UUID], T]) -> T:
+    assert row.mykey_pk is not None
+    return read(session, row.mykey_pk)
 
 
 def change_email(db: Database, cookie: str | None, csrf: str, email: str, confirm: str) -> None:
