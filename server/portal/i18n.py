@@ -190,6 +190,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This link works once: press “Start” yourself.",
     ),
     "open_ticket": ("開始する", "Start"),
+    "verify_title": ("メールアドレスの確認", "Confirm your e-mail address"),
+    "verify_body": (
+        "利用者マイページで登録されたメールアドレスを確認します。"
+        "ご本人の場合は「確認する」を押してください。",
+        "This confirms the e-mail address given on My Page. If it was you, press “Confirm”.",
+    ),
+    "verify_button": ("確認する", "Confirm"),
+    "verify_done": (
+        "メールアドレスを確認しました。選んだお知らせがこのアドレスに届きます。",
+        "Your e-mail address is confirmed: the notices you chose will be sent to it.",
+    ),
+    "verify_invalid": (
+        "確認用リンクが無効か、有効期限切れか、既に使用されています。"
+        "利用者マイページから確認メールを再送してください。",
+        "This link is invalid, expired or already used: resend the mail from My Page.",
+    ),
+    "email_verified": ("確認済み", "confirmed"),
+    "email_unverified": (
+        "未確認です。確認メールのリンクを開くまで、お知らせは送られません。",
+        "not confirmed: no notices are sent until you open the link in the mail we sent.",
+    ),
+    "resend_verification": ("確認メールを再送する", "Send the confirmation mail again"),
+    "email_nothing_to_verify": (
+        "確認が必要なメールアドレスはありません。",
+        "There is no e-mail address waiting to be confirmed.",
+    ),
     "mypage_title": ("利用者マイページ", "My Page"),
     "services": ("サービスID", "Service IDs"),
     "service": ("サービス", "Service"),

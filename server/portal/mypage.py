@@ -23,7 +23,7 @@ from server.identity.link_codes import redeem_code
 from server.identity.models import CONFIRMED_BY_CODE, Service, ServiceLink
 from server.ledger import holders
 from server.notices import NoticeKind, enqueue_notice
-from server.portal import accounts
+from server.portal import accounts, verification
 from server.portal import login as login_steps
 from server.portal.forms import FormErrors, Notices, Refused, email_errors, password_errors
 from server.portal.i18n import MESSAGES
@@ -57,6 +57,7 @@ class Overview:
     mykey_id: str
     csrf_token: str
     email: str | None
+    email_verified: bool
     notices: Notices
     links: list[Link]
     services: list[tuple[str, str]]
@@ -146,6 +147,7 @@ def overview(db: Database, cookie: str | None) -> Overview:
             mykey_id=accounts.mykey_of(session, pk).mykey_id,
             csrf_token=row.csrf_token,
             email=account.email,
+            email_verified=account.email_verified_at is not None,
             notices=Notices(
                 account.notify_points_granted,
                 account.notify_points_expired,
@@ -337,7 +339,11 @@ def _read_as(session: Session, row: PortalSession, read: Callable[[Session, uuid
     return read(session, row.mykey_pk)
 
 
-def change_email(db: Database, cookie: str | None, csrf: str, email: str, confirm: str) -> None:
+def change_email(
+    db: Database, cookie: str | None, csrf: str, email: str, confirm: str, base_url: str = ""
+) -> None:
+    """Change the address; a new one is unverified (and mailed a link) until confirmed."""
+
     def step(session: Session, pk: uuid.UUID) -> None:
         account = accounts.account_of(session, pk)
         wants = account.notify_points_granted or account.notify_points_expired
@@ -345,9 +351,31 @@ def change_email(db: Database, cookie: str | None, csrf: str, email: str, confir
         errors = email_errors(email, confirm, wants)
         if errors:
             raise FormErrors(errors)
-        account.email = email or None
+        verification.set_email(session, account, email or None, base_url, utcnow())
 
     _ledger_step(db, cookie, csrf, step)
+
+
+def resend_verification(db: Database, cookie: str | None, csrf: str, base_url: str) -> None:
+    """Mail the verification link again (a few times an hour at most)."""
+
+    def step(session: Session, pk: uuid.UUID) -> None:
+        account = accounts.account_of(session, pk)
+        if not account.email or account.email_verified_at is not None:
+            raise FormErrors({"email": "email_nothing_to_verify"})
+        if not verification.send_verification(session, account, base_url, utcnow()):
+            raise Refused("rate_limited", 429)
+
+    _ledger_step(db, cookie, csrf, step)
+
+
+def verify_usable(db: Database, token: str) -> bool:
+    return db.transaction(lambda session: verification.usable(session, token, utcnow()))
+
+
+def verify_email(db: Database, token: str) -> bool:
+    """Spend an e-mail verification link; whether it verified the address."""
+    return db.transaction(lambda session: verification.verify(session, token, utcnow())) is not None
 
 
 def ledger_refusal(error: PlatformError) -> FormErrors:

@@ -45,6 +45,11 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def origin(request: Request) -> str:
+    """The portal's origin as the browser reached it (for links mailed to the resident)."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
 def finish(request: Request, response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
     chosen = request.query_params.get("lang")

@@ -46,6 +46,7 @@ from server.portal.tickets import (
     open_ticket,
     usable_ticket,
 )
+from server.portal.verification import send_verification
 
 MAX_GENERATIONS = 3
 MAX_DUPLICATE_ERRORS = 3
@@ -218,10 +219,16 @@ def _bind(session: Session, mykey: MyKey, ticket: RegistrationTicket) -> None:
 
 
 def register(
-    db: Database, cookie: str | None, csrf: str | None, form: RegistrationForm, lang: str
+    db: Database,
+    cookie: str | None,
+    csrf: str | None,
+    form: RegistrationForm,
+    lang: str,
+    base_url: str = "",
 ) -> str:
     """Create the MyKey ID from the form; its ID. Raises :class:`FormErrors` (per field)
-    or :class:`Refused` (the session)."""
+    or :class:`Refused` (the session).  An e-mail address is mailed a verification link
+    (``base_url``: the portal's origin); notices wait until it is followed."""
     errors = registration_errors(form)
     password_hash = hash_password(form.password) if not errors else ""
 
@@ -258,6 +265,8 @@ def register(
             )
         )
         session.flush()
+        account = accounts.account_of(session, mykey.id)
+        send_verification(session, account, base_url, now)
         if code:
             accounts.set_default(session, mykey.id, code)
         enqueue_notice(session, mykey.id, NoticeKind.MYKEY_REGISTERED, {"mykey_id": mykey.mykey_id})

@@ -113,17 +113,19 @@ def _points(text: str) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
 
 
-MYPAGE_ACTIONS: dict[str, Callable[[Any, str | None, str, FormData], None]] = {
-    "link": lambda db, c, x, f: mypage.link_service(
+MYPAGE_ACTIONS: dict[str, Callable[[Any, str | None, str, FormData, str], None]] = {
+    "link": lambda db, c, x, f, b: mypage.link_service(
         db, c, x, P.text(f, "service"), P.text(f, "service_id"), P.text(f, "code")
     ),
-    "unlink": lambda db, c, x, f: mypage.unlink_service(db, c, x, P.text(f, "service")),
-    "assign": lambda db, c, x, f: mypage.assign_reserved(
+    "unlink": lambda db, c, x, f, b: mypage.unlink_service(db, c, x, P.text(f, "service")),
+    "assign": lambda db, c, x, f, b: mypage.assign_reserved(
         db, c, x, P.text(f, "municipality"), _points(P.text(f, "points"))
     ),
-    "default": lambda db, c, x, f: mypage.set_default(db, c, x, P.text(f, "default_municipality")),
-    "notices": lambda db, c, x, f: mypage.set_notices(db, c, x, P.notices(f)),
-    "password": lambda db, c, x, f: mypage.change_password(
+    "default": lambda db, c, x, f, b: mypage.set_default(
+        db, c, x, P.text(f, "default_municipality")
+    ),
+    "notices": lambda db, c, x, f, b: mypage.set_notices(db, c, x, P.notices(f)),
+    "password": lambda db, c, x, f, b: mypage.change_password(
         db,
         c,
         x,
@@ -131,9 +133,10 @@ MYPAGE_ACTIONS: dict[str, Callable[[Any, str | None, str, FormData], None]] = {
         P.text(f, "new_password"),
         P.text(f, "new_password_confirm"),
     ),
-    "email": lambda db, c, x, f: mypage.change_email(
-        db, c, x, P.text(f, "email").strip(), P.text(f, "email_confirm").strip()
+    "email": lambda db, c, x, f, b: mypage.change_email(
+        db, c, x, P.text(f, "email").strip(), P.text(f, "email_confirm").strip(), b
     ),
+    "verify": lambda db, c, x, f, b: mypage.resend_verification(db, c, x, b),
 }
 
 
@@ -145,7 +148,9 @@ async def mypage_change(request: Request, action: str) -> Response:
     form = await request.form()
     cookie = request.cookies.get(COOKIE)
     try:
-        await run_in_threadpool(change, get_db(request), cookie, P.text(form, "csrf"), form)
+        await run_in_threadpool(
+            change, get_db(request), cookie, P.text(form, "csrf"), form, P.origin(request)
+        )
     except FormErrors as refused:
         return await _mypage(request, refused.errors, 400)
     except PlatformError as error:
@@ -155,3 +160,35 @@ async def mypage_change(request: Request, action: str) -> Response:
             return P.redirect(request, "/login")
         return await _mypage(request, {"form": refused.key}, refused.status)
     return P.redirect(request, "/mypage?done=1")
+
+
+# --- e-mail verification -----------------------------------------------------------------
+
+
+@router.get("/verify")
+async def verify_page(request: Request) -> Response:
+    """The mailed link: a page with a button (a link-preview bot's GET spends nothing)."""
+    token = request.query_params.get("token", "")
+    if not token or not await run_in_threadpool(mypage.verify_usable, get_db(request), token):
+        return P.page(request, "message.html", 410, title="verify_title", body="verify_invalid")
+    return P.with_form_token(
+        request,
+        "open.html",
+        200,
+        ticket=token,
+        action="/portal/verify/open",
+        title="verify_title",
+        body="verify_body",
+        button="verify_button",
+    )
+
+
+@router.post("/verify/open")
+async def verify_open(request: Request) -> Response:
+    form = await request.form()
+    if not P.form_token_ok(request, form):
+        return P.invalid(request, 403, "csrf")
+    token = P.text(form, "ticket")
+    if not await run_in_threadpool(mypage.verify_email, get_db(request), token):
+        return P.page(request, "message.html", 410, title="verify_title", body="verify_invalid")
+    return P.page(request, "done.html", title="verify_title", body="verify_done")

@@ -165,7 +165,7 @@ async def register_submit(request: Request) -> Response:
     cookie = request.cookies.get(COOKIE)
     try:
         mykey_id = await run_in_threadpool(
-            registration.register, db, cookie, P.text(form, "csrf"), data, lang
+            registration.register, db, cookie, P.text(form, "csrf"), data, lang, P.origin(request)
         )
     except FormErrors as refused:
         values = {

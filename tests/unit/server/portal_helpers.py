@@ -107,10 +107,30 @@ def open_registration(
     return Registration(client, csrf_of(page.text))
 
 
-def open_ticket(client: TestClient, path: str, token: str) -> httpx.Response:
+def open_ticket(client: TestClient, path: str, token: str, param: str = "ticket") -> httpx.Response:
     """What a person does with a ticket's link: open it (a page with a button, nothing
     spent), then press the button (the POST spends the ticket)."""
-    page = client.get(path, params={"ticket": token})
+    page = client.get(path, params={param: token})
     if page.status_code != 200:
         return page
     return client.post(f"{path}/open", data={"ticket": token, "csrf": csrf_of(page.text)})
+
+
+def follow_verification(library: Library, body: str) -> httpx.Response:
+    """Open the verification link of a delivered mail and press its button."""
+    found = re.search(r"https?://\S+/portal/verify\?token=(\S+)", body)
+    assert found, body
+    return open_ticket(browser(library), "/portal/verify", found.group(1), "token")
+
+
+def verify_every_address(library: Library) -> None:
+    """Follow every verification link in the outbox, as each resident would."""
+    from sqlalchemy import select
+
+    from server.portal.models import OutboxMail
+
+    bodies = library.world.db.transaction(
+        lambda s: list(s.scalars(select(OutboxMail.body).where(OutboxMail.kind == "verify_email")))
+    )
+    for body in bodies:
+        follow_verification(library, body)

@@ -115,7 +115,6 @@ def test_session_cookies_use_the_host_prefix(library: Library) -> None:
     assert "Secure" in cookie
 
 
-@pytest.mark.xfail(strict=True, reason="notices go to any address typed, never verified")
 def test_no_notice_goes_to_an_unverified_address(library: Library) -> None:
     _register(library, "UNVERIF1", email=MAIL, email_confirm=MAIL, notify_mykey="on")
     sent = library.world.db.transaction(

@@ -31,6 +31,7 @@ from tests.unit.server.portal_helpers import (
     add_municipalities,
     browser,
     csrf_of,
+    follow_verification,
     open_registration,
     ticket_response,
 )
@@ -132,7 +133,10 @@ def test_failures_slow_only_their_address_and_answer_alike(library: Library) -> 
         assert "続けて失敗した場合は" in response.text  # type: ignore[attr-defined]
     row = library.world.db.transaction(lambda s: s.scalars(select(LoginFailure)).one())
     assert row.failures >= FREE_FAILURES and row.client == "testclient"
-    assert row.next_allowed_at > utcnow()
+    soon = utcnow() + dt.timedelta(minutes=1)
+    library.world.db.transaction(
+        lambda s: s.execute(update(LoginFailure).values(next_allowed_at=soon))
+    )
     _, response = _login(library, "SLOWME01")  # the right password, too soon from here
     assert response.status_code == 401  # type: ignore[attr-defined]
     past = utcnow() - dt.timedelta(seconds=1)
@@ -208,7 +212,13 @@ def test_notices_are_delivered_only_when_chosen(
         notify_password_changed="on",
     )
     _register(library, "QUIET001", email="quiet@example.jp", email_confirm="quiet@example.jp")
+    assert send_pending(library.world.db, settings).sent == 2  # a verification link each
+    assert {str(m["Subject"]) for m in inbox.messages} == {"メールアドレスの確認"}
+    link = next(m for m in inbox.messages if str(m["To"]) == MAIL)
+    assert follow_verification(library, link.get_content()).status_code == 200
+    inbox.messages.clear()
     client, csrf = _mypage(library, "MAILME01")
+    assert "確認済み" in client.get("/portal/mypage").text
     changed = client.post(
         "/portal/mypage/password",
         data={
@@ -220,12 +230,9 @@ def test_notices_are_delivered_only_when_chosen(
     )
     assert changed.status_code == 200, changed.text
     report = send_pending(library.world.db, settings)
-    assert (report.sent, report.failed) == (2, 0)
-    subjects = sorted(str(m["Subject"]) for m in inbox.messages)
-    assert subjects == ["パスワードが変更されました", "マイキーIDが登録されました"]
+    assert (report.sent, report.failed) == (1, 0)  # "registered" went nowhere: unverified
+    assert [str(m["Subject"]) for m in inbox.messages] == ["パスワードが変更されました"]
     assert {str(m["To"]) for m in inbox.messages} == {MAIL}
-    registered = next(m for m in inbox.messages if "登録" in str(m["Subject"]))
-    assert "MAILME01" in registered.get_content()
     assert send_pending(library.world.db, settings).sent == 0  # each mail once
     _, relogin = _login(library, "MAILME01", "Newpass77")
     assert relogin.status_code == 303  # type: ignore[attr-defined]
@@ -334,7 +341,8 @@ def test_an_expired_mykey_id_is_noticed_once_and_again_after_renewal(
         ).one()
     )
     before = run_scheduled(library.world.db, not_after - dt.timedelta(days=1), settings)
-    assert before.mykeys_expired == 0 and before.mails_sent == 1  # "registered" only
+    assert before.mykeys_expired == 0 and before.mails_sent == 1  # the verification link
+    assert follow_verification(library, inbox.messages[-1].get_content()).status_code == 200
     after = run_scheduled(library.world.db, not_after + dt.timedelta(days=1), settings)
     assert after.mykeys_expired == 2 and after.mails_sent == 1
     assert str(inbox.messages[-1]["Subject"]) == "マイキーIDが失効しました"
