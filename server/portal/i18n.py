@@ -216,6 +216,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "確認が必要なメールアドレスはありません。",
         "There is no e-mail address waiting to be confirmed.",
     ),
+    "reset_title": ("パスワードの再設定", "Reset your password"),
+    "open_reset_body": (
+        "窓口（またはご自宅の読み取り機）で確認したマイナンバーカードのマイキーIDについて、"
+        "利用者マイページのパスワードを再設定します。このリンクは一度だけ使えます。"
+        "ご本人が「開始する」を押してください。",
+        "Reset the My Page password of the MyKey ID of the My Number Card just checked. "
+        "This link works once: press “Start” yourself.",
+    ),
+    "reset_intro": (
+        "新しいパスワードを入力してください。再設定すると、ほかの端末のログインはすべて"
+        "終了します。",
+        "Enter a new password. Resetting it ends every other login of this MyKey ID.",
+    ),
+    "reset_button": ("再設定する", "Reset the password"),
+    "reset_done": (
+        "パスワードを再設定しました。新しいパスワードでログインしてください。",
+        "Your password was reset: log in with the new one.",
+    ),
+    "forgot_password": (
+        "パスワードを忘れた場合は、窓口の端末でマイナンバーカードをかざし、"
+        "表示されるリンク（QRコード）から再設定してください。"
+        "メールだけで再設定することはできません。",
+        "Forgot your password? Tap your My Number Card at a counter terminal and open the "
+        "link (QR code) it shows. A password is never reset by e-mail alone.",
+    ),
     "mypage_title": ("利用者マイページ", "My Page"),
     "services": ("サービスID", "Service IDs"),
     "service": ("サービス", "Service"),

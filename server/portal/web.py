@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 
 from server.api.deps import get_db
 from server.errors import PlatformError
-from server.portal import mypage, web_register
+from server.portal import mypage, web_register, web_reset
 from server.portal import pages as P
 from server.portal.forms import FormErrors, Refused
 from server.portal.i18n import translate
@@ -35,6 +35,7 @@ def install(app: FastAPI) -> None:
     """Add the portal's pages and its static files (script, style) to ``app``."""
     app.include_router(router)
     app.include_router(web_register.router)
+    app.include_router(web_reset.router)
     app.mount(f"{P.PREFIX}/static", StaticFiles(directory=P.HERE / "static"), name="portal-static")
 
 
