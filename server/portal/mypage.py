@@ -4,6 +4,7 @@ e-mail)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import uuid
 from collections.abc import Callable
@@ -29,9 +30,13 @@ from server.portal.forms import FormErrors, Notices, Refused, email_errors, pass
 from server.portal.i18n import MESSAGES
 from server.portal.models import PortalSession
 from server.portal.passwords import hash_password, verify_password
+from server.portal.ratelimit import allow
 from server.portal.sessions import KIND_MYPAGE, create_session, find_session
 
 T = TypeVar("T")
+#: password changes (each verifying the current password) per account
+CHANGE_LIMIT = 5
+CHANGE_WINDOW = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -311,6 +316,9 @@ def change_password(
     transactions (the hash read, then written only if unchanged meanwhile)."""
 
     def read(session: Session, pk: uuid.UUID) -> tuple[str, str]:
+        # a stolen session must not become a way to guess the current password
+        if not allow(session, f"password-change:{pk}", CHANGE_LIMIT, CHANGE_WINDOW, utcnow()):
+            raise Refused("rate_limited", 429)
         return accounts.account_of(session, pk).password_hash, accounts.mykey_of(
             session, pk
         ).mykey_id

@@ -85,3 +85,30 @@ def test_at_most_hash_slots_argon2_operations_run_at_once(
     for thread in threads:
         thread.join()
     assert most == passwords.HASH_SLOTS
+
+
+def test_a_session_cannot_guess_the_current_password_without_end(library: Library) -> None:
+    reg = open_registration(library, library.ca.issue(2))
+    done = reg.submit(mykey_id="GUESSME1", password=PASSWORD, password_confirm=PASSWORD)
+    assert done.status_code == 200
+    client = browser(library)
+    page = client.get("/portal/login")
+    client.post(
+        "/portal/login",
+        data={"csrf": csrf_of(page.text), "mykey_id": "GUESSME1", "password": PASSWORD},
+    )
+    csrf = csrf_of(client.get("/portal/mypage").text)
+    statuses = []
+    for n in range(6):
+        guess = f"Guess{n}x99"
+        answer = client.post(
+            "/portal/mypage/password",
+            data={
+                "csrf": csrf,
+                "current_password": guess,
+                "new_password": "Tsuki7Nami",
+                "new_password_confirm": "Tsuki7Nami",
+            },
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [400] * 5 + [429]
