@@ -65,6 +65,7 @@ PATH_TERMINAL = f"{API_PREFIX}/terminal"
 PATH_CHALLENGE = f"{API_PREFIX}/challenges"
 PATH_LOOKUP = f"{API_PREFIX}/lookups"
 PATH_REGISTRATION_TICKET = f"{API_PREFIX}/registration-tickets"
+PATH_PASSWORD_RESET_TICKET = f"{API_PREFIX}/password-reset-tickets"
 PATH_LINK_CONFIRMATIONS = f"{API_PREFIX}/link-confirmations"
 PATH_POINTS_SCOPE = f"{API_PREFIX}/terminal/points"
 PATH_CARD_SESSIONS = f"{API_PREFIX}/card-sessions"
@@ -375,6 +376,17 @@ class PlatformClient:
             old_signature=_b64(old_card[1]) if old_card else None,
         )
         return self._call("POST", PATH_REGISTRATION_TICKET, RegistrationTicket, body)
+
+    def password_reset_ticket(
+        self, challenge_id: str, certificate_der: bytes, signature: bytes
+    ) -> RegistrationTicket:
+        """``POST /v1/password-reset-tickets``: the card's proof → a one-time portal link
+        to reset the My Page password of the card's MyKey ID (``not_registered`` →
+        TapError PLATFORM_ERROR)."""
+        body = RegistrationTicketRequest(
+            challenge_id=challenge_id, certificate=_b64(certificate_der), signature=_b64(signature)
+        )
+        return self._call("POST", PATH_PASSWORD_RESET_TICKET, RegistrationTicket, body)
 
     def lookup_body(
         self, challenge_id: str, certificate_der: bytes, signature: bytes

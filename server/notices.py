@@ -2,8 +2,9 @@
 
 Any domain (the ledger, the portal) calls :func:`enqueue_notice` inside its own
 transaction; a row is added only when the resident chose that kind of notice on the
-portal and gave an e-mail address.  ``mykey-platform mail send`` delivers the outbox
-(see :mod:`server.portal.mail`).
+portal and gave an e-mail address that they verified (followed the link mailed to it:
+:mod:`server.portal.verification`) — never to an address nobody confirmed.
+``mykey-platform mail send`` delivers the outbox (see :mod:`server.portal.mail`).
 """
 
 from __future__ import annotations
@@ -128,10 +129,12 @@ def render(kind: NoticeKind, params: dict[str, str | int], lang: str = "ja") -> 
 def enqueue_notice(
     session: Session, mykey_pk: uuid.UUID, kind: NoticeKind, params: dict[str, str | int]
 ) -> bool:
-    """Add an outbox mail when the resident chose ``kind`` and has an e-mail address;
-    whether it did. Never commits: the caller's transaction decides."""
+    """Add an outbox mail when the resident chose ``kind`` and has a verified e-mail
+    address; whether it did. Never commits: the caller's transaction decides."""
     account = session.scalar(select(PortalAccount).where(PortalAccount.mykey_pk == mykey_pk))
-    if account is None or not account.email or not wants(account, kind):
+    if account is None or not account.email or account.email_verified_at is None:
+        return False
+    if not wants(account, kind):
         return False
     subject, body = render(kind, params, account.lang)
     session.add(

@@ -7,6 +7,10 @@ minutes, which is printed and opened in the browser.
 With ``--old-card`` (a renewed card): after the new card, the patron puts the old card on
 the reader and enters its PIN; the old card signs the same challenge, the proof with
 which the portal binds the new card to the old one's MyKey ID (:mod:`app.renewal`).
+
+With ``--reset-password``: the card's proof asks for a one-time link to reset the My Page
+password of the card's MyKey ID instead (a forgotten password is reset with the card,
+never by e-mail alone).
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ class TicketClient(Protocol):
         old_card: tuple[bytes, bytes] | None = None,
     ) -> RegistrationTicket: ...
 
+    def password_reset_ticket(
+        self, challenge_id: str, certificate_der: bytes, signature: bytes
+    ) -> RegistrationTicket: ...
+
     def close(self) -> None: ...
 
 
@@ -61,6 +69,11 @@ class TicketClient(Protocol):
     is_flag=True,
     help="A renewed card: then tap the old card too (its PIN is the next stdin line).",
 )
+@click.option(
+    "--reset-password",
+    is_flag=True,
+    help="Open the portal to reset the My Page password of the card's MyKey ID.",
+)
 @click.pass_obj
 def register(
     state: CliState,
@@ -70,8 +83,10 @@ def register(
     wait_s: float,
     no_browser: bool,
     old_card: bool,
+    reset_password: bool,
 ) -> None:
-    """Tap a card, then open the portal to create its MyKey ID (or bind a renewed card)."""
+    """Tap a card, then open the portal to create its MyKey ID (or bind a renewed card,
+    or reset its My Page password)."""
     import webbrowser
 
     from app.card_work import prove
@@ -82,6 +97,8 @@ def register(
     language, texts = settings.language, state.texts
     if settings.terminal_id is None:
         fail(not_enrolled(texts), language)
+    if old_card and reset_password:
+        raise click.UsageError("--old-card and --reset-password go separately")
     backends = state.backends
     client: TicketClient | None = None
     try:
@@ -92,7 +109,9 @@ def register(
         pin = read_pin(pin_stdin, texts)
         challenges = RecordingChallenges(client)
         proof = prove(tapper.card, challenges, pin, allow_last_try=allow_last_try)
-        if old_card and challenges.last is not None:
+        if reset_password:
+            ticket = client.password_reset_ticket(*proof)
+        elif old_card and challenges.last is not None:
             click.echo(texts.tr("cli.register.old_card"), err=True)
             wait_for_other_card(tapper.card, proof.certificate, wait_s)
             check_tries(tapper.probe().tries_left, allow_last_try=allow_last_try, texts=texts)

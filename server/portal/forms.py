@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from server.identity.mykey import is_valid_mykey_id
-from server.portal.passwords import is_valid_password
+from server.portal.passwords import is_common_password, is_valid_password
 
 #: a pragmatic address check: one @, a dot in the domain, no spaces
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -63,11 +63,17 @@ class RegistrationForm:
     default_municipality: str = ""
 
 
-def password_errors(password: str, confirm: str, name: str = "password") -> dict[str, str]:
+def password_errors(
+    password: str, confirm: str, name: str = "password", mykey_id: str = ""
+) -> dict[str, str]:
+    """The password's first problem: missing, against the rule, common (or the MyKey ID
+    itself), or not confirmed."""
     if not password:
         return {name: "password_required"}
     if not is_valid_password(password):
         return {name: "password_format"}
+    if is_common_password(password, mykey_id):
+        return {name: "password_common"}
     if confirm != password:
         return {f"{name}_confirm": "password_mismatch"}
     return {}
@@ -99,6 +105,6 @@ def registration_errors(form: RegistrationForm) -> dict[str, str]:
     problem = candidate_error(form.mykey_id)
     if problem:
         errors["mykey_id"] = problem
-    errors.update(password_errors(form.password, form.password_confirm))
+    errors.update(password_errors(form.password, form.password_confirm, mykey_id=form.mykey_id))
     errors.update(email_errors(form.email, form.email_confirm, form.notices.any()))
     return errors

@@ -76,6 +76,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "パスワードは6～16ケタの半角英数字で入力してください。",
         "The password must be 6–16 ASCII letters and digits.",
     ),
+    "password_common": (
+        "このパスワードはよく使われていて推測されやすいため使えません"
+        "（マイキーIDと同じものも使えません）。別のパスワードを入力してください。",
+        "This password is too common to be safe (and the MyKey ID itself cannot be used): "
+        "choose another one.",
+    ),
     "password_mismatch": (
         "確認用パスワードが一致しません。",
         "The two passwords do not match.",
@@ -173,12 +179,67 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login": ("ログイン", "Log in"),
     "logout": ("ログアウト", "Log out"),
     "login_failed": (
-        "マイキーIDまたはパスワードが違います。",
-        "Wrong MyKey ID or password.",
+        "マイキーIDまたはパスワードが違います。続けて失敗した場合は、少し時間をおいてから"
+        "お試しください。",
+        "Wrong MyKey ID or password. After repeated failures, wait a little before trying again.",
     ),
-    "login_locked": (
-        "ログインに続けて失敗したため、しばらくログインできません。",
-        "Too many failed logins: this MyKey ID is locked for a while.",
+    "open_register_body": (
+        "窓口で確認したマイナンバーカードで、マイキーIDの登録を始めます。"
+        "このリンクは一度だけ使えます。ご本人が「開始する」を押してください。",
+        "Start registering a MyKey ID with the My Number Card checked at the counter. "
+        "This link works once: press “Start” yourself.",
+    ),
+    "open_ticket": ("開始する", "Start"),
+    "verify_title": ("メールアドレスの確認", "Confirm your e-mail address"),
+    "verify_body": (
+        "利用者マイページで登録されたメールアドレスを確認します。"
+        "ご本人の場合は「確認する」を押してください。",
+        "This confirms the e-mail address given on My Page. If it was you, press “Confirm”.",
+    ),
+    "verify_button": ("確認する", "Confirm"),
+    "verify_done": (
+        "メールアドレスを確認しました。選んだお知らせがこのアドレスに届きます。",
+        "Your e-mail address is confirmed: the notices you chose will be sent to it.",
+    ),
+    "verify_invalid": (
+        "確認用リンクが無効か、有効期限切れか、既に使用されています。"
+        "利用者マイページから確認メールを再送してください。",
+        "This link is invalid, expired or already used: resend the mail from My Page.",
+    ),
+    "email_verified": ("確認済み", "confirmed"),
+    "email_unverified": (
+        "未確認です。確認メールのリンクを開くまで、お知らせは送られません。",
+        "not confirmed: no notices are sent until you open the link in the mail we sent.",
+    ),
+    "resend_verification": ("確認メールを再送する", "Send the confirmation mail again"),
+    "email_nothing_to_verify": (
+        "確認が必要なメールアドレスはありません。",
+        "There is no e-mail address waiting to be confirmed.",
+    ),
+    "reset_title": ("パスワードの再設定", "Reset your password"),
+    "open_reset_body": (
+        "窓口（またはご自宅の読み取り機）で確認したマイナンバーカードのマイキーIDについて、"
+        "利用者マイページのパスワードを再設定します。このリンクは一度だけ使えます。"
+        "ご本人が「開始する」を押してください。",
+        "Reset the My Page password of the MyKey ID of the My Number Card just checked. "
+        "This link works once: press “Start” yourself.",
+    ),
+    "reset_intro": (
+        "新しいパスワードを入力してください。再設定すると、ほかの端末のログインはすべて"
+        "終了します。",
+        "Enter a new password. Resetting it ends every other login of this MyKey ID.",
+    ),
+    "reset_button": ("再設定する", "Reset the password"),
+    "reset_done": (
+        "パスワードを再設定しました。新しいパスワードでログインしてください。",
+        "Your password was reset: log in with the new one.",
+    ),
+    "forgot_password": (
+        "パスワードを忘れた場合は、窓口の端末でマイナンバーカードをかざし、"
+        "表示されるリンク（QRコード）から再設定してください。"
+        "メールだけで再設定することはできません。",
+        "Forgot your password? Tap your My Number Card at a counter terminal and open the "
+        "link (QR code) it shows. A password is never reset by e-mail alone.",
     ),
     "mypage_title": ("利用者マイページ", "My Page"),
     "services": ("サービスID", "Service IDs"),

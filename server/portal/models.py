@@ -1,5 +1,5 @@
-"""Tables of the resident portal: accounts, registration tickets, sessions, rate events,
-and the e-mail outbox."""
+"""Tables of the resident portal: accounts, tickets (registration, password reset),
+sessions, rate events, login failures, e-mail verifications and the e-mail outbox."""
 
 from __future__ import annotations
 
@@ -29,9 +29,8 @@ class PortalAccount(Base):
     notify_password_changed: Mapped[bool] = mapped_column(default=False)
     #: MyKey ID registered, changed or expired
     notify_mykey: Mapped[bool] = mapped_column(default=False)
-    #: consecutive failed logins since the last success
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[dt.datetime | None]
+    #: when the resident followed the link mailed to ``email``; notices wait for it
+    email_verified_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: the certificate expiry (``not_after``) for which "MyKey ID expired" was noticed
@@ -63,9 +62,7 @@ class RegistrationTicket(Base):
     used_at: Mapped[dt.datetime | None]
     #: the live binding of the card this one renews, when proven: by the old card
     #: signing the same challenge (``old_card``) or by J-LIS's linkage (``jlis_link``)
-    old_binding_pk: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("certificate_bindings.id")
-    )
+    old_binding_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("certificate_bindings.id"))
     rebind_proof: Mapped[str | None] = mapped_column(String(16))
 
 
@@ -120,3 +117,34 @@ class OutboxMail(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(1024))
+
+
+class LoginFailure(Base):
+    """Failed logins to one MyKey ID from one client address since its last success
+    there: the delay before that address may try that ID again grows with them.  Other
+    addresses are not slowed (a stranger cannot keep the owner out)."""
+
+    __tablename__ = "portal_login_failures"
+    __table_args__ = (Index("ix_portal_login_failures_key", "mykey_pk", "client", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    mykey_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("mykeys.id"))
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    #: attempts before this are answered as failures without trying the password
+    next_allowed_at: Mapped[dt.datetime]
+
+
+class EmailVerification(Base):
+    """A one-time link mailed to an address the resident gave; only its SHA-256 is kept."""
+
+    __tablename__ = "portal_email_verifications"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    mykey_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("mykeys.id"), index=True)
+    #: the address the link was sent to: it verifies only while still the account's
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]

@@ -4,6 +4,7 @@ e-mail)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import uuid
 from collections.abc import Callable
@@ -23,14 +24,19 @@ from server.identity.link_codes import redeem_code
 from server.identity.models import CONFIRMED_BY_CODE, Service, ServiceLink
 from server.ledger import holders
 from server.notices import NoticeKind, enqueue_notice
-from server.portal import accounts
+from server.portal import accounts, verification
+from server.portal import login as login_steps
 from server.portal.forms import FormErrors, Notices, Refused, email_errors, password_errors
 from server.portal.i18n import MESSAGES
 from server.portal.models import PortalSession
 from server.portal.passwords import hash_password, verify_password
+from server.portal.ratelimit import allow
 from server.portal.sessions import KIND_MYPAGE, create_session, find_session
 
 T = TypeVar("T")
+#: password changes (each verifying the current password) per account
+CHANGE_LIMIT = 5
+CHANGE_WINDOW = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Overview:
     mykey_id: str
     csrf_token: str
     email: str | None
+    email_verified: bool
     notices: Notices
     links: list[Link]
     services: list[tuple[str, str]]
@@ -67,28 +74,41 @@ class Overview:
 
 
 def login(db: Database, mykey_id: str, password: str, client: str) -> LoggedIn:
-    """A My Page session, or :class:`Refused` (failure counted, committed)."""
+    """A My Page session, or :class:`Refused` (the failure counted and committed).  The
+    password is verified between two short transactions, never inside one."""
+    spec = hooks.portal_login(mykey_id, client)
+    attempt = db.transaction(lambda session: login_steps.begin(session, mykey_id, client, utcnow()))
+    if isinstance(attempt, Refused):
+        refused = attempt
+        audited(db, lambda session: refused, spec)
+        raise refused
+    correct = login_steps.verify(attempt, password)
 
     def work(session: Session) -> LoggedIn | Refused:
         now = utcnow()
-        try:
-            account = accounts.authenticate(session, mykey_id, password, client, now)
-        except Refused as refused:
-            return refused
+        account = login_steps.settle(session, attempt, correct, client, now)
+        if isinstance(account, Refused):
+            return account
         cookie, row = create_session(session, KIND_MYPAGE, now, mykey_pk=account.mykey_pk)
         return LoggedIn(cookie, row.csrf_token)
 
-    outcome = audited(db, work, hooks.portal_login(mykey_id, client))
+    outcome = audited(db, work, spec, retry_unique=True)
     if isinstance(outcome, Refused):
         raise outcome
     return outcome
 
 
-def logout(db: Database, cookie: str | None) -> None:
+def logout(db: Database, cookie: str | None, csrf: str | None) -> None:
+    """End the session; ``csrf`` (the session's token) is required, so that another site
+    cannot log the resident out."""
+
     def work(session: Session) -> None:
         row = find_session(session, cookie, KIND_MYPAGE, utcnow())
-        if row is not None:
-            row.ended_at = utcnow()
+        if row is None:
+            return
+        if not csrf or not _same(row.csrf_token, csrf):
+            raise Refused("csrf", 403)
+        row.ended_at = utcnow()
 
     db.transaction(work)
 
@@ -132,6 +152,7 @@ def overview(db: Database, cookie: str | None) -> Overview:
             mykey_id=accounts.mykey_of(session, pk).mykey_id,
             csrf_token=row.csrf_token,
             email=account.email,
+            email_verified=account.email_verified_at is not None,
             notices=Notices(
                 account.notify_points_granted,
                 account.notify_points_expired,
@@ -291,14 +312,28 @@ def set_notices(db: Database, cookie: str | None, csrf: str, notices: Notices) -
 def change_password(
     db: Database, cookie: str | None, csrf: str, current: str, new: str, confirm: str
 ) -> None:
-    errors = password_errors(new, confirm, "new_password")
+    """Change the password after the current one; argon2 runs between two short
+    transactions (the hash read, then written only if unchanged meanwhile)."""
+
+    def read(session: Session, pk: uuid.UUID) -> tuple[str, str]:
+        # a stolen session must not become a way to guess the current password
+        if not allow(session, f"password-change:{pk}", CHANGE_LIMIT, CHANGE_WINDOW, utcnow()):
+            raise Refused("rate_limited", 429)
+        return accounts.account_of(session, pk).password_hash, accounts.mykey_of(
+            session, pk
+        ).mykey_id
+
+    old_hash, mykey_id = _in_session(db, cookie, csrf, lambda s, row: _read_as(s, row, read))
+    errors = password_errors(new, confirm, "new_password", mykey_id)
     if errors:
         raise FormErrors(errors)
+    if not verify_password(old_hash, current):
+        raise FormErrors({"current_password": "current_password_wrong"})
     new_hash = hash_password(new)
 
     def step(session: Session, pk: uuid.UUID) -> None:
         account = accounts.account_of(session, pk)
-        if not verify_password(account.password_hash, current):
+        if account.password_hash != old_hash:  # changed by another request meanwhile
             raise FormErrors({"current_password": "current_password_wrong"})
         account.password_hash = new_hash
         account.password_changed_at = utcnow()
@@ -307,7 +342,16 @@ def change_password(
     _ledger_step(db, cookie, csrf, step)
 
 
-def change_email(db: Database, cookie: str | None, csrf: str, email: str, confirm: str) -> None:
+def _read_as(session: Session, row: PortalSession, read: Callable[[Session, uuid.UUID], T]) -> T:
+    assert row.mykey_pk is not None
+    return read(session, row.mykey_pk)
+
+
+def change_email(
+    db: Database, cookie: str | None, csrf: str, email: str, confirm: str, base_url: str = ""
+) -> None:
+    """Change the address; a new one is unverified (and mailed a link) until confirmed."""
+
     def step(session: Session, pk: uuid.UUID) -> None:
         account = accounts.account_of(session, pk)
         wants = account.notify_points_granted or account.notify_points_expired
@@ -315,9 +359,31 @@ def change_email(db: Database, cookie: str | None, csrf: str, email: str, confir
         errors = email_errors(email, confirm, wants)
         if errors:
             raise FormErrors(errors)
-        account.email = email or None
+        verification.set_email(session, account, email or None, base_url, utcnow())
 
     _ledger_step(db, cookie, csrf, step)
+
+
+def resend_verification(db: Database, cookie: str | None, csrf: str, base_url: str) -> None:
+    """Mail the verification link again (a few times an hour at most)."""
+
+    def step(session: Session, pk: uuid.UUID) -> None:
+        account = accounts.account_of(session, pk)
+        if not account.email or account.email_verified_at is not None:
+            raise FormErrors({"email": "email_nothing_to_verify"})
+        if not verification.send_verification(session, account, base_url, utcnow()):
+            raise Refused("rate_limited", 429)
+
+    _ledger_step(db, cookie, csrf, step)
+
+
+def verify_usable(db: Database, token: str) -> bool:
+    return db.transaction(lambda session: verification.usable(session, token, utcnow()))
+
+
+def verify_email(db: Database, token: str) -> bool:
+    """Spend an e-mail verification link; whether it verified the address."""
+    return db.transaction(lambda session: verification.verify(session, token, utcnow())) is not None
 
 
 def ledger_refusal(error: PlatformError) -> FormErrors:

@@ -28,6 +28,7 @@ from server.identity.mykey import binding_of, find_mykey, generate_mykey_id
 from server.identity.rebinding import NewCertificate, RebindProof, bind_renewed_card
 from server.notices import NoticeKind, enqueue_notice
 from server.portal import accounts
+from server.portal import login as login_steps
 from server.portal.forms import (
     FormErrors,
     Refused,
@@ -39,7 +40,13 @@ from server.portal.models import PortalAccount, PortalSession, RegistrationTicke
 from server.portal.passwords import hash_password
 from server.portal.ratelimit import allow
 from server.portal.sessions import KIND_REGISTER, create_session, csrf_ok, find_session
-from server.portal.tickets import open_ticket
+from server.portal.tickets import (
+    PURPOSE_REBIND,
+    PURPOSE_REGISTER,
+    open_ticket,
+    usable_ticket,
+)
+from server.portal.verification import send_verification
 
 MAX_GENERATIONS = 3
 MAX_DUPLICATE_ERRORS = 3
@@ -82,6 +89,13 @@ class RegisterState:
 
 #: who the audit log names for registrations (the resident has no MyKey ID yet)
 PORTAL = Actor("portal", "registration")
+
+
+def usable(db: Database, ticket: str) -> bool:
+    """Whether the registration ticket would open (nothing is spent: a GET may ask)."""
+    purposes = (PURPOSE_REGISTER, PURPOSE_REBIND)
+    return db.transaction(lambda s: usable_ticket(s, ticket, utcnow(), purposes) is not None)
+
 
 def start(db: Database, ticket: str) -> Started | None:
     """Claim the ticket and open a registration session; ``None`` if the ticket is
@@ -205,10 +219,16 @@ def _bind(session: Session, mykey: MyKey, ticket: RegistrationTicket) -> None:
 
 
 def register(
-    db: Database, cookie: str | None, csrf: str | None, form: RegistrationForm, lang: str
+    db: Database,
+    cookie: str | None,
+    csrf: str | None,
+    form: RegistrationForm,
+    lang: str,
+    base_url: str = "",
 ) -> str:
     """Create the MyKey ID from the form; its ID. Raises :class:`FormErrors` (per field)
-    or :class:`Refused` (the session)."""
+    or :class:`Refused` (the session).  An e-mail address is mailed a verification link
+    (``base_url``: the portal's origin); notices wait until it is followed."""
     errors = registration_errors(form)
     password_hash = hash_password(form.password) if not errors else ""
 
@@ -245,6 +265,8 @@ def register(
             )
         )
         session.flush()
+        account = accounts.account_of(session, mykey.id)
+        send_verification(session, account, base_url, now)
         if code:
             accounts.set_default(session, mykey.id, code)
         enqueue_notice(session, mykey.id, NoticeKind.MYKEY_REGISTERED, {"mykey_id": mykey.mykey_id})
@@ -280,17 +302,37 @@ def bind_renewed(
     renewal of another MyKey ID than the one typed.
     """
 
-    def work(session: Session) -> str | Refused:
-        now = utcnow()
+    def proven_for(
+        session: Session, now: dt.datetime
+    ) -> tuple[PortalSession, RegistrationTicket, MyKey] | Refused:
         row = _live(session, cookie, csrf, now)
         ticket = _ticket(session, row)
         proven = _proven_mykey(session, ticket)
         if proven is None or proven.mykey_id != mykey_id.strip().upper():
             return Refused("rebind_proof_required", 403)
-        try:
-            account = accounts.authenticate(session, mykey_id, password, client, now)
-        except Refused as refused:
-            return refused  # the failed attempt is committed (lockout, rate limit)
+        return row, ticket, proven
+
+    def first(session: Session) -> login_steps.Attempt | Refused:
+        now = utcnow()
+        found = proven_for(session, now)
+        if isinstance(found, Refused):
+            return found
+        return login_steps.begin(session, mykey_id, client, now)
+
+    attempt = db.transaction(first)  # committed: the rate event, a delay in flight
+    if isinstance(attempt, Refused):
+        raise attempt
+    correct = login_steps.verify(attempt, password)  # outside any transaction
+
+    def work(session: Session) -> str | Refused:
+        now = utcnow()
+        found = proven_for(session, now)
+        if isinstance(found, Refused):
+            return found
+        row, ticket, proven = found
+        account = login_steps.settle(session, attempt, correct, client, now)
+        if isinstance(account, Refused):
+            return account  # the failure is committed
         if account.mykey_pk != proven.id:
             return Refused("rebind_proof_required", 403)
         new = NewCertificate(ticket.fingerprint, ticket.issuer, ticket.serial, ticket.not_after)
@@ -308,7 +350,7 @@ def bind_renewed(
         return proven.mykey_id
 
     try:
-        outcome = db.transaction(work)
+        outcome = db.transaction(work, retry_unique=True)
     except IntegrityError:  # the same card was bound by another session meanwhile
         raise Refused("already_registered", 409) from None
     if isinstance(outcome, Refused):

@@ -13,10 +13,17 @@ from sqlalchemy.orm import Session
 from server.portal.models import PortalSession
 from server.portal.tickets import token_hash
 
-COOKIE = "mykey_portal"
+#: ``__Host-``: Secure, Path=/, no Domain (see :mod:`server.portal.pages`)
+COOKIE = "__Host-mykey_portal"
 KIND_REGISTER = "register"
 KIND_MYPAGE = "mypage"
-TTL = {KIND_REGISTER: dt.timedelta(minutes=30), KIND_MYPAGE: dt.timedelta(minutes=30)}
+#: a password reset opened by a card-proven ticket
+KIND_RESET = "reset"
+TTL = {
+    KIND_REGISTER: dt.timedelta(minutes=30),
+    KIND_MYPAGE: dt.timedelta(minutes=30),
+    KIND_RESET: dt.timedelta(minutes=15),
+}
 
 
 def create_session(

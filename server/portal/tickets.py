@@ -2,8 +2,10 @@
 opens the portal with the ticket it got back.
 
 A ticket is 32 random bytes (URL-safe base64); only its SHA-256 is stored.  It lives
-:data:`TICKET_TTL` and opens the page once (:func:`open_ticket` claims it with
-:func:`server.db.claim_once`); the browser then carries a registration session.
+:data:`TICKET_TTL` and opens the page once: the link's GET only shows a button
+(:func:`usable_ticket` spends nothing, so a link-preview bot cannot spend it), the
+button's POST claims it (:func:`open_ticket`, with :func:`server.db.claim_once`); the
+browser then carries a session.
 """
 
 from __future__ import annotations
@@ -118,10 +120,26 @@ def issue_ticket(
     )
 
 
-def open_ticket(session: Session, token: str, now: dt.datetime) -> TicketRow | None:
-    """The ticket, claimed now; ``None`` when unknown, expired or already used."""
+def usable_ticket(
+    session: Session, token: str, now: dt.datetime, purposes: tuple[str, ...]
+) -> TicketRow | None:
+    """The ticket when it is one of ``purposes``, unexpired and unused (nothing spent)."""
     row = session.scalar(select(TicketRow).where(TicketRow.ticket_hash == token_hash(token)))
-    if row is None or now >= row.expires_at:
+    if row is None or now >= row.expires_at or row.used_at is not None:
+        return None
+    return row if row.purpose in purposes else None
+
+
+def open_ticket(
+    session: Session,
+    token: str,
+    now: dt.datetime,
+    purposes: tuple[str, ...] = (PURPOSE_REGISTER, PURPOSE_REBIND),
+) -> TicketRow | None:
+    """The ticket, claimed now; ``None`` when unknown, expired, already used or of
+    another purpose."""
+    row = usable_ticket(session, token, now, purposes)
+    if row is None:
         return None
     if not claim_once(session, TicketRow, TicketRow.id == row.id, now=now):
         return None

@@ -21,6 +21,7 @@ from app.points.mode import Mode
 from drivers.vcard.holder import Holder, make_holder
 from tests.fixtures.pcscd import InsertCard
 from tests.gui.points_world import ALPHA, PIN, MakeCounter, PointsCounter, PointsPlatform
+from tests.unit.server.portal_helpers import open_ticket
 
 
 def unregistered(platform: PointsPlatform) -> Holder:
@@ -73,11 +74,11 @@ def test_an_unregistered_card_gets_a_one_time_link_as_a_qr_code(
     # the resident's phone opens it (over HTTPS: the portal's cookies are Secure): the
     # registration page, once
     phone = TestClient(points_platform.client.app, base_url="https://testserver")
-    page = phone.get(f"/portal/register?ticket={ticket}")
+    page = open_ticket(phone, "/portal/register", ticket)  # its button pressed
     assert page.status_code == 200 and 'id="register"' in page.text
     other = TestClient(points_platform.client.app, base_url="https://testserver")
     again = other.get(f"/portal/register?ticket={ticket}")
-    assert again.status_code != 200 and 'id="register"' not in again.text
+    assert again.status_code != 200 and 'id="open"' not in again.text
 
     screen.finish_button.click()  # the link leaves the screen and the counter's memory
     counter.qtbot.waitUntil(lambda: screen.qr.payload is None, timeout=5000)

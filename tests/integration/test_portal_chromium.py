@@ -1,10 +1,13 @@
 """The portal's registration page (画面16) and My Page in real Chromium (Debian's
 /usr/bin/chromium, headless, driven by Playwright): the page's script, the blocked paste,
 every validation message, the 3-generation rule, 3 duplicate errors, login and linking a
-service ID that a lookup then finds."""
+service ID that a lookup then finds; a ticket's button, logging out, verifying an e-mail
+address and resetting a password with the card."""
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 import threading
 import urllib.parse
@@ -16,13 +19,15 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from server.app import create_app
+from server.portal.models import OutboxMail
 from tests.fixtures.platform import InProcessPlatform
 from tests.unit.server.certs import TestCA, make_ca
 from tests.unit.server.conftest import LIBRARY, LIBRARY_NUMBER, Library
 from tests.unit.server.portal_helpers import add_municipalities, ticket_of
-from tests.unit.server.world import World, tap
+from tests.unit.server.world import World, challenge, lookup_body, tap
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -103,13 +108,27 @@ def page(browser: object) -> Iterator[object]:
         context.close()
 
 
+def _open_ticket(page: object, url: str) -> None:
+    """Open a ticket's link (a page with a button, nothing spent) and press the button."""
+    page.goto(url)  # type: ignore[attr-defined]
+    page.click("#open")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+
+
+def _shot(page: object, name: str) -> None:
+    """A screenshot for a person to look at (``PORTAL_SHOTS``: the folder, when set)."""
+    folder = os.environ.get("PORTAL_SHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
 def _error(page: object, field: str) -> str:
     return str(page.locator(f"#{field}-error").inner_text())  # type: ignore[attr-defined]
 
 
 def test_generate_three_times_then_register_the_third(portal: Portal, page: object) -> None:
     p = page  # type: ignore[assignment]
-    p.goto(portal.ticket_url())  # type: ignore[attr-defined]
+    _open_ticket(p, portal.ticket_url())
     assert "マイキーIDの作成・登録" in p.title()  # type: ignore[attr-defined]
     field = p.locator("#mykey_id")  # type: ignore[attr-defined]
     values = []
@@ -132,7 +151,7 @@ def test_generate_three_times_then_register_the_third(portal: Portal, page: obje
 def test_three_duplicate_errors_fill_a_generated_candidate(portal: Portal, page: object) -> None:
     p = page  # type: ignore[assignment]
     taken = portal.library.patron_mykey_id
-    p.goto(portal.ticket_url())  # type: ignore[attr-defined]
+    _open_ticket(p, portal.ticket_url())
     for errors in (1, 2):
         p.fill("#mykey_id", taken)  # type: ignore[attr-defined]
         p.click("#check")  # type: ignore[attr-defined]
@@ -155,7 +174,7 @@ def test_three_duplicate_errors_fill_a_generated_candidate(portal: Portal, page:
 
 def test_a_free_typed_candidate_passes_the_check(portal: Portal, page: object) -> None:
     p = page  # type: ignore[assignment]
-    p.goto(portal.ticket_url())  # type: ignore[attr-defined]
+    _open_ticket(p, portal.ticket_url())
     p.fill("#mykey_id", "FREEID01")  # type: ignore[attr-defined]
     p.click("#check")  # type: ignore[attr-defined]
     expect(p.locator("#candidate-status")).not_to_be_empty()  # type: ignore[attr-defined]
@@ -164,7 +183,7 @@ def test_a_free_typed_candidate_passes_the_check(portal: Portal, page: object) -
 
 def test_pasting_into_the_confirmation_fields_is_blocked(portal: Portal, page: object) -> None:
     p = page  # type: ignore[assignment]
-    p.goto(portal.ticket_url())  # type: ignore[attr-defined]
+    _open_ticket(p, portal.ticket_url())
     for name in ("password_confirm", "email_confirm"):
         pasted = p.evaluate(  # type: ignore[attr-defined]
             """(id) => {
@@ -190,7 +209,7 @@ def test_pasting_into_the_confirmation_fields_is_blocked(portal: Portal, page: o
 
 def test_every_validation_message_on_the_page(portal: Portal, page: object) -> None:
     p = page  # type: ignore[assignment]
-    p.goto(portal.ticket_url())  # type: ignore[attr-defined]
+    _open_ticket(p, portal.ticket_url())
     p.click("#check")  # type: ignore[attr-defined]
     assert _error(p, "mykey_id") == "マイキーID候補を作成してください。"
     p.fill("#mykey_id", "abc")  # type: ignore[attr-defined]
@@ -249,7 +268,7 @@ def test_every_validation_message_on_the_page(portal: Portal, page: object) -> N
 
 def test_english_switch(portal: Portal, page: object) -> None:
     p = page  # type: ignore[assignment]
-    p.goto(portal.ticket_url())  # type: ignore[attr-defined]
+    _open_ticket(p, portal.ticket_url())
     p.click("#lang-switch")  # type: ignore[attr-defined]
     p.wait_for_selector("text=Create and register a MyKey ID")  # type: ignore[attr-defined]
     p.click("#register")  # type: ignore[attr-defined]
@@ -260,7 +279,7 @@ def test_login_link_a_service_id_then_a_lookup_finds_it(portal: Portal, page: ob
     p = page  # type: ignore[assignment]
     holder = portal.library.ca.issue(2)
     token = ticket_of(portal.library, holder)
-    p.goto(f"{portal.base}/portal/register?ticket={token}")  # type: ignore[attr-defined]
+    _open_ticket(p, f"{portal.base}/portal/register?ticket={token}")
     p.fill("#mykey_id", "BROWSER1")  # type: ignore[attr-defined]
     p.fill("#password", PASSWORD)  # type: ignore[attr-defined]
     p.fill("#password_confirm", PASSWORD)  # type: ignore[attr-defined]
@@ -281,3 +300,78 @@ def test_login_link_a_service_id_then_a_lookup_finds_it(portal: Portal, page: ob
     portal.library.world.link("BROWSER1", LIBRARY, "2468024680")
     result = tap(portal.library.desk, holder)
     assert result.status_code == 200 and result.json()["service_id"] == "2468024680"
+
+
+def test_a_ticket_verify_logout_and_a_password_reset_with_the_card(
+    portal: Portal, page: object
+) -> None:
+    p = page  # type: ignore[assignment]
+    library = portal.library
+    holder = library.ca.issue(2)
+    p.goto(f"{portal.base}/portal/register?ticket={ticket_of(library, holder)}")  # type: ignore[attr-defined]
+    _shot(p, "ticket-button")
+    assert p.locator("#open").inner_text() == "開始する"  # type: ignore[attr-defined]
+    p.click("#open")  # type: ignore[attr-defined]
+    p.fill("#mykey_id", "BROWSER2")  # type: ignore[attr-defined]
+    p.fill("#password", "password1")  # type: ignore[attr-defined]
+    p.fill("#password_confirm", "password1")  # type: ignore[attr-defined]
+    p.fill("#email", "b2@example.jp")  # type: ignore[attr-defined]
+    p.fill("#email_confirm", "b2@example.jp")  # type: ignore[attr-defined]
+    p.click("#register")  # type: ignore[attr-defined]
+    p.wait_for_load_state()  # type: ignore[attr-defined]
+    assert "よく使われていて" in _error(p, "password")
+    _shot(p, "register-common-password")
+    p.fill("#password", PASSWORD)  # type: ignore[attr-defined]
+    p.fill("#password_confirm", PASSWORD)  # type: ignore[attr-defined]
+    p.fill("#email_confirm", "b2@example.jp")  # type: ignore[attr-defined]
+    p.click("#register")  # type: ignore[attr-defined]
+    p.wait_for_selector("#done-title")  # type: ignore[attr-defined]
+
+    p.goto(f"{portal.base}/portal/login")  # type: ignore[attr-defined]
+    _shot(p, "login")
+    p.fill("#mykey_id", "BROWSER2")  # type: ignore[attr-defined]
+    p.fill("#password", PASSWORD)  # type: ignore[attr-defined]
+    p.click("#login")  # type: ignore[attr-defined]
+    p.wait_for_selector("#email-state")  # type: ignore[attr-defined]
+    assert "未確認" in p.locator("#email-state").inner_text()  # type: ignore[attr-defined]
+    _shot(p, "mypage-unverified")
+    body = library.world.db.transaction(
+        lambda s: s.scalars(select(OutboxMail.body).where(OutboxMail.kind == "verify_email")).one()
+    )
+    link = re.search(r"https?://\S+/portal/verify\?token=(\S+)", body)
+    assert link
+    p.goto(f"{portal.base}/portal/verify?token={link.group(1)}")  # type: ignore[attr-defined]
+    _shot(p, "verify-button")
+    p.click("#open")  # type: ignore[attr-defined]
+    p.wait_for_selector("#done-title")  # type: ignore[attr-defined]
+    _shot(p, "verify-done")
+    p.goto(f"{portal.base}/portal/mypage")  # type: ignore[attr-defined]
+    assert "確認済み" in p.locator("#email-state").inner_text()  # type: ignore[attr-defined]
+    cookies = p.context.cookies()  # type: ignore[attr-defined]
+    session = [c for c in cookies if c["name"] == "__Host-mykey_portal"]
+    assert session and session[0]["path"] == "/" and session[0]["secure"]
+    p.click("#logout")  # type: ignore[attr-defined]
+    p.wait_for_selector("#login-form")  # type: ignore[attr-defined]
+
+    challenge_id, value = challenge(library.desk)
+    reset = library.desk.post(
+        "/v1/password-reset-tickets", lookup_body(challenge_id, holder, holder.sign(value))
+    )
+    assert reset.status_code == 200, reset.text
+    url = reset.json()["url"].replace("http://testserver", portal.base)
+    p.goto(url)  # type: ignore[attr-defined]
+    _shot(p, "reset-button")
+    p.click("#open")  # type: ignore[attr-defined]
+    p.wait_for_selector("#reset-form")  # type: ignore[attr-defined]
+    assert p.locator("#mykey-id").inner_text() == "BROWSER2"  # type: ignore[attr-defined]
+    _shot(p, "reset-form")
+    p.fill("#password", "Hoshi4Zora")  # type: ignore[attr-defined]
+    p.fill("#password_confirm", "Hoshi4Zora")  # type: ignore[attr-defined]
+    p.click("#reset")  # type: ignore[attr-defined]
+    p.wait_for_selector("#done-title")  # type: ignore[attr-defined]
+    _shot(p, "reset-done")
+    p.goto(f"{portal.base}/portal/login")  # type: ignore[attr-defined]
+    p.fill("#mykey_id", "BROWSER2")  # type: ignore[attr-defined]
+    p.fill("#password", "Hoshi4Zora")  # type: ignore[attr-defined]
+    p.click("#login")  # type: ignore[attr-defined]
+    p.wait_for_selector("#link-form")  # type: ignore[attr-defined]

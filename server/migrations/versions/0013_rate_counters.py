@@ -1,7 +1,7 @@
 """Rate limits shared by every serve process: a counter per bucket and window.
 
 Revision ID: 0013_rate_counters
-Revises: 0010_operation_bound_sessions
+Revises: 0012_portal_abuse
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_rate_counters"
-down_revision: str | Sequence[str] | None = "0010_operation_bound_sessions"
+down_revision: str | Sequence[str] | None = "0012_portal_abuse"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -33,7 +33,7 @@ def test_an_expired_mykey_id_is_noticed_once(platform_database_url: str) -> None
                     issuer="CN=test", serial=name, not_after=now + dt.timedelta(days=days)))
                 session.add(PortalAccount(
                     mykey_pk=mykey.id, password_hash="x", email=f"{name.lower()}@example.jp",
-                    notify_mykey=True))
+                    email_verified_at=now, notify_mykey=True))
 
         db.transaction(seed)
         first = run_scheduled(db, now)

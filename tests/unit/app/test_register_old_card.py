@@ -156,3 +156,43 @@ def test_a_refused_old_card_is_a_platform_error(tmp_path: Path, cards: tuple[byt
     result = register(tmp_path, RecordingPlatform(refusal))
     assert result.exit_code == EXIT_STATUS[ErrorKind.PLATFORM_ERROR], result.output
     assert "rebind_old_card_invalid" in result.output
+
+
+class ResetPlatform(RecordingPlatform):
+    def password_reset_ticket(self, challenge_id: str, certificate_der: bytes,
+                              signature: bytes) -> RegistrationTicket:
+        self.ticket = (challenge_id, certificate_der, signature, "reset")
+        return RegistrationTicket(url="https://portal.example/portal/reset?ticket=xyz",
+                                  expires_at=NOW, purpose="reset")
+
+
+def test_reset_password_asks_for_a_reset_link_with_the_card(
+    tmp_path: Path, cards: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_der, _ = cards
+    platform = ResetPlatform()
+    home = tmp_path / "counter"
+    save_settings(home, Settings(terminal_id="term-1", secrets_backend="file", demo_mode=True,
+                                 service=SERVICE))
+    TerminalKeyStore("file", home).store("term-1", Ed25519PrivateKey.generate())
+    backends = Backends(
+        make_tapper=lambda *a, **k: None,  # type: ignore[arg-type,return-value]
+        make_client=lambda settings, home: platform,  # type: ignore[arg-type,return-value]
+        wait_for_card=lambda reader, timeout_s: reader or "Virtual 00 00",
+        list_readers=lambda: ["Virtual 00 00"],
+        enroll=lambda *a, **k: None,  # type: ignore[arg-type,return-value]
+        key_store=lambda settings, home: TerminalKeyStore("file", home),
+        fetch_health=lambda *a, **k: None,  # type: ignore[arg-type,return-value]
+        compose_kiosk=lambda *a, **k: None,  # type: ignore[arg-type,return-value]
+    )
+    result = CliRunner().invoke(
+        cli, ["--home", str(home), "register", "--pin-stdin", "--no-browser", "--reset-password"],
+        input=f"{NEW_PIN}\n", obj=backends)
+    assert result.exit_code == 0, result.output
+    assert "https://portal.example/portal/reset?ticket=xyz" in result.output
+    assert platform.ticket is not None and platform.ticket[3] == "reset"
+    assert platform.ticket[1] == new_der and signed_challenge(*platform.ticket[1:3])
+    both = CliRunner().invoke(
+        cli, ["--home", str(home), "register", "--no-browser", "--reset-password", "--old-card"],
+        obj=backends)
+    assert both.exit_code == 2 and "go separately" in both.output

@@ -84,8 +84,8 @@ class Registration:
     def submit(self, **fields: str) -> httpx.Response:
         form = {
             "csrf": self.csrf,
-            "password": "abc123",
-            "password_confirm": "abc123",
+            "password": "Tsuki7Nami",
+            "password_confirm": "Tsuki7Nami",
             **fields,
         }
         return self.client.post("/portal/register", data=form)
@@ -102,6 +102,35 @@ def open_registration(
         if old is None
         else token_of(renewal_ticket_response(library, holder, old))
     )
-    page = client.get("/portal/register", params={"ticket": token})
+    page = open_ticket(client, "/portal/register", token)
     assert page.status_code == 200, page.text
     return Registration(client, csrf_of(page.text))
+
+
+def open_ticket(client: TestClient, path: str, token: str, param: str = "ticket") -> httpx.Response:
+    """What a person does with a ticket's link: open it (a page with a button, nothing
+    spent), then press the button (the POST spends the ticket)."""
+    page = client.get(path, params={param: token})
+    if page.status_code != 200:
+        return page
+    return client.post(f"{path}/open", data={"ticket": token, "csrf": csrf_of(page.text)})
+
+
+def follow_verification(library: Library, body: str) -> httpx.Response:
+    """Open the verification link of a delivered mail and press its button."""
+    found = re.search(r"https?://\S+/portal/verify\?token=(\S+)", body)
+    assert found, body
+    return open_ticket(browser(library), "/portal/verify", found.group(1), "token")
+
+
+def verify_every_address(library: Library) -> None:
+    """Follow every verification link in the outbox, as each resident would."""
+    from sqlalchemy import select
+
+    from server.portal.models import OutboxMail
+
+    bodies = library.world.db.transaction(
+        lambda s: list(s.scalars(select(OutboxMail.body).where(OutboxMail.kind == "verify_email")))
+    )
+    for body in bodies:
+        follow_verification(library, body)

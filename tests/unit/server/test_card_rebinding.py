@@ -26,9 +26,11 @@ from tests.unit.server.portal_helpers import (
     browser,
     csrf_of,
     open_registration,
+    open_ticket,
     renewal_ticket_response,
     ticket_response,
     token_of,
+    verify_every_address,
 )
 from tests.unit.server.test_portal_mypage import Inbox, smtp  # noqa: F401 (a fixture)
 from tests.unit.server.world import b64, challenge, lookup_body, tap
@@ -55,7 +57,7 @@ def _count(library: Library, table: type[Base]) -> int:
 
 def open_registration_with(library: Library, token: str) -> Registration:
     client = browser(library)
-    page = client.get("/portal/register", params={"ticket": token})
+    page = open_ticket(client, "/portal/register", token)
     assert page.status_code == 200, page.text
     return Registration(client, csrf_of(page.text))
 
@@ -65,6 +67,7 @@ def _register_on_portal(library: Library, holder: Holder, mykey_id: str) -> None
     fields = {"password": PASSWORD, "password_confirm": PASSWORD}
     response = reg.submit(mykey_id=mykey_id, email=MAIL, email_confirm=MAIL, **fields)
     assert response.status_code == 200, response.text
+    verify_every_address(library)  # notices go to verified addresses only
 
 
 def test_a_password_alone_does_not_bind_a_strangers_card(library: Library) -> None:
@@ -119,7 +122,7 @@ def test_a_renewed_card_tapped_with_the_old_one_binds_retires_and_mails(
     assert_error(tap(library.desk, old), 403, "certificate_retired")
     assert ("card_rebound", MAIL, "マイキーIDに新しいカードが登録されました") in _outbox(library)
     # sent although the holder chose no MyKey ID notices: the card was replaced
-    assert send_pending(library.world.db, settings).sent == 1
+    assert send_pending(library.world.db, settings).sent == 2  # the verification link, then it
     assert "以前のカードは使えなくなりました" in inbox.messages[-1].get_content()
     event = [e for e in events(library.world.db) if e.action == "portal.bind_renewed"][-1]
     assert '"proof":"old_card"' in event.fields

@@ -22,14 +22,16 @@ from server.identity.models import CertificateBinding, MyKey
 from server.jobs import run_scheduled
 from server.ledger.conversions import add_supporter, convert
 from server.ledger.holders import balances, reserved_points
+from server.portal.login import FREE_FAILURES, MAX_DELAY, delay_after
 from server.portal.mail import SmtpSettings, send_pending
-from server.portal.models import OutboxMail, PortalAccount
+from server.portal.models import LoginFailure, OutboxMail
 from tests.unit.server.conftest import LIBRARY, Library
 from tests.unit.server.helpers import assert_error
 from tests.unit.server.portal_helpers import (
     add_municipalities,
     browser,
     csrf_of,
+    follow_verification,
     open_registration,
     ticket_response,
 )
@@ -123,16 +125,35 @@ def test_login_links_a_service_id_and_a_lookup_finds_it(library: Library) -> Non
     assert_error(tap(library.desk, holder), 404, "service_not_linked")
 
 
-def test_wrong_passwords_lock_the_mykey_id(library: Library) -> None:
-    _register(library, "LOCKME01")
-    for _ in range(4):
-        _, response = _login(library, "LOCKME01", "wrong000")
+def test_failures_slow_only_their_address_and_answer_alike(library: Library) -> None:
+    _register(library, "SLOWME01")
+    for _ in range(6):
+        _, response = _login(library, "SLOWME01", "wrong000")
         assert response.status_code == 401  # type: ignore[attr-defined]
-    _, response = _login(library, "LOCKME01", "wrong000")
-    assert response.status_code == 423  # type: ignore[attr-defined]
-    _, response = _login(library, "LOCKME01")  # even the right password, while locked
-    assert response.status_code == 423  # type: ignore[attr-defined]
-    assert "しばらくログインできません" in response.text  # type: ignore[attr-defined]
+        assert "続けて失敗した場合は" in response.text  # type: ignore[attr-defined]
+    row = library.world.db.transaction(lambda s: s.scalars(select(LoginFailure)).one())
+    assert row.failures >= FREE_FAILURES and row.client == "testclient"
+    soon = utcnow() + dt.timedelta(minutes=1)
+    library.world.db.transaction(
+        lambda s: s.execute(update(LoginFailure).values(next_allowed_at=soon))
+    )
+    _, response = _login(library, "SLOWME01")  # the right password, too soon from here
+    assert response.status_code == 401  # type: ignore[attr-defined]
+    past = utcnow() - dt.timedelta(seconds=1)
+    library.world.db.transaction(
+        lambda s: s.execute(update(LoginFailure).values(next_allowed_at=past))
+    )
+    _, response = _login(library, "SLOWME01")  # after the delay
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    gone = library.world.db.transaction(
+        lambda s: s.scalar(select(func.count()).select_from(LoginFailure))
+    )
+    assert gone == 0  # a success clears this address's failures
+
+
+def test_the_delay_doubles_up_to_a_cap() -> None:
+    assert [delay_after(n).total_seconds() for n in range(7)] == [0, 0, 0, 1, 2, 4, 8]
+    assert delay_after(40) == MAX_DELAY
 
 
 def test_login_is_rate_limited_per_client(library: Library) -> None:
@@ -191,7 +212,13 @@ def test_notices_are_delivered_only_when_chosen(
         notify_password_changed="on",
     )
     _register(library, "QUIET001", email="quiet@example.jp", email_confirm="quiet@example.jp")
+    assert send_pending(library.world.db, settings).sent == 2  # a verification link each
+    assert {str(m["Subject"]) for m in inbox.messages} == {"メールアドレスの確認"}
+    link = next(m for m in inbox.messages if str(m["To"]) == MAIL)
+    assert follow_verification(library, link.get_content()).status_code == 200
+    inbox.messages.clear()
     client, csrf = _mypage(library, "MAILME01")
+    assert "確認済み" in client.get("/portal/mypage").text
     changed = client.post(
         "/portal/mypage/password",
         data={
@@ -203,12 +230,9 @@ def test_notices_are_delivered_only_when_chosen(
     )
     assert changed.status_code == 200, changed.text
     report = send_pending(library.world.db, settings)
-    assert (report.sent, report.failed) == (2, 0)
-    subjects = sorted(str(m["Subject"]) for m in inbox.messages)
-    assert subjects == ["パスワードが変更されました", "マイキーIDが登録されました"]
+    assert (report.sent, report.failed) == (1, 0)  # "registered" went nowhere: unverified
+    assert [str(m["Subject"]) for m in inbox.messages] == ["パスワードが変更されました"]
     assert {str(m["To"]) for m in inbox.messages} == {MAIL}
-    registered = next(m for m in inbox.messages if "登録" in str(m["Subject"]))
-    assert "MAILME01" in registered.get_content()
     assert send_pending(library.world.db, settings).sent == 0  # each mail once
     _, relogin = _login(library, "MAILME01", "Newpass77")
     assert relogin.status_code == 303  # type: ignore[attr-defined]
@@ -250,7 +274,18 @@ def test_settings_are_checked_by_the_server(library: Library) -> None:
         },
     )
     assert short.status_code == 400
-    library.world.db.transaction(lambda s: s.execute(update(PortalAccount).values(failed_logins=0)))
+    common = client.post(
+        "/portal/mypage/password",
+        data={
+            "csrf": csrf,
+            "current_password": PASSWORD,
+            "new_password": "qwerty123",
+            "new_password_confirm": "qwerty123",
+        },
+    )
+    assert common.status_code == 400 and "よく使われていて" in common.text
+    _, still = _login(library, mykey_id="SETME001")
+    assert still.status_code == 303  # type: ignore[attr-defined]  # the password did not move
 
 
 def _mykey_pk(library: Library, mykey_id: str) -> uuid.UUID:
@@ -306,7 +341,8 @@ def test_an_expired_mykey_id_is_noticed_once_and_again_after_renewal(
         ).one()
     )
     before = run_scheduled(library.world.db, not_after - dt.timedelta(days=1), settings)
-    assert before.mykeys_expired == 0 and before.mails_sent == 1  # "registered" only
+    assert before.mykeys_expired == 0 and before.mails_sent == 1  # the verification link
+    assert follow_verification(library, inbox.messages[-1].get_content()).status_code == 200
     after = run_scheduled(library.world.db, not_after + dt.timedelta(days=1), settings)
     assert after.mykeys_expired == 2 and after.mails_sent == 1
     assert str(inbox.messages[-1]["Subject"]) == "マイキーIDが失効しました"

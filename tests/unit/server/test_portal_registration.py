@@ -20,6 +20,7 @@ from tests.unit.server.portal_helpers import (
     add_municipalities,
     browser,
     open_registration,
+    open_ticket,
     ticket_of,
     ticket_response,
 )
@@ -69,11 +70,13 @@ def test_an_unsigned_request_is_refused(library: Library) -> None:
 
 def test_a_ticket_works_once(library: Library) -> None:
     token = ticket_of(library, library.ca.issue(2))
-    first = browser(library).get("/portal/register", params={"ticket": token})
-    assert first.status_code == 200
+    first = open_ticket(browser(library), "/portal/register", token)
+    assert first.status_code == 200 and 'name="mykey_id"' in first.text
     again = browser(library).get("/portal/register", params={"ticket": token})
     assert again.status_code == 410
     assert "使用できません" in again.text
+    pressed = browser(library).post("/portal/register/open", data={"ticket": token})
+    assert pressed.status_code in (403, 410)  # no form token, and spent anyway
 
 
 def test_an_expired_ticket_does_not_open(library: Library) -> None:
@@ -170,6 +173,12 @@ def test_every_field_rule_is_enforced_by_the_server(library: Library) -> None:
         ({"password": "a" * 17, "password_confirm": "a" * 17}, "6～16ケタの半角英数字"),
         ({"password": "abc123!", "password_confirm": "abc123!"}, "6～16ケタの半角英数字"),
         ({"password_confirm": "abc124"}, "確認用パスワードが一致しません。"),
+        ({"password": "abc123", "password_confirm": "abc123"}, "よく使われていて推測されやすい"),
+        ({"password": "Password1", "password_confirm": "Password1"}, "よく使われていて"),
+        (
+            {"mykey_id": "OWNID123", "password": "ownid123", "password_confirm": "ownid123"},
+            "マイキーIDと同じものも使えません",
+        ),
         ({"email": "not-an-address", "email_confirm": "not-an-address"}, "形式が正しくありません"),
         ({"email": "a@example.jp", "email_confirm": "b@example.jp"}, "確認用メールアドレスが一致"),
         ({"notify_mykey": "on"}, "メールアドレスを入力してください。"),
