@@ -25,11 +25,13 @@ def test_openapi_lists_the_endpoints(inprocess_platform: InProcessPlatform) -> N
     schema = inprocess_platform.client.get("/openapi.json").json()
     assert set(schema["paths"]) == {
         "/v1/health",
+        "/v1/health/revocation",
         "/v1/terminals/enroll",
         "/v1/terminal",
         "/v1/challenges",
         "/v1/lookups",
         "/v1/registration-tickets",
+        "/v1/password-reset-tickets",
         "/v1/rebindings",
         "/v1/card-sessions",
         "/v1/terminal/points",
