@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.identity.mykey import find_mykey
-from server.ledger.grants import grant_points
+from server.ledger.grants import Actor, grant_points
 from server.ledger.models import Shop, UsageRule
 from server.ledger.municipalities import ensure_municipality
 from server.ledger.transfers import replayed, request_digest
@@ -64,7 +64,7 @@ def seed_points(session: Session, mykey_id: str | None, made: list[str]) -> None
             municipality=municipalities[municipality_code],
             points=points,
             reason="community",
-            staff="demo-data",
+            by=Actor.operator("demo-data"),
             event=None,
             now=utcnow(),
         )

@@ -25,9 +25,11 @@ from server.portal.models import (
     RateEvent,
     RegistrationTicket,
 )
+from server.staff.models import StaffAccount
 from server.terminals.models import Challenge, EnrollmentCode, RequestNonce, Terminal
 
 __all__ = [
+    "StaffAccount",
     "AddressChange",
     "AuditEvent",
     "AuditHead",
