@@ -37,21 +37,33 @@ ISSUER = "MyKey Platform"
 T = TypeVar("T")
 
 
-class StaffError(click.ClickException):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+class StaffExists(click.ClickException):
+    exit_code = EXIT_STAFF_EXISTS
 
 
-def _classify(error: OperatorError) -> StaffError:
+class StaffUnknown(click.ClickException):
+    exit_code = EXIT_STAFF_UNKNOWN
+
+
+class StaffBadPin(click.ClickException):
+    exit_code = EXIT_STAFF_BAD_PIN
+
+
+class StaffRefused(click.ClickException):
+    """A ``--staff`` code refused (wrong, replayed, locked …) or the wrong municipality."""
+
+    exit_code = EXIT_STAFF_REFUSED
+
+
+def _classify(error: OperatorError) -> click.ClickException:
     text = str(error)
     if "exists already" in text:
-        return StaffError(text, EXIT_STAFF_EXISTS)
+        return StaffExists(text)
     if text.startswith("no staff account"):
-        return StaffError(text, EXIT_STAFF_UNKNOWN)
+        return StaffUnknown(text)
     if "PIN" in text:
-        return StaffError(text, EXIT_STAFF_BAD_PIN)
-    return StaffError(text, 1)
+        return StaffBadPin(text)
+    return click.ClickException(text)
 
 
 def _secret_line(prompt: str) -> str:
@@ -181,7 +193,7 @@ def console_actor(cli: CliContext, login: str | None, operator: bool, code: str)
     try:
         return grant_desk.console_actor(cli.db(), login, secret, code)
     except PlatformError as error:
-        raise StaffError(error.message, EXIT_STAFF_REFUSED) from error
+        raise StaffRefused(error.message) from error
 
 
 COMMANDS = (staff_group,)

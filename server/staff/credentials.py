@@ -29,7 +29,8 @@ def is_valid_login(login: str) -> bool:
 
 
 def is_valid_pin(pin: str) -> bool:
-    return _PIN.fullmatch(pin) is not None
+    """6–12 digits, not all the same one (``000000`` stands for "no code" at the counter)."""
+    return _PIN.fullmatch(pin) is not None and len(set(pin)) > 1
 
 
 def looks_like_code(code: str) -> bool:

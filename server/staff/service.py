@@ -53,7 +53,7 @@ def _set_credential(account: StaffAccount, pin: str | None, totp: bool) -> None:
         raise OperatorError("give the account either a staff PIN or TOTP")
     if pin is not None:
         if not credentials.is_valid_pin(pin):
-            raise OperatorError("a staff PIN is 6 to 12 digits")
+            raise OperatorError("a staff PIN is 6 to 12 digits, not all the same one")
         account.credential_kind = CredentialKind.PIN.value
         account.pin_hash, account.totp_secret = credentials.hash_pin(pin), None
     else:
