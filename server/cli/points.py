@@ -82,6 +82,8 @@ def _echo_rules(m: Municipality) -> None:
         assign_after_days=m.assign_after_days,
         grant_approval_over=m.grant_approval_over,
         voucher_valid_days=m.voucher_valid_days,
+        grant_cap_holder_day=m.grant_cap_holder_day or "-",
+        grant_cap_terminal_day=m.grant_cap_terminal_day or "-",
     )
 
 
@@ -133,6 +135,14 @@ def municipality_list(cli: CliContext) -> None:
 @click.option("--assign-after-days", type=int, help="unassigned support points move after N days")
 @click.option("--grant-approval-over", type=int, help="grants above N points need approval")
 @click.option("--voucher-valid-days", type=int, help="vouchers are valid N days")
+@click.option(
+    "--grant-cap-holder-day", type=int, help="at most N points granted a holder a day (0: no cap)"
+)
+@click.option(
+    "--grant-cap-terminal-day",
+    type=int,
+    help="at most N points granted at a terminal a day (0: no cap)",
+)
 @pass_cli
 def municipality_rules(cli: CliContext, code: str, **rules: int | None) -> None:
     """Show the municipality's rules, changing those given."""
