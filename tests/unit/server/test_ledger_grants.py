@@ -159,3 +159,22 @@ def test_malformed_grants_are_refused_with_a_reason(points: PointsWorld, staff: 
         assert response.status_code == 400, body
         assert response.json()["error"] == "malformed"
     assert available(points, holder) == 0
+
+
+def test_a_lost_answer_is_asked_again_with_a_spent_totp_code(
+    points: PointsWorld, staff: StaffWorld
+) -> None:
+    """The exact replay of a grant already done answers as before, without a second check
+    of the (now spent) TOTP code; another grant with that code is refused."""
+    holder, _ = points.holder(1)
+    session_id = points.session_id(points.granter, holder, grant_op(300))
+    code = staff.sato_totp.now()
+    body = {"id": str(uuid.uuid4()), "session_id": session_id, "points": 300,
+            "reason": "volunteering", "staff_login": "sato", "staff_code": code}  # fmt: skip
+    first = points.granter.post("/v1/grants", body)
+    assert first.status_code == 200, first.text
+    again = points.granter.post("/v1/grants", body)
+    assert again.status_code == 200 and again.json() == first.json()
+    other = staff.grant(points.granter, holder, 200, login="sato", code=code)
+    assert other.status_code == 401 and other.json()["error"] == "staff_credential_invalid"
+    assert available(points, holder) == 300
