@@ -14,15 +14,22 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.identity.mykey import find_mykey
-from server.ledger.grants import grant_points
+from server.ledger.grants import Actor, grant_points
 from server.ledger.models import Shop, UsageRule
 from server.ledger.municipalities import ensure_municipality
 from server.ledger.transfers import replayed, request_digest
+from server.staff.models import StaffAccount
+from server.staff.service import add_staff
 
 #: (code, name, points valid days, grants above this need approval)
 MUNICIPALITIES = (("14130", "α市", 365, 10_000), ("13116", "β市", 180, 10_000))
 POINTS_SHOP = ("alpha-midori", "α商店街 みどり書店", "retail")
 GRANTS = {"14130": 4_000, "13116": 5_000}
+#: α市's demo staff accounts (login, name, PIN): one grants, the other approves elsewhere
+DEMO_STAFF = (
+    ("demo-yamada", "山田 花子（デモ）", "246810"),
+    ("demo-suzuki", "鈴木 一郎（デモ）", "135790"),
+)
 NAMESPACE = uuid.UUID("0c1f7a0e-5d7b-5b1e-9a43-61a0c7f5e2d4")
 
 
@@ -41,6 +48,10 @@ def seed_points(session: Session, mykey_id: str | None, made: list[str]) -> None
         session.add(Shop(code=code, name=name, category=category))
         made.append(f"shop {code} {name}")
     alpha = municipalities["14130"]
+    for login, staff_name, pin in DEMO_STAFF:
+        if session.scalar(select(StaffAccount.id).where(StaffAccount.login == login)) is None:
+            add_staff(session, login, staff_name, alpha.code, pin=pin)
+            made.append(f"staff account {login} (PIN {pin}) at {alpha.name}")
     rule = select(UsageRule).where(
         UsageRule.municipality_pk == alpha.id, UsageRule.category == category
     )
@@ -64,7 +75,7 @@ def seed_points(session: Session, mykey_id: str | None, made: list[str]) -> None
             municipality=municipalities[municipality_code],
             points=points,
             reason="community",
-            staff="demo-data",
+            by=Actor.operator("demo-data"),
             event=None,
             now=utcnow(),
         )

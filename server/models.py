@@ -26,9 +26,11 @@ from server.portal.models import (
     RegistrationTicket,
 )
 from server.ratelimit import RateCounter
+from server.staff.models import StaffAccount
 from server.terminals.models import Challenge, EnrollmentCode, RequestNonce, Terminal
 
 __all__ = [
+    "StaffAccount",
     "AddressChange",
     "AuditEvent",
     "AuditHead",

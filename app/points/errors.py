@@ -24,6 +24,11 @@ class PointsErrorKind(StrEnum):
     VOUCHER_USED = "voucher_used"
     VOUCHER_EXPIRED = "voucher_expired"
     APPROVAL_REFUSED = "approval_refused"
+    APPROVAL_SAME_STAFF = "approval_same_staff"
+    APPROVAL_SAME_TERMINAL = "approval_same_terminal"
+    STAFF_CREDENTIAL_INVALID = "staff_credential_invalid"
+    STAFF_WRONG_MUNICIPALITY = "staff_wrong_municipality"
+    GRANT_CAP_EXCEEDED = "grant_cap_exceeded"
     SESSION_EXPIRED = "session_expired"
     SESSION_SPENT = "session_spent"
     OPERATION_MISMATCH = "operation_mismatch"
@@ -48,6 +53,11 @@ ERROR_CODES: dict[str, PointsErrorKind] = {
     "voucher_used": PointsErrorKind.VOUCHER_USED,
     "voucher_expired": PointsErrorKind.VOUCHER_EXPIRED,
     "approval_refused": PointsErrorKind.APPROVAL_REFUSED,
+    "approval_same_staff": PointsErrorKind.APPROVAL_SAME_STAFF,
+    "approval_same_terminal": PointsErrorKind.APPROVAL_SAME_TERMINAL,
+    "staff_credential_invalid": PointsErrorKind.STAFF_CREDENTIAL_INVALID,
+    "staff_wrong_municipality": PointsErrorKind.STAFF_WRONG_MUNICIPALITY,
+    "grant_cap_exceeded": PointsErrorKind.GRANT_CAP_EXCEEDED,
     "card_session_invalid": PointsErrorKind.SESSION_EXPIRED,
     "card_session_spent": PointsErrorKind.SESSION_SPENT,
     "operation_mismatch": PointsErrorKind.OPERATION_MISMATCH,
@@ -70,6 +80,11 @@ MESSAGES: dict[PointsErrorKind, str] = {
     PointsErrorKind.VOUCHER_USED: N_("points.error.voucher_used"),
     PointsErrorKind.VOUCHER_EXPIRED: N_("points.error.voucher_expired"),
     PointsErrorKind.APPROVAL_REFUSED: N_("points.error.approval_refused"),
+    PointsErrorKind.APPROVAL_SAME_STAFF: N_("points.error.approval_same_staff"),
+    PointsErrorKind.APPROVAL_SAME_TERMINAL: N_("points.error.approval_same_terminal"),
+    PointsErrorKind.STAFF_CREDENTIAL_INVALID: N_("points.error.staff_credential_invalid"),
+    PointsErrorKind.STAFF_WRONG_MUNICIPALITY: N_("points.error.staff_wrong_municipality"),
+    PointsErrorKind.GRANT_CAP_EXCEEDED: N_("points.error.grant_cap_exceeded"),
     PointsErrorKind.SESSION_EXPIRED: N_("points.error.session_expired"),
     PointsErrorKind.SESSION_SPENT: N_("points.error.session_spent"),
     PointsErrorKind.OPERATION_MISMATCH: N_("points.error.operation_mismatch"),

@@ -16,7 +16,11 @@ grant, a voucher, a redemption) carries an ``id`` the terminal chose. The outbox
   its first result, so a network cut followed by a retry yields exactly one transfer.
 
 A voucher's secret code stays in its entry until the voucher is printed
-(:meth:`Outbox.forget_secret`). Pure Python (sqlite3), thread-safe.
+(:meth:`Outbox.forget_secret`). A staff member's PIN or TOTP code (a grant, an approval)
+never reaches the file: the entry holds it in memory (:attr:`OutboxEntry.staff_code`) and
+the file a placeholder, so a grant replayed after a restart that the platform had not yet
+done is refused (``staff_credential_invalid``) and asked for again. Pure Python (sqlite3),
+thread-safe.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import json
 import logging
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -43,6 +47,8 @@ log = logging.getLogger(__name__)
 OUTBOX_FILE = "outbox.sqlite3"
 #: what replaces a voucher's code once the voucher is printed
 REDACTED = "(printed)"
+#: what the file holds instead of a staff member's code (a PIN the platform refuses)
+UNSTORED_CODE = "000000"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -82,10 +88,15 @@ class OutboxEntry:
     request: str
     created_at: dt.datetime
     target: str | None = None
+    #: a staff member's PIN or TOTP code, in memory only (the file has ``UNSTORED_CODE``)
+    staff_code: str | None = field(default=None, repr=False, compare=False)
 
     def model(self) -> BaseModel:
-        """The request as its wire model."""
-        return SPECS[self.operation].request.model_validate_json(self.request)
+        """The request as its wire model (with the staff code, while in memory)."""
+        request = SPECS[self.operation].request.model_validate_json(self.request)
+        if self.staff_code is not None and hasattr(request, "staff_code"):
+            request = request.model_copy(update={"staff_code": self.staff_code})
+        return request
 
 
 def make_entry(
@@ -103,6 +114,9 @@ def make_entry(
     if not isinstance(request, spec.request):
         raise TypeError(f"{operation} takes {spec.request.__name__}")
     path = API_PREFIX + spec.path.format(target=target)
+    staff_code = getattr(request, "staff_code", None)
+    if isinstance(staff_code, str):
+        request = request.model_copy(update={"staff_code": UNSTORED_CODE})
     return OutboxEntry(
         id=transfer_id,
         operation=operation,
@@ -110,6 +124,7 @@ def make_entry(
         request=request.model_dump_json(),
         created_at=now or dt.datetime.now(dt.UTC),
         target=target,
+        staff_code=staff_code if isinstance(staff_code, str) else None,
     )
 
 

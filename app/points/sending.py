@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -69,7 +69,9 @@ def send(outbox: Outbox, api: PointsApi, entry: OutboxEntry) -> Sent:
         return _stored(record)
     spec = SPECS[entry.operation]
     try:
-        answer = spec.call(api, entry.target, record.entry.model())
+        # the file's entry, with the staff code this one holds in memory (if any)
+        request = replace(record.entry, staff_code=entry.staff_code).model()
+        answer = spec.call(api, entry.target, request)
     except PlatformRefusal as e:
         if not is_final(e):
             outbox.note_failure(entry.id, e.detail)

@@ -29,7 +29,7 @@ from server.api.schemas import (
     VoucherInfo,
     VoucherRequest,
 )
-from server.ledger import grants, payments, vouchers
+from server.ledger import grant_desk, grants, payments, vouchers
 from server.ledger.models import Municipality, Shop
 from server.ledger.sessions import open_card_session, terminal_municipality
 from server.terminals.models import Terminal
@@ -112,7 +112,7 @@ def refund_payment(
 @router.post("/grants", responses=_ERRORS)
 def grant(request: GrantRequestBody, terminal: SignedTerminal, db: DatabaseDep) -> Grant:
     """Grant administrative points to the session holder (large ones await approval)."""
-    return grants.grant_at_terminal(db, terminal, request)
+    return grant_desk.grant_at_terminal(db, terminal, request)
 
 
 @router.get("/grants", responses=_ERRORS)
@@ -138,8 +138,8 @@ def list_grants(
 def decide_grant(
     grant_id: str, request: ApprovalRequest, terminal: SignedTerminal, db: DatabaseDep
 ) -> Grant:
-    """Approve or reject a grant awaiting approval (another staff member than its requester)."""
-    return grants.decide_at_terminal(db, terminal, grant_id, request)
+    """Approve or reject a grant awaiting approval (another staff account, another terminal)."""
+    return grant_desk.decide_at_terminal(db, terminal, grant_id, request)
 
 
 @router.post("/vouchers", responses=_ERRORS)

@@ -124,6 +124,17 @@ class ErrorCode(StrEnum):
     VOUCHER_USED = "voucher_used"
     VOUCHER_EXPIRED = "voucher_expired"
     APPROVAL_REFUSED = "approval_refused"
+    #: the approver is the staff account that asked for the grant
+    APPROVAL_SAME_STAFF = "approval_same_staff"
+    #: the approval comes from the terminal the grant was made at
+    APPROVAL_SAME_TERMINAL = "approval_same_terminal"
+    #: one answer for every failed staff credential check (unknown, wrong, replayed,
+    #: disabled, locked)
+    STAFF_CREDENTIAL_INVALID = "staff_credential_invalid"
+    #: the staff account works for another municipality than the terminal's
+    STAFF_WRONG_MUNICIPALITY = "staff_wrong_municipality"
+    #: the grant would pass the municipality's daily cap per holder or per terminal
+    GRANT_CAP_EXCEEDED = "grant_cap_exceeded"
     SUPPORTER_KEY_INVALID = "supporter_key_invalid"
     ALREADY_REGISTERED = "already_registered"
     PROVIDER_KEY_INVALID = "provider_key_invalid"
@@ -399,14 +410,21 @@ def _cleaned(value: object) -> object:
 FreeText = Annotated[str, BeforeValidator(_cleaned)]
 
 
+#: a staff account's login: ASCII lower case (look-alike characters are not logins)
+StaffLogin = Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{1,31}$", max_length=32)]
+#: a staff PIN or TOTP code: digits only; kept out of reprs (and so out of logs)
+StaffCode = Annotated[str, Field(pattern=r"^[0-9]{6,12}$", max_length=12, repr=False)]
+
+
 class GrantRequestBody(BaseModel):
     id: str = Field(max_length=64)
     session_id: str = Field(max_length=64)
     points: int = Field(gt=0, le=10_000_000)
     reason: GrantReason
     event_code: str | None = Field(default=None, max_length=32)
-    #: the staff member at the terminal (recorded; the approver must be someone else)
-    staff: FreeText = Field(min_length=1, max_length=128)
+    #: the staff account at the terminal, and its current PIN or TOTP code (never stored)
+    staff_login: StaffLogin
+    staff_code: StaffCode
     note: FreeText | None = Field(default=None, max_length=200)
 
 
@@ -424,14 +442,19 @@ class Grant(BaseModel):
     municipality_code: str
     reason: str
     event_code: str | None = None
+    #: the staff logins (or ``operator``) and staff account ids of requester and approver
     requested_by: str
     decided_by: str | None = None
+    requested_by_staff_id: str | None = None
+    decided_by_staff_id: str | None = None
     created_at: dt.datetime
 
 
 class ApprovalRequest(BaseModel):
     id: str = Field(max_length=64)
-    staff: FreeText = Field(min_length=1, max_length=128)
+    #: another staff account than the grant's, at another terminal
+    staff_login: StaffLogin
+    staff_code: StaffCode
     approve: bool
 
 

@@ -4,7 +4,8 @@
 
 Each records only what the operation needed to be understood later: the terminal, the
 certificate's SHA-256 (never the certificate), transfer ids, amounts, municipality codes.
-Never a PIN (the platform never sees it), a service ID or a MyKey ID.
+Never a PIN (the platform never sees a card's; a staff PIN or TOTP code is never
+recorded), a service ID or a MyKey ID.
 """
 
 from __future__ import annotations
@@ -124,10 +125,19 @@ def conversion(api_key: str, request: ConversionRequest) -> AuditSpec:
 
 
 def _granted(grant: Grant) -> Mapping[str, object]:
-    return {"municipality": grant.municipality_code, "status": grant.status.value}
+    """The outcome, with the requester's and the approver's staff account ids."""
+    return {
+        "municipality": grant.municipality_code,
+        "status": grant.status.value,
+        "requested_by_staff_id": grant.requested_by_staff_id,
+        "decided_by_staff_id": grant.decided_by_staff_id,
+    }
 
 
-def grant(terminal: Terminal, request: GrantRequestBody) -> AuditSpec:
+def grant(
+    terminal: Terminal, request: GrantRequestBody, staff_id: str | None = None
+) -> AuditSpec:
+    """A grant at a terminal: the staff login, and its account id once the code matched."""
     return AuditSpec(
         terminal_actor(terminal),
         "grant",
@@ -136,13 +146,18 @@ def grant(terminal: Terminal, request: GrantRequestBody) -> AuditSpec:
             "points": request.points,
             "reason": request.reason.value,
             "event": request.event_code,
-            "staff": request.staff.strip(),
+            "staff_login": request.staff_login,  # never the code
+            "staff_id": staff_id,
         },
         result_fields=_granted,
     )
 
 
-def grant_decision(terminal: Terminal, grant_id: str, request: ApprovalRequest) -> AuditSpec:
+def grant_decision(
+    terminal: Terminal, grant_id: str, request: ApprovalRequest, staff_id: str | None = None
+) -> AuditSpec:
+    """An approval or rejection: the deciding staff account, and (from the result) the
+    requester's and the approver's account ids."""
     return AuditSpec(
         terminal_actor(terminal),
         "grant.decide",
@@ -150,7 +165,8 @@ def grant_decision(terminal: Terminal, grant_id: str, request: ApprovalRequest) 
             "grant_id": grant_id,
             "transfer_id": request.id,
             "approve": request.approve,
-            "staff": request.staff.strip(),
+            "staff_login": request.staff_login,  # never the code
+            "staff_id": staff_id,
         },
         result_fields=_granted,
     )

@@ -24,6 +24,7 @@ from server.cli import (
     serve,
     service,
     settlement,
+    staff,
     terminal,
 )
 from server.cli.context import CliContext
@@ -50,7 +51,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 for _module in (
     serve, db, ca, crl, service, mykey, terminal, label, demo, mail, points, settlement, doctor,
-    renewal,
+    renewal, staff,
 ):  # fmt: skip
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.api.schemas import Grant, GrantReason
 from server.cli.context import CliContext, echo_fields, echo_table, pass_cli
+from server.cli.staff import console_actor
 from server.db import new_id, utcnow
 from server.errors import OperatorError, PlatformError
 from server.identity.mykey import get_mykey
@@ -81,6 +82,8 @@ def _echo_rules(m: Municipality) -> None:
         assign_after_days=m.assign_after_days,
         grant_approval_over=m.grant_approval_over,
         voucher_valid_days=m.voucher_valid_days,
+        grant_cap_holder_day=m.grant_cap_holder_day or "-",
+        grant_cap_terminal_day=m.grant_cap_terminal_day or "-",
     )
 
 
@@ -132,6 +135,14 @@ def municipality_list(cli: CliContext) -> None:
 @click.option("--assign-after-days", type=int, help="unassigned support points move after N days")
 @click.option("--grant-approval-over", type=int, help="grants above N points need approval")
 @click.option("--voucher-valid-days", type=int, help="vouchers are valid N days")
+@click.option(
+    "--grant-cap-holder-day", type=int, help="at most N points granted a holder a day (0: no cap)"
+)
+@click.option(
+    "--grant-cap-terminal-day",
+    type=int,
+    help="at most N points granted at a terminal a day (0: no cap)",
+)
 @pass_cli
 def municipality_rules(cli: CliContext, code: str, **rules: int | None) -> None:
     """Show the municipality's rules, changing those given."""
@@ -300,7 +311,8 @@ def _echo_grant(grant: Grant) -> None:
 @click.option("--points", required=True, type=int)
 @click.option("--reason", required=True, type=click.Choice([r.value for r in GrantReason]))
 @click.option("--event", "event_code", help="a special event's account instead of the regular one")
-@click.option("--staff", required=True, help="the staff member responsible")
+@click.option("--staff", "login", help="the staff account granting (its code is asked)")
+@click.option("--operator", is_flag=True, help="granted by the operator, recorded as such")
 @click.option("--id", "grant_id", help="the grant's UUID (run again with it: granted once)")
 @pass_cli
 def grant_give(
@@ -310,17 +322,17 @@ def grant_give(
     points: int,
     reason: str,
     event_code: str | None,
-    staff: str,
+    login: str | None,
+    operator: bool,
     grant_id: str | None,
 ) -> None:
     """Grant points; above the municipality's threshold the grant awaits approval."""
     points = _positive(points)
-    if not staff.strip():
-        raise click.BadParameter("name the staff member", param_hint="--staff")
     transfer_id = _uuid(grant_id, "grant id") if grant_id else new_id()
+    by = console_actor(cli, login, operator, code)
     digest = request_digest(
         "grant-cli", mykey=mykey_id, municipality=code, points=points, reason=reason,
-        event=event_code, staff=staff.strip(),
+        event=event_code, staff=by.label,
     )  # fmt: skip
 
     def work(session: Session) -> Grant:
@@ -333,7 +345,7 @@ def grant_give(
             municipality=municipality,
             points=points,
             reason=reason,
-            staff=staff.strip(),
+            by=by,
             event=event_by_code(session, municipality, event_code) if event_code else None,
             now=utcnow(),
         )
@@ -366,14 +378,14 @@ def grant_pending(cli: CliContext, code: str) -> None:
     )
 
 
-def _decide(cli: CliContext, grant_id: str, staff: str, approve: bool) -> None:
+def _decide(cli: CliContext, grant_id: str, login: str, approve: bool) -> None:
     key = _uuid(grant_id, "grant id")
-    if not staff.strip():
-        raise click.BadParameter("name the staff member", param_hint="--staff")
+    code = run_ledger(cli, lambda s: grants.ledger_of(s, key))
+    by = console_actor(cli, login, False, code)
 
     def work(session: Session) -> Grant:
         pending = grants.decide(
-            session, key, staff=staff.strip(), approve=approve, decision_id=new_id(), now=utcnow()
+            session, key, by=by, approve=approve, decision_id=new_id(), now=utcnow()
         )
         return grants.describe(session, pending)
 
@@ -382,26 +394,31 @@ def _decide(cli: CliContext, grant_id: str, staff: str, approve: bool) -> None:
 
 @grant_group.command("approve")
 @click.argument("grant_id")
-@click.option("--staff", required=True, help="the approver (not the one who asked)")
+@click.option(
+    "--staff", "login", required=True, help="the approving staff account (not the requester's)"
+)
 @pass_cli
-def grant_approve(cli: CliContext, grant_id: str, staff: str) -> None:
+def grant_approve(cli: CliContext, grant_id: str, login: str) -> None:
     """Approve a grant awaiting approval: the points reach the holder."""
-    _decide(cli, grant_id, staff, True)
+    _decide(cli, grant_id, login, True)
 
 
 @grant_group.command("reject")
 @click.argument("grant_id")
-@click.option("--staff", required=True, help="the second staff member (not the one who asked)")
+@click.option(
+    "--staff", "login", required=True, help="the deciding staff account (not the requester's)"
+)
 @pass_cli
-def grant_reject(cli: CliContext, grant_id: str, staff: str) -> None:
+def grant_reject(cli: CliContext, grant_id: str, login: str) -> None:
     """Reject a grant awaiting approval: the held points are released."""
-    _decide(cli, grant_id, staff, False)
+    _decide(cli, grant_id, login, False)
 
 
 @grant_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--municipality", "code", required=True)
-@click.option("--staff", required=True, help="the staff member responsible for the import")
+@click.option("--staff", "login", help="the staff account responsible (its code is asked)")
+@click.option("--operator", is_flag=True, help="imported by the operator, recorded as such")
 @click.option("--dry-run", is_flag=True, help="validate and report; grant nothing")
 @click.option(
     "--report",
@@ -410,7 +427,13 @@ def grant_reject(cli: CliContext, grant_id: str, staff: str) -> None:
 )
 @pass_cli
 def grant_import(
-    cli: CliContext, file: Path, code: str, staff: str, dry_run: bool, report: Path | None
+    cli: CliContext,
+    file: Path,
+    code: str,
+    login: str | None,
+    operator: bool,
+    dry_run: bool,
+    report: Path | None,
 ) -> None:
     """Grant the rows of a CSV file: mykey_id,points,reason[,event][,id] (UTF-8).
 
@@ -418,8 +441,9 @@ def grant_import(
     file again grants nothing twice.  Exit status 1 when a row failed.
     """
     data = file.read_bytes()
+    by = console_actor(cli, login, operator, code)
     try:
-        outcome = bulk.run_import(cli.db(), data, code, staff, utcnow(), dry_run=dry_run)
+        outcome = bulk.run_import(cli.db(), data, code, by, utcnow(), dry_run=dry_run)
     except OperatorError as error:
         raise click.ClickException(f"{file}: {error}") from error
     echo_table(

@@ -15,7 +15,16 @@ from server.ledger.municipalities import ensure_municipality
 from server.ledger.rules import municipality_by_code, shop_by_code
 from server.terminals.models import Terminal
 
-RULES = ("points_valid_days", "assign_after_days", "grant_approval_over", "voucher_valid_days")
+RULES = (
+    "points_valid_days",
+    "assign_after_days",
+    "grant_approval_over",
+    "voucher_valid_days",
+    "grant_cap_holder_day",
+    "grant_cap_terminal_day",
+)
+#: rules where 0 means "no cap"
+CAPS = ("grant_cap_holder_day", "grant_cap_terminal_day")
 
 
 def _operator(error: PlatformError) -> OperatorError:
@@ -55,7 +64,7 @@ def set_rules(session: Session, code: str, **rules: int | None) -> Municipality:
             continue
         if value < 0:
             raise OperatorError(f"{name} cannot be negative")
-        setattr(found, name, value)
+        setattr(found, name, None if name in CAPS and value == 0 else value)
     return found
 
 

@@ -29,7 +29,7 @@ from server.db import Database
 from server.errors import OperatorError, PlatformError
 from server.identity.mykey import find_mykey
 from server.ledger import admin
-from server.ledger.grants import describe, grant_points
+from server.ledger.grants import Actor, describe, grant_points
 from server.ledger.models import Transfer
 from server.ledger.rules import event_by_code
 from server.ledger.transfers import replayed, request_digest
@@ -225,10 +225,8 @@ def _done_message(session: Session, transfer: Transfer) -> str:
     return f"already imported ({describe(session, transfer).status.value})"
 
 
-def validate(db: Database, data: bytes, municipality_code: str, staff: str) -> ImportReport:
+def validate(db: Database, data: bytes, municipality_code: str) -> ImportReport:
     """Check every row (writes nothing)."""
-    if not staff.strip():
-        raise OperatorError("--staff names the staff member responsible for the import")
     rows = parse(data)
     digest = file_digest(data)
     for row in rows:
@@ -248,25 +246,25 @@ def run_import(
     db: Database,
     data: bytes,
     municipality_code: str,
-    staff: str,
+    by: Actor,
     now: dt.datetime,
     *,
     dry_run: bool = False,
 ) -> ImportReport:
     """Validate the file, then (unless ``dry_run`` or a row is wrong) grant each row in its
-    own transaction."""
-    report = validate(db, data, municipality_code, staff)
+    own transaction, by ``by`` (a staff account, or the operator recorded as such)."""
+    report = validate(db, data, municipality_code)
     report.dry_run = dry_run
     if dry_run or report.errors:
         return report
     for row in report.rows:
         if row.status is RowStatus.OK:
-            _grant_row(db, municipality_code, staff.strip(), row, now)
+            _grant_row(db, municipality_code, by, row, now)
     return report
 
 
 def _grant_row(
-    db: Database, municipality_code: str, staff: str, row: Row, now: dt.datetime
+    db: Database, municipality_code: str, by: Actor, row: Row, now: dt.datetime
 ) -> None:
     assert row.transfer_id is not None
     transfer_id = row.transfer_id
@@ -288,7 +286,7 @@ def _grant_row(
             municipality=municipality,
             points=row.points,
             reason=row.reason,
-            staff=staff,
+            by=by,
             event=event_by_code(session, municipality, row.event) if row.event else None,
             now=now,
         )

@@ -3,31 +3,30 @@
 A grant moves points from the municipality's issuance account to the holder's account
 (regular, or a special event's).  A grant above the municipality's
 ``grant_approval_over`` is held as a pending transfer with a :class:`GrantRequest`
-until a *second* staff member approves (posted) or rejects (voided) it.
+until a *second* staff account approves (posted) or rejects (voided) it, at another
+terminal; so does a grant that, summed with the holder's grants of the day, passes it.
+Who grants or decides is an :class:`Actor`: a staff account whose credential the caller
+checked, or the operator at the console, recorded as such.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.operations import CardOperation, OperationKind
 from server.api.schemas import (
-    ApprovalRequest,
     ErrorCode,
     Grant,
-    GrantRequestBody,
     GrantStatus,
-    TerminalMode,
 )
-from server.audit import hooks
-from server.audit.log import audited
-from server.db import Database, claim_once, utcnow
+from server.db import claim_once
 from server.errors import PlatformError
 from server.ledger.accounts import holder_account, municipality_account
+from server.ledger.caps import check_daily
 from server.ledger.models import (
     Account,
     AccountKind,
@@ -37,15 +36,35 @@ from server.ledger.models import (
     Transfer,
     TransferCode,
 )
-from server.ledger.rules import event_by_code, points_expire_at
-from server.ledger.sessions import parse_id, spend, terminal_municipality
+from server.ledger.rules import points_expire_at
 from server.ledger.transfers import TransferSpec, create, pending_state, replayed, request_digest
 from server.ledger.transfers import resolve as resolve_pending
-from server.terminals.models import Terminal
-from server.text import clean, same_person_name
+from server.text import clean
 
 #: a grant awaiting approval is released (voided) if nobody decides within this time
 APPROVAL_TIMEOUT = dt.timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who grants or decides: a staff account (its credential checked by the caller, at a
+    terminal or at the console), or the operator, recorded as ``operator``."""
+
+    #: the staff login, or ``operator`` (with what the operator said, e.g. ``operator:csv``)
+    label: str
+    staff_pk: uuid.UUID | None = None
+    terminal_pk: uuid.UUID | None = None
+
+    @classmethod
+    def operator(cls, note: str = "") -> Actor:
+        note = clean(note)[:100]
+        return cls(f"operator:{note}" if note else "operator")
+
+    def same_as(self, other_label: str, other_staff_pk: uuid.UUID | None) -> bool:
+        """Whether this is the requester: the same account, or the operator both times."""
+        if self.staff_pk is not None or other_staff_pk is not None:
+            return self.staff_pk == other_staff_pk
+        return True
 
 
 def _notify_granted(session: Session, transfer: Transfer, municipality: Municipality) -> None:
@@ -66,6 +85,10 @@ def _notify_granted(session: Session, transfer: Transfer, municipality: Municipa
             "reason": transfer.reference or "",
         },
     )
+
+
+def _id(pk: uuid.UUID | None) -> str | None:
+    return str(pk) if pk is not None else None
 
 
 def describe(session: Session, transfer: Transfer) -> Grant:
@@ -93,6 +116,8 @@ def describe(session: Session, transfer: Transfer) -> Grant:
         event_code=event.code if event else None,
         requested_by=request.requested_by if request else staff,
         decided_by=request.decided_by if request else None,
+        requested_by_staff_id=_id(request.requested_by_staff_pk if request else None),
+        decided_by_staff_id=_id(request.decided_by_staff_pk if request else None),
         created_at=transfer.created_at,
     )
 
@@ -106,17 +131,23 @@ def grant_points(
     municipality: Municipality,
     points: int,
     reason: str,
-    staff: str,
+    by: Actor,
     event: PointEvent | None,
     now: dt.datetime,
-    terminal_pk: uuid.UUID | None = None,
 ) -> Transfer:
-    """Grant (or, above the threshold, hold for approval); idempotent on ``transfer_id``."""
+    """Grant (or hold for approval: above the threshold, alone or with the holder's grants
+    of the day); refused over a daily cap; idempotent on ``transfer_id``."""
     done = replayed(session, transfer_id, digest)
     if done is not None:
         return done
-    staff = clean(staff)  # the CLI's --staff too: stored and compared as the API's
-    needs_approval = points > municipality.grant_approval_over
+    needs_approval = check_daily(
+        session,
+        municipality,
+        mykey_pk=mykey_pk,
+        terminal_pk=by.terminal_pk,
+        points=points,
+        now=now,
+    )
     transfer = create(
         session,
         TransferSpec(
@@ -128,67 +159,24 @@ def grant_points(
             digest=digest,
             pending_timeout=APPROVAL_TIMEOUT if needs_approval else None,
             points_expire_at=points_expire_at(municipality, now),
-            reference=f"{reason}|{staff}",
-            terminal_pk=terminal_pk,
+            reference=f"{reason}|{by.label}",
+            terminal_pk=by.terminal_pk,
         ),
         now,
     )
     if needs_approval:
         session.add(
-            GrantRequest(pending_transfer_id=transfer.id, requested_by=staff, requested_at=now)
+            GrantRequest(
+                pending_transfer_id=transfer.id,
+                requested_by=by.label,
+                requested_by_staff_pk=by.staff_pk,
+                requested_at=now,
+            )
         )
         session.flush()
     else:
         _notify_granted(session, transfer, municipality)
     return transfer
-
-
-def grant_at_terminal(db: Database, terminal: Terminal, request: GrantRequestBody) -> Grant:
-    """A grant from a staff terminal, for the holder of its points session."""
-    transfer_id = parse_id(request.id)
-    digest = request_digest(
-        "grant",
-        terminal=terminal.id,
-        session=request.session_id,
-        points=request.points,
-        reason=request.reason.value,
-        event=request.event_code,
-        staff=request.staff.strip(),
-    )
-
-    def work(session: Session) -> Grant:
-        done = replayed(session, transfer_id, digest)
-        if done is None:
-            now = utcnow()
-            municipality = terminal_municipality(session, terminal, TerminalMode.GRANT)
-            signed = CardOperation(
-                kind=OperationKind.GRANT,
-                points=request.points,
-                reason=request.reason,
-                event_code=request.event_code,
-            )
-            mykey_pk = spend(session, terminal, request.session_id, now, signed, transfer_id)
-            event = (
-                event_by_code(session, municipality, request.event_code)
-                if request.event_code
-                else None
-            )
-            done = grant_points(
-                session,
-                transfer_id=transfer_id,
-                digest=digest,
-                mykey_pk=mykey_pk,
-                municipality=municipality,
-                points=request.points,
-                reason=request.reason.value,
-                staff=request.staff.strip(),
-                event=event,
-                now=now,
-                terminal_pk=terminal.id,
-            )
-        return describe(session, done)
-
-    return audited(db, work, hooks.grant(terminal, request), retry_unique=True)
 
 
 def awaiting(session: Session, municipality: Municipality) -> list[Grant]:
@@ -206,18 +194,33 @@ def awaiting(session: Session, municipality: Municipality) -> list[Grant]:
     ]
 
 
+def ledger_of(session: Session, grant_id: uuid.UUID) -> str:
+    """The municipality code of a grant (``ledger_not_found`` for an unknown one)."""
+    found = session.get(Transfer, grant_id)
+    if found is None:
+        raise PlatformError(ErrorCode.LEDGER_NOT_FOUND, f"no grant {grant_id}")
+    return found.ledger
+
+
+def decision_digest(grant_id: uuid.UUID, by: Actor, approve: bool) -> str:
+    return request_digest(
+        "decision", grant=grant_id, staff=by.label, terminal=by.terminal_pk, approve=approve
+    )
+
+
 def decide(
     session: Session,
     grant_id: uuid.UUID,
     *,
-    staff: str,
+    by: Actor,
     approve: bool,
     decision_id: uuid.UUID,
     now: dt.datetime,
     municipality: Municipality | None = None,
 ) -> Transfer:
-    """Approve (post) or reject (void) a grant awaiting approval, by another staff member."""
-    digest = request_digest("decision", grant=grant_id, staff=staff, approve=approve)
+    """Approve (post) or reject (void) a grant awaiting approval: by another staff account
+    than its requester's, at another terminal than the grant's."""
+    digest = decision_digest(grant_id, by, approve)
     done = replayed(session, decision_id, digest)
     if done is not None:
         return session.get_one(Transfer, done.pending_id)
@@ -227,9 +230,15 @@ def decide(
     pending = session.get(Transfer, grant_id)
     if request is None or pending is None or (municipality and pending.ledger != municipality.code):
         raise PlatformError(ErrorCode.LEDGER_NOT_FOUND, f"no grant {grant_id} awaiting approval")
-    if same_person_name(staff, request.requested_by):
+    if by.same_as(request.requested_by, request.requested_by_staff_pk):
         raise PlatformError(
-            ErrorCode.APPROVAL_REFUSED, "the approval must come from another staff member"
+            ErrorCode.APPROVAL_SAME_STAFF,
+            "the approval must come from another staff account than the grant's",
+        )
+    if by.terminal_pk is not None and by.terminal_pk == pending.terminal_pk:
+        raise PlatformError(
+            ErrorCode.APPROVAL_SAME_TERMINAL,
+            "the approval must come from another terminal than the grant's",
         )
     if pending.timeout_at is not None and now >= pending.timeout_at:
         raise PlatformError(
@@ -237,7 +246,8 @@ def decide(
         )
     if not claim_once(session, GrantRequest, GrantRequest.id == request.id, now=now):
         raise PlatformError(ErrorCode.PENDING_RESOLVED, "this grant was already decided")
-    request.decided_by = clean(staff)
+    request.decided_by = by.label
+    request.decided_by_staff_pk = by.staff_pk
     request.approved = approve
     resolve_pending(session, pending, post=approve, transfer_id=decision_id, digest=digest, now=now)
     if approve:
@@ -249,26 +259,3 @@ def decide(
             ),
         )
     return pending
-
-
-def decide_at_terminal(
-    db: Database, terminal: Terminal, grant_id: str, request: ApprovalRequest
-) -> Grant:
-    key = parse_id(grant_id, "grant id")
-    decision_id = parse_id(request.id)
-
-    def work(session: Session) -> Grant:
-        municipality = terminal_municipality(session, terminal, TerminalMode.GRANT)
-        pending = decide(
-            session,
-            key,
-            staff=request.staff,
-            approve=request.approve,
-            decision_id=decision_id,
-            now=utcnow(),
-            municipality=municipality,
-        )
-        return describe(session, pending)
-
-    spec = hooks.grant_decision(terminal, grant_id, request)
-    return audited(db, work, spec, retry_unique=True)

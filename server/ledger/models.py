@@ -49,6 +49,10 @@ class Municipality(Base):
     grant_approval_over: Mapped[int] = mapped_column(BigInteger, default=10_000)
     #: a voucher is valid this many days from its issue
     voucher_valid_days: Mapped[int] = mapped_column(Integer, default=180)
+    #: most points granted to one holder, and at one terminal, in a Japan-time day
+    #: (NULL: no cap)
+    grant_cap_holder_day: Mapped[int | None] = mapped_column(BigInteger)
+    grant_cap_terminal_day: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Shop(Base):
@@ -272,9 +276,17 @@ class GrantRequest(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     pending_transfer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("transfers.id"), unique=True)
+    #: the requester's staff login (or ``operator:…`` for an operator's grant)
     requested_by: Mapped[str] = mapped_column(String(128))
+    #: the staff account that asked (NULL for an operator's grant)
+    requested_by_staff_pk: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_accounts.id")
+    )
     requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_by_staff_pk: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_accounts.id")
+    )
     #: set once, atomically, by the approval or rejection
     used_at: Mapped[dt.datetime | None]
     approved: Mapped[bool | None]

@@ -55,6 +55,9 @@ SERVICE = "demo-shop"
 PIN = "1234"
 #: grants above this many points at α市 wait for a second staff member
 APPROVAL_OVER = 1000
+#: α市's staff accounts (login, PIN): one grants, the other approves on another kiosk
+STAFF = ("yamada", "246810")
+APPROVER = ("suzuki", "13572468")
 WAIT_MS = 20_000
 
 
@@ -111,13 +114,16 @@ class PointsPlatform:
     ca_dir: Path
     serial: int = 0
 
-    def cli(self, *args: str) -> str:
-        """``mykey-platform ARGS`` on the platform's database; its output."""
+    def cli(self, *args: str, input: str | None = None) -> str:
+        """``mykey-platform ARGS`` on the platform's database (``input`` on stdin: a staff
+        PIN); its output."""
         from click.testing import CliRunner
 
         from server.cli import main
 
-        result = CliRunner().invoke(main, ["--database-url", self.database_url, *args])
+        result = CliRunner().invoke(
+            main, ["--database-url", self.database_url, *args], input=input
+        )
         if result.exit_code != 0:
             raise CliError(
                 f"mykey-platform {' '.join(args)} exited {result.exit_code}:\n{result.output}"
@@ -158,12 +164,12 @@ class PointsPlatform:
                 str(points),
                 "--reason",
                 "other",
-                "--staff",
-                "setup",
+                "--operator",
             )
             if "awaiting_approval" in out:
                 grant_id = out.strip().splitlines()[-1]
-                self.cli("grant", "approve", grant_id, "--staff", "setup-approver")
+                login, pin = APPROVER
+                self.cli("grant", "approve", grant_id, "--staff", login, input=pin)
         return holder, mykey_id
 
     def transfers(self, code: str) -> list[Transfer]:
@@ -238,6 +244,9 @@ def served_points_platform(tmp: Path, ca_dir: Path) -> Iterator[PointsPlatform]:
         )
         platform.cli("municipality", "add", ALPHA, ALPHA_NAME)
         platform.cli("municipality", "rules", ALPHA, "--grant-approval-over", str(APPROVAL_OVER))
+        for (login, pin), name in ((STAFF, "山田 花子"), (APPROVER, "鈴木 一郎")):
+            platform.cli("staff", "add", login, "--name", name, "--municipality", ALPHA,
+                         "--pin", input=pin)  # fmt: skip
         platform.cli("shop", "add", SHOP, "α商店街 こめや", "--category", "retail")
         platform.cli("municipality", "allow", ALPHA, "--shop", SHOP)
         yield platform

@@ -20,19 +20,25 @@ from tests.fixtures.pcscd import InsertCard
 from tests.gui.points_world import (
     ALPHA,
     APPROVAL_OVER,
+    APPROVER,
     SHOP,
+    STAFF,
     WAIT_MS,
     MakeCounter,
     PointsCounter,
     PointsPlatform,
 )
 
-STAFF = "山田 花子"
-APPROVER = "佐藤 一郎"
-
 
 def grant_counter(platform: PointsPlatform, make: MakeCounter) -> PointsCounter:
     counter = make(platform.terminal("grant", "office", "--municipality", ALPHA))
+    assert counter.wait_modes() == {Mode.GRANT, Mode.APPROVALS}
+    return counter
+
+
+def second_counter(platform: PointsPlatform, make: MakeCounter) -> PointsCounter:
+    """Another kiosk of α市 (another terminal), where a second staff member approves."""
+    counter = make(platform.terminal("grant", "office 2", "--municipality", ALPHA))
     assert counter.wait_modes() == {Mode.GRANT, Mode.APPROVALS}
     return counter
 
@@ -51,15 +57,20 @@ def confirm_and_tap(counter: PointsCounter, insert_card: InsertCard, holder: Hol
     counter.tap(insert_card, holder)
 
 
-def fill_grant(counter: PointsCounter, reason: GrantReason, points: int, staff: str) -> None:
-    """The grant form as the staff fill it in; then 次へ."""
+def fill_grant(
+    counter: PointsCounter, reason: GrantReason, points: int, staff: tuple[str, str]
+) -> None:
+    """The grant form as the staff fill it in (login and PIN); then 次へ."""
     form = counter.screens.grant
     assert not form.next_button.isEnabled()
     form.reason_buttons[reason].click()
     form.pad.type_amount(points)
-    form.staff.setText(staff)
+    form.staff.setText(staff[0])
+    assert not form.next_button.isEnabled()  # not without the code
+    form.staff_code.setText(staff[1])
     assert form.next_button.isEnabled()
     form.next_button.click()
+    assert form.staff_code.text() == ""  # the code leaves the screen once entered
     assert counter.step is Step.GRANT_CONFIRM
 
 
@@ -86,10 +97,13 @@ def open_approvals(counter: PointsCounter) -> None:
     assert counter.kiosk.window.current_screen() is counter.screens.approvals
 
 
-def decide(counter: PointsCounter, grant_id: str, staff: str, *, approve: bool) -> None:
-    """A staff member's name, then 承認 or 却下 on the grant's row; until the list is back."""
+def decide(
+    counter: PointsCounter, grant_id: str, staff: tuple[str, str], *, approve: bool
+) -> None:
+    """A staff login and PIN, then 承認 or 却下 on the grant's row; until the list is back."""
     screen = counter.screens.approvals
-    screen.staff.setText(staff)
+    screen.staff.setText(staff[0])
+    screen.staff_code.setText(staff[1])
     screen.buttons[(grant_id, approve)].click()
     counter.wait_step(Step.APPROVALS)
 
@@ -177,32 +191,46 @@ def test_a_large_grant_is_posted_only_after_a_second_staff_approval(
     assert points_platform.points_at_alpha(mykey_id) == (0, 0)
     assert [t for t in points_platform.transfers("grant") if t.pending_id == held.id] == []
 
-    # the approvals screen: the one who asked cannot approve
+    # the approvals screen: the one who asked cannot approve, nor anyone at this kiosk
     open_approvals(counter)
     screen = counter.screens.approvals
     assert (grant_id, True) in screen.buttons
     assert any(
-        f"1,500 pt（災害支援）申請: {STAFF}" == w.text()
+        f"1,500 pt（災害支援）申請: {STAFF[0]}" == w.text()
         for frame in screen.row_widgets
         for w in frame.findChildren(type(screen.notice))
     )
     decide(counter, grant_id, STAFF, approve=True)
-    assert counter.screens.approvals.problem.text() == "申請した職員は自分の付与を承認できません"
+    assert screen.problem.text() == (
+        "付与を申請した職員のアカウントでは承認できません。別の職員が承認してください"
+    )
+    decide(counter, grant_id, APPROVER, approve=True)
+    assert screen.problem.text() == (
+        "付与を行った端末では承認できません。別の端末で承認してください"
+    )
     assert (grant_id, True) in screen.buttons  # still awaiting
     assert points_platform.points_at_alpha(mykey_id) == (0, 0)
+    screen.back_button.click()
+    counter.wait_closed()
 
-    # another staff member approves: posted now, once
-    decide(counter, grant_id, APPROVER, approve=True)
+    # another staff account approves on a second kiosk: posted now, once
+    second = second_counter(points_platform, make_points_counter)
+    open_approvals(second)
+    screen = second.screens.approvals
+    decide(second, grant_id, (APPROVER[0], "000001"), approve=True)  # a wrong PIN
+    assert screen.problem.text().startswith("ログインIDまたはコードが正しくありません")
+    decide(second, grant_id, APPROVER, approve=True)
     assert screen.notice.text() == "1,500 pt の付与を承認しました"
     assert not screen.problem.isVisible()
     assert (grant_id, True) not in screen.buttons
     posts = [t for t in points_platform.transfers("grant") if t.pending_id == held.id]
     assert len(posts) == 1 and posts[0].post_pending
     assert points_platform.points_at_alpha(mykey_id) == (1500, 0)
-    decisions = [r for r in counter.outbox() if r.entry.operation is Operation.GRANT_DECISION]
+    decisions = [r for r in second.outbox() if r.entry.operation is Operation.GRANT_DECISION]
     assert [r.state for r in decisions] == [EntryState.DONE, EntryState.DONE]
+    assert all(APPROVER[1] not in r.entry.request for r in decisions)  # never on disk
     screen.back_button.click()
-    counter.wait_closed()
+    second.wait_closed()
 
 
 def test_a_rejected_grant_posts_nothing(
@@ -215,9 +243,10 @@ def test_a_rejected_grant_posts_nothing(
     counter = grant_counter(points_platform, make_points_counter)
     grant_id, title = grant(counter, insert_card, holder, 2000)
     assert title == "承認待ちです（別の職員の承認後に付与されます）"
-    open_approvals(counter)
-    decide(counter, grant_id, APPROVER, approve=False)
-    screen = counter.screens.approvals
+    second = second_counter(points_platform, make_points_counter)
+    open_approvals(second)
+    decide(second, grant_id, APPROVER, approve=False)
+    screen = second.screens.approvals
     assert screen.notice.text() == "2,000 pt の付与を却下しました"
     assert (grant_id, False) not in screen.buttons
     held = points_platform.transfer(grant_id)
@@ -226,7 +255,7 @@ def test_a_rejected_grant_posts_nothing(
     assert len(resolutions) == 1 and resolutions[0].void_pending
     assert points_platform.points_at_alpha(mykey_id) == (0, 0)
     screen.back_button.click()
-    counter.wait_closed()
+    second.wait_closed()
 
 
 def test_a_removed_card_ends_on_the_card_removed_screen(
@@ -302,10 +331,9 @@ def test_a_shop_terminal_cannot_grant(
     counter.wait_closed()
 
 
-def test_a_staff_name_is_taken_as_it_is_written(qtbot: QtBot) -> None:
-    """Real names (O'Brien, 髙橋, full-width letters) are typed as they are: the platform
-    keeps them, removes invisible characters and compares names as a person would
-    (tests/unit/server/test_free_text.py)."""
+def test_the_staff_code_is_masked_and_never_kept(qtbot: QtBot) -> None:
+    """The login is a staff account's (ASCII); the PIN or TOTP code is masked, digits only,
+    and leaves the screen as soon as it is entered (the outbox keeps it off disk too)."""
     from app.i18n import Catalogue
     from app.ui.screens.points_approvals import PointsApprovalsScreen
     from app.ui.screens.points_grant import PointsGrantScreen
@@ -314,8 +342,10 @@ def test_a_staff_name_is_taken_as_it_is_written(qtbot: QtBot) -> None:
     grant, approvals = PointsGrantScreen(texts), PointsApprovalsScreen(texts)
     for screen in (grant, approvals):
         qtbot.addWidget(screen)
-        qtbot.keyClicks(screen.staff, "O'Brien-Smith")  # typed key by key
-        assert screen.staff.text() == "O'Brien-Smith"
-        screen.staff.setText("髙橋 Ｔａｎａｋａ")
-        assert screen.staff.text() == "髙橋 Ｔａｎａｋａ"
-        assert screen.staff.maxLength() == 128
+        qtbot.keyClicks(screen.staff, "yamada")  # typed key by key
+        assert screen.staff.text() == "yamada" and screen.staff.maxLength() == 32
+        assert screen.staff_code.echoMode().name == "Password"
+        assert screen.staff_code.maxLength() == 12
+        screen.staff_code.setText("246810")
+        screen.clear()
+        assert screen.staff_code.text() == ""

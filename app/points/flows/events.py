@@ -108,7 +108,9 @@ class AmountEntered:
 class GrantEntered:
     reason: GrantReason
     points: int
-    staff: str
+    #: the staff account's login and its PIN or TOTP code (never stored, never logged)
+    staff_login: str
+    staff_code: str = field(repr=False)
     note: str | None = None
 
 
@@ -138,8 +140,10 @@ class RefundEntered:
 @dataclass(frozen=True)
 class Decide:
     grant_id: str
-    staff: str
-    approve: bool
+    #: the approving staff account's login and its PIN or TOTP code (never stored or logged)
+    staff_login: str
+    staff_code: str = field(repr=False)
+    approve: bool = False
 
 
 @dataclass(frozen=True)

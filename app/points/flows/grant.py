@@ -1,9 +1,11 @@
-"""Administrative points. Grant: reason, points and staff name → confirm → card (it signs
-for the grant's points and reason) → PIN → granted (or awaiting approval, above the
+"""Administrative points. Grant: reason, points, staff login and code → confirm → card (it
+signs for the grant's points and reason) → PIN → granted (or awaiting approval, above the
 municipality's limit). Approvals: the awaiting grants, each approved or rejected by another
-staff member."""
+staff account."""
 
 from __future__ import annotations
+
+import re
 
 from pydantic import BaseModel
 
@@ -32,6 +34,18 @@ from server.api.schemas import (
     OperationKind,
 )
 
+#: what the platform takes as a staff login and a PIN or TOTP code
+_LOGIN = re.compile(r"[a-z][a-z0-9._-]{1,31}")
+_CODE = re.compile(r"[0-9]{6,12}")
+
+
+def staff_credential(login: str, code: str) -> tuple[str, str] | None:
+    """The login (lower case) and code as typed, or ``None`` when they cannot be valid."""
+    login, code = login.strip().lower(), code.strip()
+    if _LOGIN.fullmatch(login) is None or _CODE.fullmatch(code) is None:
+        return None
+    return login, code
+
 
 class GrantFlow(CardFlow):
     mode = Mode.GRANT
@@ -57,10 +71,10 @@ class GrantFlow(CardFlow):
     def _on_form(self, event: GrantEntered) -> Effects:
         if self.step is not Step.GRANT_FORM or self.session is not None:
             return []
-        if event.points <= 0 or not event.staff.strip():
+        staff = staff_credential(event.staff_login, event.staff_code)
+        if event.points <= 0 or staff is None:
             return []
-        self.view.grant_form = GrantForm(event.reason, event.points, event.staff.strip(),
-                                         event.note)
+        self.view.grant_form = GrantForm(event.reason, event.points, *staff, event.note)
         return self._goto_form(Step.GRANT_CONFIRM)
 
     def _on_confirm(self) -> Effects:
@@ -79,7 +93,8 @@ class GrantFlow(CardFlow):
             session_id=self.session.session_id,
             points=form.points,
             reason=form.reason,
-            staff=form.staff,
+            staff_login=form.staff_login,
+            staff_code=form.staff_code,
             note=form.note,
         )
         return self._send(make_entry(Operation.GRANT, request))
@@ -126,11 +141,14 @@ class ApprovalsFlow(PointsFlow):
         return self._error(kind, detail)
 
     def _on_decide(self, event: Decide) -> Effects:
-        if self.step is not Step.APPROVALS or not event.staff.strip():
+        staff = staff_credential(event.staff_login, event.staff_code)
+        if self.step is not Step.APPROVALS:
             return []
+        if staff is None:
+            return self._problem_on(Step.APPROVALS, PointsErrorKind.STAFF_CREDENTIAL_INVALID, "")
         self.view.problem, self.view.decided = None, None
         request = ApprovalRequest(
-            id=self._new_id(), staff=event.staff.strip(), approve=event.approve
+            id=self._new_id(), staff_login=staff[0], staff_code=staff[1], approve=event.approve
         )
         return self._send(make_entry(Operation.GRANT_DECISION, request, target=event.grant_id))
 

@@ -65,7 +65,9 @@ class GrantForm:
 
     reason: GrantReason
     points: int
-    staff: str
+    staff_login: str
+    #: the staff code, kept in memory until the grant is sent (never stored or logged)
+    staff_code: str = field(repr=False)
     note: str | None = None
 
 

@@ -20,13 +20,26 @@ from app.ui.screens.base import button, label
 MAX_DIGITS = 7
 
 
-def name_field(name: str) -> QLineEdit:
-    """A staff member's name as they write it (O'Brien, 髙橋, full-width letters all pass);
-    the platform removes invisible characters and compares names as a person would."""
+def login_field(name: str) -> QLineEdit:
+    """A staff account's login (ASCII letters, digits, ``. _ -``)."""
     field = QLineEdit()
     field.setObjectName(name)
-    field.setMaxLength(128)
+    field.setMaxLength(32)
     field.setMinimumHeight(64)
+    field.setInputMethodHints(Qt.InputMethodHint.ImhPreferLatin)
+    return field
+
+
+def code_field(name: str) -> QLineEdit:
+    """A staff PIN or TOTP code: digits, masked; the screen clears it once it is sent."""
+    field = QLineEdit()
+    field.setObjectName(name)
+    field.setMaxLength(12)
+    field.setMinimumHeight(64)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setInputMethodHints(
+        Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData
+    )
     return field
 
 

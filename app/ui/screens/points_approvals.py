@@ -14,7 +14,7 @@ from app.flow_common import Cancel
 from app.i18n import N_, Catalogue
 from app.points.flows import Decide, PointsView, Step
 from app.ui.points.texts import GRANT_REASONS, points_text
-from app.ui.points.widgets import name_field
+from app.ui.points.widgets import code_field, login_field
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen, problem_label, show_problem
 from server.api.schemas import Grant, GrantStatus
@@ -30,8 +30,11 @@ class PointsApprovalsScreen(PointsScreen):
         layout.addWidget(label(texts.tr("points.mode.approvals"), "caption"))
         row = QHBoxLayout()
         row.addWidget(label(texts.tr("points.approvals.staff"), "subtitle"))
-        self.staff = name_field("approver_name")
+        self.staff = login_field("approver_login")
         row.addWidget(self.staff, 1)
+        row.addWidget(label(texts.tr("points.approvals.staff_code"), "subtitle"))
+        self.staff_code = code_field("approver_code")
+        row.addWidget(self.staff_code, 1)
         layout.addLayout(row)
         self.notice = label("", "message")
         self.problem = problem_label()
@@ -97,9 +100,12 @@ class PointsApprovalsScreen(PointsScreen):
         self.empty.setVisible(not grants)
 
     def _decide(self, grant_id: str, approve: bool) -> None:
-        self.intent.emit(Decide(grant_id, self.staff.text(), approve))
+        code = self.staff_code.text()
+        self.staff_code.clear()  # the code is held by the flow only, until sent
+        self.intent.emit(Decide(grant_id, self.staff.text(), code, approve))
 
     def clear(self) -> None:
         self._set_rows([])
         self.staff.clear()
+        self.staff_code.clear()
         self.notice.setText("")

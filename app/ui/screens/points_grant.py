@@ -1,4 +1,4 @@
-"""Administrative points: the reason, the points and the staff member; then confirm."""
+"""Administrative points: the reason, the points and the staff account; then confirm."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from PySide6.QtWidgets import (  # noqa: TID251
 from app.flow_common import Cancel
 from app.i18n import Catalogue
 from app.points.flows import Confirm, GrantEntered, PointsView, Step
+from app.points.flows.grant import staff_credential
 from app.ui.points.texts import GRANT_REASONS, points_text
-from app.ui.points.widgets import NumberPad, name_field
+from app.ui.points.widgets import NumberPad, code_field, login_field
 from app.ui.screens.base import button, label
 from app.ui.screens.points_base import PointsScreen
 from server.api.schemas import GrantReason
@@ -25,7 +26,7 @@ REASON_COLUMNS = 3
 
 
 class PointsGrantScreen(PointsScreen):
-    """Seven reason buttons, the points pad, the staff name; 次へ / キャンセル."""
+    """Seven reason buttons, the points pad, the staff login and code; 次へ / キャンセル."""
 
     def __init__(self, texts: Catalogue, parent: QWidget | None = None) -> None:
         super().__init__(texts, "points_grant", parent)
@@ -49,9 +50,13 @@ class PointsGrantScreen(PointsScreen):
         self.reasons.buttonToggled.connect(lambda *_: self._refresh())
         left.addLayout(grid)
         left.addWidget(label(texts.tr("points.grant.staff"), "subtitle"))
-        self.staff = name_field("staff_name")
+        self.staff = login_field("staff_login")
         self.staff.textChanged.connect(lambda _: self._refresh())
         left.addWidget(self.staff)
+        left.addWidget(label(texts.tr("points.grant.staff_code"), "subtitle"))
+        self.staff_code = code_field("staff_code")
+        self.staff_code.textChanged.connect(lambda _: self._refresh())
+        left.addWidget(self.staff_code)
         self.approval = label("", "subtitle")
         left.addWidget(self.approval)
         left.addStretch(1)
@@ -85,7 +90,9 @@ class PointsGrantScreen(PointsScreen):
 
     def _refresh(self) -> None:
         ready = (
-            self._reason() is not None and self.pad.value() > 0 and bool(self.staff.text().strip())
+            self._reason() is not None
+            and self.pad.value() > 0
+            and staff_credential(self.staff.text(), self.staff_code.text()) is not None
         )
         self.next_button.setEnabled(ready)
         limit = self._approval_over
@@ -97,7 +104,9 @@ class PointsGrantScreen(PointsScreen):
     def _submit(self) -> None:
         reason = self._reason()
         if reason is not None:
-            self.intent.emit(GrantEntered(reason, self.pad.value(), self.staff.text()))
+            code = self.staff_code.text()
+            self.staff_code.clear()  # the code is held by the flow only, until sent
+            self.intent.emit(GrantEntered(reason, self.pad.value(), self.staff.text(), code))
 
     def clear(self) -> None:
         self.reasons.setExclusive(False)
@@ -106,6 +115,7 @@ class PointsGrantScreen(PointsScreen):
         self.reasons.setExclusive(True)
         self.pad.clear()
         self.staff.clear()
+        self.staff_code.clear()
 
 
 class PointsGrantConfirmScreen(PointsScreen):
@@ -138,7 +148,9 @@ class PointsGrantConfirmScreen(PointsScreen):
             return
         self.amount.setText(points_text(form.points))
         reason = self.texts.tr(GRANT_REASONS[form.reason.value])
-        self.details.setText(self.texts.tr("points.grant.summary", reason=reason, staff=form.staff))
+        self.details.setText(
+            self.texts.tr("points.grant.summary", reason=reason, staff=form.staff_login)
+        )
         needs = view.needs_approval(form.points)
         self.approval.setText(self.texts.tr("points.grant.needs_approval") if needs else "")
 

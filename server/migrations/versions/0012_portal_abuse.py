@@ -2,7 +2,7 @@
 instead of a lock-out per ID, and verified e-mail addresses.
 
 Revision ID: 0012_portal_abuse
-Revises: 0010_operation_bound_sessions
+Revises: 0011_staff_accounts
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_portal_abuse"
-down_revision: str | Sequence[str] | None = "0010_operation_bound_sessions"
+down_revision: str | Sequence[str] | None = "0011_staff_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -46,7 +46,7 @@ def test_serve_runs_the_jobs_and_stops_cleanly(tmp_path: Path) -> None:
     _cli(url, "municipality", "add", "14130", "α市")
     _cli(url, "municipality", "rules", "14130", "--points-valid-days", "0")
     _cli(url, "grant", "give", mykey_id, "--municipality", "14130", "--points", "120",
-         "--reason", "health", "--staff", "s")  # fmt: skip
+         "--reason", "health", "--operator")  # fmt: skip
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:

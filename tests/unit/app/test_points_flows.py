@@ -123,7 +123,7 @@ def ready(mode: Mode, scope: PointsScope | None = SHOP, amount: int = 500) -> Po
     if mode in (Mode.PAY, Mode.VOUCHER):
         flow.handle(AmountEntered(0, amount))
     elif mode is Mode.GRANT:
-        flow.handle(GrantEntered(GrantReason.VOLUNTEERING, amount, "佐藤"))
+        flow.handle(GrantEntered(GrantReason.VOLUNTEERING, amount, "sato", "246810"))
         flow.handle(Confirm())
     assert flow.step is Step.WAIT_CARD
     return flow
@@ -491,8 +491,10 @@ def test_a_refund_too_large_stays_on_the_form() -> None:
 def test_grant_reason_points_staff_confirm() -> None:
     flow = make(Mode.GRANT, OFFICE)
     assert flow.step is Step.GRANT_FORM
-    assert flow.handle(GrantEntered(GrantReason.HEALTH, 500, "  ")) == []
-    flow.handle(GrantEntered(GrantReason.HEALTH, 500, " 佐藤 "))
+    assert flow.handle(GrantEntered(GrantReason.HEALTH, 500, "  ", "246810")) == []
+    assert flow.handle(GrantEntered(GrantReason.HEALTH, 500, "sato", "12")) == []
+    assert flow.handle(GrantEntered(GrantReason.HEALTH, 500, "ｓａｔｏ", "246810")) == []
+    flow.handle(GrantEntered(GrantReason.HEALTH, 500, " Sato ", "246810"))
     assert flow.step is Step.GRANT_CONFIRM
     assert isinstance(flow, GrantFlow)
     assert not flow.needs_approval(500) and flow.needs_approval(1001)
@@ -504,8 +506,10 @@ def test_grant_reason_points_staff_confirm() -> None:
     )
     send = sent(to_session(flow))
     assert body(send) == {"id": "id-1", "session_id": "sess-1", "points": 500,
-                          "reason": "health", "event_code": None, "staff": "佐藤",
-                          "note": None}
+                          "reason": "health", "event_code": None, "staff_login": "sato",
+                          "staff_code": "000000", "note": None}  # the code: never on disk
+    assert "246810" not in repr(send) and "246810" not in send.entry.request
+    assert send.entry.model().staff_code == "246810"  # sent from memory
     flow.handle(Answered(send.entry.id, grant()))
     assert flow.step is Step.DONE and flow.view.grant is not None
 
@@ -520,7 +524,7 @@ def test_a_large_grant_awaits_approval() -> None:
 
 def test_cancel_on_the_grant_confirmation_grants_nothing() -> None:
     flow = make(Mode.GRANT, OFFICE)
-    flow.handle(GrantEntered(GrantReason.OTHER, 10, "佐藤"))
+    flow.handle(GrantEntered(GrantReason.OTHER, 10, "sato", "246810"))
     assert flow.handle(Cancel()) == [ClearScreen(), CloseMode()]
 
 
@@ -530,20 +534,24 @@ def test_approvals_list_approve_and_refusal() -> None:
     waiting = grant(GrantStatus.AWAITING_APPROVAL, 5000)
     flow.handle(ApprovalsLoaded([waiting]))
     assert flow.step is Step.APPROVALS and flow.view.approvals == [waiting]
-    assert flow.handle(Decide(waiting.id, " ", True)) == []
-    send = sent(flow.handle(Decide(waiting.id, "田中", True)))
+    flow.handle(Decide(waiting.id, " ", "13572468", True))  # no login: said, nothing sent
+    assert flow.view.problem is PointsErrorKind.STAFF_CREDENTIAL_INVALID
+    send = sent(flow.handle(Decide(waiting.id, "tanaka", "13572468", True)))
     assert send.entry.endpoint == f"/v1/grants/{waiting.id}/decision"
-    assert body(send) == {"id": "id-1", "staff": "田中", "approve": True}
+    assert body(send) == {"id": "id-1", "staff_login": "tanaka", "staff_code": "000000",
+                          "approve": True}
     assert flow.handle(Answered("id-1", grant())) == [LoadApprovals()]
     flow.handle(ApprovalsLoaded([]))
     assert flow.view.decided is not None and flow.view.approvals == []
     # the requester cannot approve their own grant
     flow.handle(ApprovalsLoaded([waiting]))
     flow.view.approvals = [waiting]
-    send = sent(flow.handle(Decide(waiting.id, "佐藤", True)))
-    assert flow.handle(Refused(send.entry.id, "approval_refused")) == [LoadApprovals()]
+    send = sent(flow.handle(Decide(waiting.id, "sato", "246810", True)))
+    assert flow.handle(Refused(send.entry.id, "approval_same_staff")) == [LoadApprovals()]
     flow.handle(ApprovalsLoaded([waiting]))
-    assert (flow.step, flow.view.problem) == (Step.APPROVALS, PointsErrorKind.APPROVAL_REFUSED)
+    assert (flow.step, flow.view.problem) == (
+        Step.APPROVALS, PointsErrorKind.APPROVAL_SAME_STAFF
+    )
 
 
 def test_approvals_that_cannot_load_can_be_retried() -> None:
@@ -690,7 +698,8 @@ def test_modes_without_a_card_ignore_the_card(mode: Mode) -> None:
 
 def test_an_intent_of_another_mode_is_ignored_and_an_unknown_event_refused() -> None:
     flow = make(Mode.REDEEM)
-    assert flow.handle(AmountEntered(0, 10)) == [] and flow.handle(Decide("g", "x", True)) == []
+    assert flow.handle(AmountEntered(0, 10)) == []
+    assert flow.handle(Decide("g", "x", "1", True)) == []
     assert flow.step is Step.CODE_ENTRY
     with pytest.raises(TypeError):
         flow.handle(object())  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from server.identity.mykey import get_mykey
 from server.ledger import admin
 from server.ledger.audit import problems
 from server.ledger.conversions import add_supporter
-from server.ledger.grants import grant_points
+from server.ledger.grants import Actor, grant_points
 from server.ledger.transfers import request_digest
 from tests.unit.server.certs import Holder, TestCA
 from tests.unit.server.signing import SignedClient
@@ -81,7 +81,7 @@ class PointsWorld:
                 municipality=admin.municipality(session, municipality),
                 points=points,
                 reason="volunteering",
-                staff="test",
+                by=Actor.operator("test"),
                 event=None,
                 now=utcnow(),
             )

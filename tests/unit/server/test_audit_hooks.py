@@ -17,8 +17,9 @@ from server.portal import mypage
 from server.portal.forms import Refused
 from tests.unit.server.audit_helpers import events, raw_log
 from tests.unit.server.conftest import LIBRARY, LIBRARY_NUMBER, Library
-from tests.unit.server.points_world import ALPHA, PointsWorld, grant_op, pay_op, voucher_op
+from tests.unit.server.points_world import ALPHA, PointsWorld, pay_op, voucher_op
 from tests.unit.server.signing import public_key_b64
+from tests.unit.server.staff_world import PIN_YAMADA, make_staff_world
 from tests.unit.server.world import challenge, lookup_body, tap
 
 
@@ -130,22 +131,35 @@ def test_payments_are_logged_without_the_holder(points: PointsWorld) -> None:
 
 
 def test_a_grant_is_logged_with_its_staff_and_municipality(points: PointsWorld) -> None:
+    staff = make_staff_world(points)
     holder, _ = points.holder(1)
-    session_id = points.session_id(points.granter, holder, grant_op(100))
-    response = points.granter.post(
-        "/v1/grants",
-        {
-            "id": str(uuid.uuid4()),
-            "session_id": session_id,
-            "points": 100,
-            "reason": "volunteering",
-            "staff": "佐藤",
-        },
-    )
+    response = staff.grant(points.granter, holder, 100)
     assert response.status_code == 200, response.text
     event = _last(points, "grant")
     assert event.outcome == "ok"
-    assert '"staff":"佐藤"' in event.fields and f'"municipality":"{ALPHA}"' in event.fields
+    assert '"staff_login":"yamada"' in event.fields and f'"municipality":"{ALPHA}"' in event.fields
+    assert PIN_YAMADA not in event.fields  # never the code
+
+
+def test_an_approval_is_logged_with_both_staff_ids(points: PointsWorld) -> None:
+    from server.staff.service import by_login
+
+    staff = make_staff_world(points)
+    holder, _ = points.holder(1)
+    grant_id = staff.grant(points.granter, holder, 20_000).json()["id"]
+    wrong = staff.decide(staff.second, grant_id, "suzuki", code="111111")
+    assert wrong.json()["error"] == "staff_credential_invalid"
+    refused = _last(points, "grant.decide")
+    assert refused.outcome == "staff_credential_invalid" and "111111" not in refused.fields
+    assert staff.decide(staff.second, grant_id, "suzuki").status_code == 200
+    event = _last(points, "grant.decide")
+    ids = points.db.transaction(
+        lambda s: (str(by_login(s, "yamada").id), str(by_login(s, "suzuki").id))
+    )
+    assert event.outcome == "ok"
+    assert f'"requested_by_staff_id":"{ids[0]}"' in event.fields
+    assert f'"decided_by_staff_id":"{ids[1]}"' in event.fields
+    assert f'"staff_id":"{ids[1]}"' in event.fields
 
 
 def test_portal_logins_are_logged_with_a_digest_of_the_id(library: Library) -> None:

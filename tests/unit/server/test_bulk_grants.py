@@ -10,6 +10,7 @@ import pytest
 
 from server.ledger.bulk import derived_id, file_digest
 from tests.unit.server.points_world import ALPHA, PointsWorld
+from tests.unit.server.staff_world import PIN_SUZUKI, PIN_YAMADA, make_staff_world
 from tests.unit.server.test_ledger_cli import Cli
 
 
@@ -41,8 +42,9 @@ def test_import_grants_each_row_once_and_a_rerun_grants_nothing(
         f"{second},20000,health,,{own_id}\r\n"
         f"{first},50,disaster_support,quake,\r\n"
     ))  # fmt: skip
-    out = cli("grant", "import", str(data), "--municipality", ALPHA, "--staff", "佐藤",
-              "--report", str(tmp_path / "report.csv"))  # fmt: skip
+    make_staff_world(points)
+    out = cli("grant", "import", str(data), "--municipality", ALPHA, "--staff", "yamada",
+              "--report", str(tmp_path / "report.csv"), input=PIN_YAMADA)  # fmt: skip
     assert "granted points:    350" in out and "awaiting approval: 1 (20000 points)" in out
     rows = _report(tmp_path / "report.csv")
     assert [(r["line"], r["status"]) for r in rows] == [
@@ -51,14 +53,14 @@ def test_import_grants_each_row_once_and_a_rerun_grants_nothing(
     assert rows[1]["message"] == f"grant {own_id} awaits a second approval"
     digest = file_digest(data.read_bytes())
     assert rows[0]["message"] == f"grant {derived_id(digest, 2)}"
-    again = cli("grant", "import", str(data), "--municipality", ALPHA, "--staff", "鈴木",
+    again = cli("grant", "import", str(data), "--municipality", ALPHA, "--operator",
                 "--report", str(tmp_path / "again.csv"))  # fmt: skip
     assert "granted points:    0" in again and "already done:      3" in again
     assert [r["status"] for r in _report(tmp_path / "again.csv")] == ["already_done"] * 3
     assert own_id in cli("grant", "pending", "--municipality", ALPHA)
     balance = cli("points", "balance", first)
     assert "300" in balance and "event quake" in balance
-    cli("grant", "approve", own_id, "--staff", "鈴木")
+    cli("grant", "approve", own_id, "--staff", "suzuki", input=PIN_SUZUKI)
     assert "20000" in cli("points", "balance", second)
     assert points.problems() == []
 
@@ -68,10 +70,10 @@ def test_a_dry_run_validates_and_writes_nothing(
 ) -> None:
     _, holder = points.holder(1)
     data = _write(tmp_path / "g.csv", f"mykey_id,points,reason\n{holder},10,community\n", bom=False)
-    out = cli("grant", "import", str(data), "--municipality", ALPHA, "--staff", "s", "--dry-run")
+    out = cli("grant", "import", str(data), "--municipality", ALPHA, "--operator", "--dry-run")
     assert "dry run: nothing was granted" in out and " ok" in out
     assert "grant" not in cli("points", "history", holder)
-    assert "granted" in cli("grant", "import", str(data), "--municipality", ALPHA, "--staff", "s")
+    assert "granted" in cli("grant", "import", str(data), "--municipality", ALPHA, "--operator")
 
 
 def test_every_bad_row_is_reported_and_nothing_is_granted(
@@ -92,7 +94,7 @@ def test_every_bad_row_is_reported_and_nothing_is_granted(
         f"{holder},10,health,,not-a-uuid\n"
         f"{holder},10\n"
     ))  # fmt: skip
-    result = cli.invoke("grant", "import", str(data), "--municipality", ALPHA, "--staff", "s",
+    result = cli.invoke("grant", "import", str(data), "--municipality", ALPHA, "--operator",
                         "--report", str(tmp_path / "r.csv"))  # fmt: skip
     assert result.exit_code == 1, result.output
     rows = {int(r["line"]): r for r in _report(tmp_path / "r.csv")}
@@ -130,18 +132,17 @@ def test_a_file_that_is_not_such_a_csv_is_refused(
 ) -> None:
     path = tmp_path / "x.csv"
     path.write_bytes(content)
-    out = cli.fails("grant", "import", str(path), "--municipality", ALPHA, "--staff", "s")
+    out = cli.fails("grant", "import", str(path), "--municipality", ALPHA, "--operator")
     assert message in out
 
 
 def test_unknown_municipality_and_missing_staff(cli: Cli, tmp_path: Path) -> None:
     path = _write(tmp_path / "g.csv", "mykey_id,points,reason\nAAAAAAAA,1,health\n")
     assert "no municipality 99999" in cli.fails("grant", "import", str(path), "--municipality",
-                                                "99999", "--staff", "s")  # fmt: skip
-    assert "--staff" in cli.fails("grant", "import", str(path), "--municipality", ALPHA,
-                                  "--staff", " ")  # fmt: skip
+                                                "99999", "--operator")  # fmt: skip
+    assert "--staff" in cli.fails("grant", "import", str(path), "--municipality", ALPHA)
     assert "does not exist" in cli.fails("grant", "import", str(tmp_path / "none.csv"),
-                                         "--municipality", ALPHA, "--staff", "s")  # fmt: skip
+                                         "--municipality", ALPHA, "--operator")  # fmt: skip
 
 
 def test_an_id_used_for_another_grant_is_an_error(
@@ -150,7 +151,7 @@ def test_an_id_used_for_another_grant_is_an_error(
     _, holder = points.holder(1)
     used = str(uuid.uuid4())
     cli("grant", "give", holder, "--municipality", ALPHA, "--points", "5", "--reason", "health",
-        "--staff", "s", "--id", used)  # fmt: skip
+        "--operator", "--id", used)  # fmt: skip
     path = _write(tmp_path / "g.csv", f"mykey_id,points,reason,id\n{holder},5,health,{used}\n")
-    result = cli.invoke("grant", "import", str(path), "--municipality", ALPHA, "--staff", "s")
+    result = cli.invoke("grant", "import", str(path), "--municipality", ALPHA, "--operator")
     assert result.exit_code == 1 and "already used for another transfer" in result.output

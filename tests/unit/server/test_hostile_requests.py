@@ -41,6 +41,7 @@ from sqlalchemy import text, update
 from server.db import Database
 from server.identity.provider_keys import add_key
 from server.models import Base
+from server.staff.service import add_staff
 from server.terminals.enrollment import revoke_terminal
 from server.terminals.models import Challenge
 from tests.fixtures.platform import InProcessPlatform
@@ -56,6 +57,7 @@ from tests.unit.server.points_world import (
     voucher_op,
 )
 from tests.unit.server.signing import SignedClient, public_key_b64, sign_headers
+from tests.unit.server.staff_world import PIN_SUZUKI, PIN_YAMADA
 from tests.unit.server.world import World, b64, challenge
 
 #: tables a refusal may write to (see the module docstring)
@@ -98,6 +100,8 @@ class Town:
 def _build_town(library: Library) -> Town:
     points = make_points_world(library.world, library.ca, LIBRARY)
     points.grant(library.patron_mykey_id, 5_000)
+    points.db.transaction(lambda s: add_staff(s, "yamada", "山田", ALPHA, pin=PIN_YAMADA))
+    points.db.transaction(lambda s: add_staff(s, "suzuki", "鈴木", ALPHA, pin=PIN_SUZUKI))
     found = Town(library, points)
     patron = library.patron
     # the payment held and the grant awaiting approval, each on a tap of its own
@@ -196,7 +200,8 @@ def grant_body(town: Town) -> dict[str, object]:
         "session_id": town.sessions[town.points.granter.terminal_id],
         "points": 10,
         "reason": "volunteering",
-        "staff": "佐藤",
+        "staff_login": "yamada",
+        "staff_code": PIN_YAMADA,
     }
 
 
@@ -282,7 +287,12 @@ SIGNED: dict[str, Operation] = {
         "POST",
         "/v1/grants/{grant_id}/decision",
         _granter,
-        lambda t: {"id": str(uuid.uuid4()), "staff": "山田", "approve": True},
+        lambda t: {
+            "id": str(uuid.uuid4()),
+            "staff_login": "suzuki",
+            "staff_code": PIN_SUZUKI,
+            "approve": True,
+        },
         lambda t: f"/v1/grants/{t.grant_id}/decision",
     ),
     "POST vouchers": Operation(
@@ -658,9 +668,13 @@ INJECTION_FIELDS: dict[tuple[str, str], tuple[int, str] | str] = {
     ("POST grants", "session_id"): (401, "card_session_invalid"),
     ("POST grants", "reason"): (400, "malformed"),
     ("POST grants", "event_code"): "SIGNED_EVENT",
+    ("POST grants", "staff_login"): (400, "malformed"),
+    ("POST grants", "staff_code"): (400, "malformed"),
     ("GET grants", "query:status"): (400, "malformed"),
     ("POST grants/decision", "id"): (400, "malformed"),
     ("POST grants/decision", "path:grant_id"): "PATH",
+    ("POST grants/decision", "staff_login"): (400, "malformed"),
+    ("POST grants/decision", "staff_code"): (400, "malformed"),
     ("POST vouchers", "id"): (400, "malformed"),
     ("POST vouchers", "session_id"): (401, "card_session_invalid"),
     ("POST vouchers", "code"): (400, "malformed"),

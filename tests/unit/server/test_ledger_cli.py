@@ -8,7 +8,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from server.cli import main
+from server.cli.staff import EXIT_STAFF_REFUSED
 from tests.unit.server.points_world import ALPHA, BETA, SHOP, PointsWorld
+from tests.unit.server.staff_world import PIN_KATO, PIN_SUZUKI, PIN_YAMADA, make_staff_world
 
 
 class Cli:
@@ -17,17 +19,17 @@ class Cli:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
 
-    def invoke(self, *args: str) -> Result:
-        return CliRunner().invoke(main, ["--database-url", self.database_url, *args])
+    def invoke(self, *args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(main, ["--database-url", self.database_url, *args], input=input)
 
-    def __call__(self, *args: str) -> str:
-        result = self.invoke(*args)
+    def __call__(self, *args: str, input: str | None = None) -> str:
+        result = self.invoke(*args, input=input)
         assert result.exit_code == 0, result.output
         return result.output
 
-    def fails(self, *args: str) -> str:
+    def fails(self, *args: str, input: str | None = None) -> str:
         """The output of a refused command: a message, exit status ≠ 0, no traceback."""
-        result = self.invoke(*args)
+        result = self.invoke(*args, input=input)
         assert result.exit_code != 0, result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(
             result.exception
@@ -47,7 +49,9 @@ def test_municipality_add_list_rules_allow_and_event(cli: Cli) -> None:
     assert "5 or 6 digits" in cli.fails("municipality", "add", "12", "δ市")
     rules = cli("municipality", "rules", "27100", "--points-valid-days", "30",
                 "--grant-approval-over", "500")  # fmt: skip
-    assert "points valid days:   30" in rules and "grant approval over: 500" in rules
+    words = " ".join(rules.split())  # the alignment follows the longest rule's name
+    assert "points valid days: 30" in words and "grant approval over: 500" in words
+    assert "grant cap holder day: -" in words  # no cap unless set
     assert "cannot be negative" in cli.fails("municipality", "rules", "27100",
                                              "--voucher-valid-days", "-1")  # fmt: skip
     assert "no municipality 99999" in cli.fails("municipality", "rules", "99999")
@@ -119,54 +123,63 @@ def test_terminal_allow(cli: Cli, points: PointsWorld) -> None:
 def test_grant_give_below_and_above_the_threshold_then_approve(
     cli: Cli, points: PointsWorld
 ) -> None:
+    staff = make_staff_world(points)
     _, mykey_id = points.holder(1)
     given = cli("grant", "give", mykey_id, "--municipality", ALPHA, "--points", "300",
-                "--reason", "volunteering", "--staff", "佐藤")  # fmt: skip
-    assert "status:       granted" in given
+                "--reason", "volunteering", "--staff", "yamada", input=PIN_YAMADA)  # fmt: skip
+    assert "status:       granted" in given and "requested by: yamada" in given
     grant_id = str(uuid.uuid4())
     big = ("grant", "give", mykey_id, "--municipality", ALPHA, "--points", "20000",
-           "--reason", "health", "--staff", "佐藤", "--id", grant_id)  # fmt: skip
-    assert "awaiting_approval" in cli(*big)
-    assert cli(*big).splitlines()[-1] == grant_id  # the same id: granted once
+           "--reason", "health", "--staff", "yamada", "--id", grant_id)  # fmt: skip
+    assert "awaiting_approval" in cli(*big, input=PIN_YAMADA)
+    assert cli(*big, input=PIN_YAMADA).splitlines()[-1] == grant_id  # the same id: granted once
     assert grant_id in cli("grant", "pending", "--municipality", ALPHA)
     balance = cli("points", "balance", mykey_id)
     assert any(line.split()[:6] == [ALPHA, "α市", "regular", "300", "0", "-"] or
                line.split()[:5] == [ALPHA, "α市", "regular", "300", "0"]
                for line in balance.splitlines())  # fmt: skip
-    refused = cli.fails("grant", "approve", grant_id, "--staff", " 佐藤 ")
-    assert "another staff member" in refused
-    approved = cli("grant", "approve", grant_id, "--staff", "鈴木")
-    assert "status:       granted" in approved and "decided by:   鈴木" in approved
-    assert "already decided" in cli.fails("grant", "reject", grant_id, "--staff", "田中")
+    refused = cli.fails("grant", "approve", grant_id, "--staff", "yamada", input=PIN_YAMADA)
+    assert "another staff account" in refused
+    wrong = cli.invoke("grant", "approve", grant_id, "--staff", "suzuki", input="000000")
+    assert wrong.exit_code == EXIT_STAFF_REFUSED and "not right" in wrong.output
+    approved = cli("grant", "approve", grant_id, "--staff", "suzuki", input=PIN_SUZUKI)
+    assert "status:       granted" in approved and "decided by:   suzuki" in approved
+    assert "already decided" in cli.fails(
+        "grant", "reject", grant_id, "--staff", "sato", input=staff.sato_totp.now()
+    )
     assert grant_id not in cli("grant", "pending", "--municipality", ALPHA)
     assert "20300" in cli("points", "balance", mykey_id)
     assert "OK" in cli("ledger", "check")
 
 
 def test_grant_reject_releases_the_points(cli: Cli, points: PointsWorld) -> None:
+    make_staff_world(points)
     _, mykey_id = points.holder(1)
     out = cli("grant", "give", mykey_id, "--municipality", ALPHA, "--points", "10001",
-              "--reason", "child_care", "--staff", "a")  # fmt: skip
+              "--reason", "child_care", "--operator")  # fmt: skip
+    assert "requested by: operator" in out
     grant_id = out.splitlines()[-1]
-    assert "status:       rejected" in cli("grant", "reject", grant_id, "--staff", "b")
-    assert "no grant" in cli.fails("grant", "approve", str(uuid.uuid4()), "--staff", "b")
-    assert "not a grant id" in cli.fails("grant", "approve", "nope", "--staff", "b")
+    reject = ("grant", "reject", grant_id, "--staff", "suzuki")
+    assert "status:       rejected" in cli(*reject, input=PIN_SUZUKI)
+    assert "no grant" in cli.fails("grant", "approve", str(uuid.uuid4()), "--staff", "suzuki")
+    assert "not a grant id" in cli.fails("grant", "approve", "nope", "--staff", "suzuki")
     assert points.problems() == []
 
 
 def test_grant_give_refusals(cli: Cli, points: PointsWorld) -> None:
+    make_staff_world(points)
     _, mykey_id = points.holder(1)
-    base = ("grant", "give", mykey_id, "--reason", "volunteering", "--staff", "s")
+    base = ("grant", "give", mykey_id, "--reason", "volunteering", "--operator")
     assert "positive whole number" in cli.fails(*base, "--municipality", ALPHA, "--points", "-5")
     assert "positive whole number" in cli.fails(*base, "--municipality", ALPHA, "--points", "0")
     assert "no municipality 99999" in cli.fails(*base, "--municipality", "99999", "--points", "5")
     assert "no MyKey ID NOBODY00" in cli.fails(
         "grant", "give", "NOBODY00", "--municipality", ALPHA, "--points", "5",
-        "--reason", "health", "--staff", "s",
+        "--reason", "health", "--operator",
     )  # fmt: skip
     assert "is not one of" in cli.fails(
         "grant", "give", mykey_id, "--municipality", ALPHA, "--points", "5",
-        "--reason", "bribe", "--staff", "s",
+        "--reason", "bribe", "--operator",
     )  # fmt: skip
     assert "no event" in cli.fails(*base, "--municipality", ALPHA, "--points", "5",
                                    "--event", "none")  # fmt: skip
@@ -174,13 +187,20 @@ def test_grant_give_refusals(cli: Cli, points: PointsWorld) -> None:
     cli(*base, "--municipality", ALPHA, "--points", "5", "--id", same_id)
     assert "transfer_id_conflict" in cli.fails(*base, "--municipality", ALPHA, "--points", "6",
                                                "--id", same_id)  # fmt: skip
+    # no typed name: a staff account (with its code) or the operator, recorded as such
+    typed = ("grant", "give", mykey_id, "--municipality", ALPHA, "--points", "5",
+             "--reason", "health")  # fmt: skip
+    assert "--operator" in cli.fails(*typed)
+    assert "not right" in cli.fails(*typed, "--staff", "佐藤", input=PIN_YAMADA)
+    other = cli.invoke(*typed, "--staff", "kato", input=PIN_KATO)
+    assert other.exit_code == EXIT_STAFF_REFUSED and "another municipality" in other.output
 
 
 def test_grant_to_an_event_account(cli: Cli, points: PointsWorld) -> None:
     _, mykey_id = points.holder(1)
     cli("municipality", "event", "add", ALPHA, "quake", "震災復興支援")
     cli("grant", "give", mykey_id, "--municipality", ALPHA, "--points", "700",
-        "--reason", "disaster_support", "--event", "quake", "--staff", "s")  # fmt: skip
+        "--reason", "disaster_support", "--event", "quake", "--operator")  # fmt: skip
     assert "event quake" in cli("points", "balance", mykey_id)
 
 

@@ -59,17 +59,21 @@ from server.db import Database
 from server.errors import PlatformError
 from server.identity.models import MyKey
 from server.identity.services import add_service
-from server.ledger import admin, audit, grants, holders, payments, vouchers
+from server.ledger import admin, audit, grant_desk, holders, payments, vouchers
 from server.ledger.conversions import add_supporter, convert
 from server.ledger.expiry import run_due
 from server.ledger.models import Account, CardSession
 from server.migrate import upgrade
+from server.staff.service import add_staff
 from server.terminals.enrollment import enroll, issue_code
 from server.terminals.models import Terminal
 from tests.unit.server.signing import public_key_b64
 
 ALPHA, BETA = "14130", "13116"
 SHOP = "shop-01"
+#: a staff account per municipality grants at its terminal
+STAFF = {ALPHA: "staff-a", BETA: "staff-b"}
+STAFF_PIN = "135790"
 SUPPORTER = "card-co"
 MYKEY_IDS = ("AAAA0001", "AAAA0002")
 VALID_DAYS = 365  # the municipalities' points_valid_days (the default)
@@ -78,7 +82,7 @@ ASSIGN_AFTER_DAYS = 90
 HOLD_TIMEOUT = payments.HOLD_TIMEOUT
 START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 #: modules whose ``utcnow`` the test's clock replaces
-CLOCKED = ("payments", "vouchers", "grants", "conversions", "holders", "sessions")
+CLOCKED = ("payments", "vouchers", "grant_desk", "conversions", "holders", "sessions")
 
 
 @dataclass
@@ -118,6 +122,7 @@ def _build_template(directory: Path) -> Template:
         for code, name in ((ALPHA, "α市"), (BETA, "β市")):
             admin.add_municipality(session, code, name)
             admin.set_rules(session, code, grant_approval_over=1_000_000)
+            add_staff(session, STAFF[code], "staff A", code, pin=STAFF_PIN)
         admin.add_shop(session, SHOP, "みどり書店", "retail")
         admin.allow_usage(session, ALPHA, category="retail")
         admin.allow_usage(session, BETA, shop_code=SHOP)
@@ -355,9 +360,10 @@ class LedgerMachine(RuleBasedStateMachine):
                 session_id=session_id,
                 points=points,
                 reason=GrantReason.VOLUNTEERING,
-                staff="staff A",
+                staff_login=STAFF[code],
+                staff_code=STAFF_PIN,
             )
-            return grants.grant_at_terminal(self.db, terminal, body).id
+            return grant_desk.grant_at_terminal(self.db, terminal, body).id
 
         request_id = str(uuid.uuid4())
         result = send()

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from server.api.schemas import TerminalMode
 from server.ledger import admin
+from server.staff.service import add_staff, list_staff
 from tests.unit.server.certs import Holder
 from tests.unit.server.points_world import ALPHA, SHOP, PointsWorld
 from tests.unit.server.signing import SignedClient
+from tests.unit.server.staff_world import PIN_YAMADA
 from tests.unit.server.world import b64, challenge
 
 DOMAIN = b"MyKey-Platform card operation v1\x00"
@@ -72,7 +74,14 @@ def pay(points: PointsWorld, session_id: str, amount: int, payment_id: str | Non
     )
 
 
+def _granting_staff(session: Session) -> None:
+    """The staff account these grants are made by (added once)."""
+    if not list_staff(session, ALPHA):
+        add_staff(session, "yamada", "山田", ALPHA, pin=PIN_YAMADA)
+
+
 def grant(points: PointsWorld, session_id: str, amount: int, reason: str = "volunteering"):  # type: ignore[no-untyped-def]
+    points.db.transaction(_granting_staff)
     return points.granter.post(
         "/v1/grants",
         {
@@ -80,7 +89,8 @@ def grant(points: PointsWorld, session_id: str, amount: int, reason: str = "volu
             "session_id": session_id,
             "points": amount,
             "reason": reason,
-            "staff": "山田",
+            "staff_login": "yamada",
+            "staff_code": PIN_YAMADA,
         },
     )
 

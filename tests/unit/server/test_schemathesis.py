@@ -114,6 +114,8 @@ class Setup:
 @pytest.fixture(scope="module")
 def setup(platform: InProcessPlatform) -> Setup:
     from server.identity.provider_keys import add_key
+    from server.staff.service import add_staff
+    from tests.unit.server.staff_world import PIN_YAMADA
 
     world = World(platform)
     ca = make_ca(0)
@@ -123,6 +125,7 @@ def setup(platform: InProcessPlatform) -> Setup:
     provider_key = world.db.transaction(lambda s: add_key(s, LIBRARY)).key
     holder, mykey_id = points.holder(1)
     points.grant(mykey_id, 10_000)
+    world.db.transaction(lambda s: add_staff(s, "yamada", "山田", ALPHA, pin=PIN_YAMADA))
     card_sessions = {
         points.shop.terminal_id: points.session_id(points.shop, holder, pay_op(1)),
         points.granter.terminal_id: points.session_id(points.granter, holder, grant_op(20_000)),
@@ -147,7 +150,8 @@ def setup(platform: InProcessPlatform) -> Setup:
             "session_id": card_sessions[points.granter.terminal_id],
             "points": 20_000,
             "reason": "volunteering",
-            "staff": "佐藤",
+            "staff_login": "yamada",
+            "staff_code": PIN_YAMADA,
         },
     )
     assert awaiting.json()["status"] == "awaiting_approval", awaiting.text

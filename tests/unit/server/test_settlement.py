@@ -22,7 +22,7 @@ from server.ledger.accounts import (
     shop_account,
 )
 from server.ledger.conversions import add_supporter
-from server.ledger.grants import grant_points
+from server.ledger.grants import Actor, grant_points
 from server.ledger.models import AccountKind
 from server.ledger.rules import supporter_by_code
 from server.ledger.settlement import JST
@@ -169,7 +169,7 @@ def test_the_period_is_whole_days_in_japan_time(
         grant_points(
             session, transfer_id=grant_id, digest=request_digest("g", id=grant_id),
             mykey_pk=holder_pk, municipality=alpha, points=10_000, reason="health",
-            staff="s", event=None, now=_at(2030, 3, 1, 12, 0),
+            by=Actor.operator(), event=None, now=_at(2030, 3, 1, 12, 0),
         )  # fmt: skip
         shop = shop_account(session, admin.shop(session, SHOP), alpha)
         holder = holder_account(session, holder_pk, alpha)
