@@ -250,8 +250,9 @@ OFFICE_SCOPE = PointsScope(
     municipality_name=ALPHA.municipality_name,
     grant_approval_over=1000,
 )
-STAFF = "山田 花子"
-APPROVER = "佐藤 一郎"
+STAFF = "yamada"  # staff accounts' logins; their PINs are made up
+APPROVER = "sato"
+STAFF_PIN = "246810"
 
 
 def _token(seed: str, size: int) -> str:
@@ -479,6 +480,7 @@ def _grant_form(points: int) -> Callable[[PointsDriver], None]:
         grant.choose(GrantReason.VOLUNTEERING)
         grant.pad.type_amount(points)
         grant.staff.setText(STAFF)
+        grant.staff_code.setText(STAFF_PIN)
 
     return drive
 
@@ -520,6 +522,7 @@ def _approvals(driver: PointsDriver) -> None:
         )
     )
     driver.screens.approvals.staff.setText(APPROVER)
+    driver.screens.approvals.staff_code.setText(STAFF_PIN)
 
 
 def _voucher_amount(points: int) -> Callable[[PointsDriver], None]:

@@ -51,11 +51,17 @@ def _stored(record: OutboxRecord) -> Sent:
 #: the staff), a timeout, too many requests, the platform itself failing (5xx)
 RETRIED_STATUSES = frozenset({401, 408, 425, 429})
 RETRIED_CODES = frozenset({"terminal_signature_invalid", "rate_limited", "internal"})
+#: 401s that are the platform's decision on this very request, the same again each time:
+#: a wrong or spent staff code, a card session that ended
+FINAL_CODES = frozenset({"staff_credential_invalid", "card_session_invalid"})
 
 
 def is_final(refusal: PlatformRefusal) -> bool:
     """Whether the platform's answer is a business refusal (insufficient points, a
-    conflict, a used voucher …): the entry is done. Anything else is tried again."""
+    conflict, a used voucher, a wrong staff code …): the entry is done. Anything else is
+    tried again."""
+    if refusal.code in FINAL_CODES:
+        return True
     if refusal.status >= 500 or refusal.status in RETRIED_STATUSES:
         return False
     return refusal.code not in RETRIED_CODES

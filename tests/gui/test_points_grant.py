@@ -123,7 +123,7 @@ def test_a_grant_within_the_threshold_is_granted_at_once(
     confirm = counter.screens.grant_confirm
     assert counter.kiosk.window.current_screen() is confirm
     assert confirm.amount.text() == "1,000 pt"
-    assert confirm.details.text() == f"理由: 健康づくり ／ 担当: {STAFF}"
+    assert confirm.details.text() == f"理由: 健康づくり ／ 担当: {STAFF[0]}"
     assert confirm.approval.text() == ""  # exactly the threshold: no second staff member
     confirm_and_tap(counter, insert_card, holder)
     assert counter.screens.card.signs.text() == "カードは 1,000 pt のこの操作1回だけに使われます"
@@ -138,7 +138,7 @@ def test_a_grant_within_the_threshold_is_granted_at_once(
     transfer = points_platform.transfer(record.entry.id)
     assert transfer is not None
     assert (transfer.code, transfer.amount, transfer.pending) == ("grant", 1000, False)
-    assert transfer.reference == f"health|{STAFF}"
+    assert transfer.reference == f"health|{STAFF[0]}"
     assert points_platform.points_at_alpha(mykey_id) == (1000, 0)
     done.finish_button.click()
     counter.wait_closed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (  # noqa: TID251
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QPushButton,
     QVBoxLayout,
@@ -28,13 +29,13 @@ class PointsApprovalsScreen(PointsScreen):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 32, 48, 32)
         layout.addWidget(label(texts.tr("points.mode.approvals"), "caption"))
-        row = QHBoxLayout()
-        row.addWidget(label(texts.tr("points.approvals.staff"), "subtitle"))
+        row = QGridLayout()  # labels above their fields, each field half the width
+        row.addWidget(label(texts.tr("points.approvals.staff"), "subtitle"), 0, 0)
         self.staff = login_field("approver_login")
-        row.addWidget(self.staff, 1)
-        row.addWidget(label(texts.tr("points.approvals.staff_code"), "subtitle"))
+        row.addWidget(self.staff, 1, 0)
+        row.addWidget(label(texts.tr("points.approvals.staff_code"), "subtitle"), 0, 1)
         self.staff_code = code_field("approver_code")
-        row.addWidget(self.staff_code, 1)
+        row.addWidget(self.staff_code, 1, 1)
         layout.addLayout(row)
         self.notice = label("", "message")
         self.problem = problem_label()

@@ -149,13 +149,20 @@ def keeps_the_entry_pending(
     assert outbox.pending() == [record.entry]
 
 
-def test_a_business_refusal_is_final(outbox: Outbox, platform: ScriptedPlatform) -> None:
-    platform.answers = [(409, error("insufficient_points"))]
+@pytest.mark.parametrize("answer", [
+    (409, error("insufficient_points")),
+    (401, error("staff_credential_invalid")),  # a wrong staff code stays wrong
+    (401, error("card_session_invalid")),  # so does a card session that ended
+])
+def test_a_business_refusal_is_final(
+    outbox: Outbox, platform: ScriptedPlatform, answer: tuple[int, object]
+) -> None:
+    platform.answers = [answer]
     entry = make_entry(Operation.PAYMENT, payment())
 
     sent = send(outbox, client_of(platform), entry)
 
-    assert sent.outcome is Outcome.REFUSED and sent.code == "insufficient_points"
+    assert sent.outcome is Outcome.REFUSED and sent.code == answer[1]["error"]  # type: ignore[index]
     assert outbox.pending() == []
 
 
