@@ -380,3 +380,22 @@ def test_the_scheduled_run_keeps_mails_when_smtp_is_down(library: Library) -> No
         )
     )
     assert pending == 1  # still queued for the next run
+
+
+def test_text_from_other_parties_is_escaped_on_my_page(library: Library) -> None:
+    """A service's display name is an operator's free text: markup in it is shown as
+    text on My Page, never run."""
+    from server.api.schemas import BarcodeSpec, Symbology
+    from server.identity.services import add_service
+
+    script = '<script>alert("x")</script>'
+    library.world.db.transaction(
+        lambda s: add_service(s, "museum", display_name=f"美術館{script}", provider="α市",
+                              barcode=BarcodeSpec(symbology=Symbology.QR))
+    )  # fmt: skip
+    _register(library, "ESCAPE01")
+    library.world.link("ESCAPE01", "museum", "M-1")
+    client, _ = _mypage(library, "ESCAPE01")
+    page = client.get("/portal/mypage").text
+    assert script not in page
+    assert "美術館&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
