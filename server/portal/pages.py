@@ -6,15 +6,17 @@ button)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from server.db import Database
 from server.portal.forms import NOTICE_FIELDS, Notices
 from server.portal.i18n import LANG_COOKIE, LANGS, pick_lang, translate
 from server.portal.sessions import COOKIE
@@ -118,6 +120,24 @@ def text(form: FormData, name: str) -> str:
 
 def notices(form: FormData) -> Notices:
     return Notices(*(text(form, name) in ("on", "1", "true") for name in NOTICE_FIELDS))
+
+
+async def ticket_landing(
+    request: Request, usable: Callable[[Database, str], bool], ticket: str, kind: str
+) -> Response:
+    """The page a ticket link opens: a button only (a link-preview bot's GET spends
+    nothing); its POST to ``/portal/{kind}/open`` spends the ticket. 410 if not usable."""
+    if not await run_in_threadpool(usable, request.app.state.db, ticket):
+        return invalid(request, 410)
+    return with_form_token(
+        request,
+        "open.html",
+        200,
+        ticket=ticket,
+        action=f"{PREFIX}/{kind}/open",
+        title=f"{kind}_title",
+        body=f"open_{kind}_body",
+    )
 
 
 def invalid(request: Request, status: int, key: str = "ticket_invalid") -> Response:

@@ -37,7 +37,7 @@ from server.portal.models import PortalAccount, PortalSession
 from server.portal.models import RegistrationTicket as TicketRow
 from server.portal.passwords import hash_password
 from server.portal.sessions import KIND_RESET, create_session, csrf_ok, find_session
-from server.portal.tickets import TICKET_TTL, open_ticket, token_hash, usable_ticket
+from server.portal.tickets import open_ticket, ticket_row, usable_ticket
 from server.terminals.models import Terminal
 
 RESET_PATH = "/portal/reset"
@@ -84,18 +84,7 @@ def issue_reset_ticket(
                 ErrorCode.NOT_REGISTERED,
                 "this card has no My Page account: register a MyKey ID first",
             )
-        verified = card.verified
-        row = TicketRow(
-            ticket_hash=token_hash(token),
-            purpose=PURPOSE_RESET,
-            terminal_pk=terminal.id,
-            fingerprint=verified.fingerprint,
-            issuer=verified.certificate.issuer.rfc4514_string(),
-            serial=verified.serial,
-            not_after=verified.not_after,
-            created_at=now,
-            expires_at=now + TICKET_TTL,
-        )
+        row = ticket_row(token, PURPOSE_RESET, terminal, card, now)
         session.add(row)
         return row
 

@@ -22,7 +22,7 @@ from server.audit import hooks
 from server.audit.log import audited
 from server.db import Database, claim_once, utcnow
 from server.errors import PlatformError
-from server.identity.proof import CardProof, decode_b64, decode_proof, prove_card
+from server.identity.proof import CardProof, ProvenCard, decode_b64, decode_proof, prove_card
 from server.identity.rebinding import RebindProof, prove_old_card
 from server.identity.renewals import linked_binding
 from server.portal.models import RegistrationTicket as TicketRow
@@ -69,6 +69,25 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
+def ticket_row(
+    token: str, purpose: str, terminal: Terminal, card: ProvenCard, now: dt.datetime
+) -> TicketRow:
+    """A one-time ticket for ``purpose``, for the card that proved itself at ``terminal``
+    (only the token's hash is kept)."""
+    verified = card.verified
+    return TicketRow(
+        ticket_hash=token_hash(token),
+        purpose=purpose,
+        terminal_pk=terminal.id,
+        fingerprint=verified.fingerprint,
+        issuer=verified.certificate.issuer.rfc4514_string(),
+        serial=verified.serial,
+        not_after=verified.not_after,
+        created_at=now,
+        expires_at=now + TICKET_TTL,
+    )
+
+
 def issue_ticket(
     db: Database, terminal: Terminal, request: RegistrationTicketRequest, base_url: str
 ) -> RegistrationTicket:
@@ -91,18 +110,7 @@ def issue_ticket(
                 ErrorCode.ALREADY_REGISTERED,
                 "this card's certificate is already registered to a MyKey ID: log in to My Page",
             )
-        verified = card.verified
-        row = TicketRow(
-            ticket_hash=token_hash(token),
-            purpose=PURPOSE_REGISTER,
-            terminal_pk=terminal.id,
-            fingerprint=verified.fingerprint,
-            issuer=verified.certificate.issuer.rfc4514_string(),
-            serial=verified.serial,
-            not_after=verified.not_after,
-            created_at=now,
-            expires_at=now + TICKET_TTL,
-        )
+        row = ticket_row(token, PURPOSE_REGISTER, terminal, card, now)
         try:
             _renewal_proof(session, proof, old, row)
         except PlatformError as error:

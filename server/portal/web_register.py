@@ -21,20 +21,9 @@ router = APIRouter(prefix=P.PREFIX, include_in_schema=False)
 
 @router.get("/register")
 async def register_page(request: Request) -> Response:
-    db = get_db(request)
     ticket = request.query_params.get("ticket")
-    if ticket:  # shows a button only: a link-preview bot's GET spends nothing
-        if not await run_in_threadpool(registration.usable, db, ticket):
-            return P.invalid(request, 410)
-        return P.with_form_token(
-            request,
-            "open.html",
-            200,
-            ticket=ticket,
-            action="/portal/register/open",
-            title="register_title",
-            body="open_register_body",
-        )
+    if ticket:
+        return await P.ticket_landing(request, registration.usable, ticket, "register")
     return await _register_form(request, {}, {}, 200)
 
 

@@ -19,20 +19,9 @@ router = APIRouter(prefix=P.PREFIX, include_in_schema=False)
 
 @router.get("/reset")
 async def reset_page(request: Request) -> Response:
-    db = get_db(request)
     ticket = request.query_params.get("ticket")
-    if ticket:  # shows a button only: a link-preview bot's GET spends nothing
-        if not await run_in_threadpool(reset.usable, db, ticket):
-            return P.invalid(request, 410)
-        return P.with_form_token(
-            request,
-            "open.html",
-            200,
-            ticket=ticket,
-            action="/portal/reset/open",
-            title="reset_title",
-            body="open_reset_body",
-        )
+    if ticket:
+        return await P.ticket_landing(request, reset.usable, ticket, "reset")
     return await _form(request, {}, 200)
 
 
