@@ -74,14 +74,15 @@ def _counts(session: Session, limit: Limit, key: str, at: _Position) -> tuple[in
 
 
 def _wait_s(limit: Limit, at: _Position, previous: int, current: int) -> int:
-    """Seconds until one more hit fits (an estimate, at least 1)."""
+    """Seconds until one more hit fits (an estimate, at least 1, at most the window: every
+    hit counted now is older than the window by then)."""
     if current + 1 <= limit.count and previous > 0:
         fraction = 1 - (limit.count - 1 - current) / previous
         wait = (fraction - at.elapsed) * limit.window_s
     else:
         fraction = 1 - (limit.count - 1) / current if current else 0.0
         wait = (1 - at.elapsed + max(0.0, fraction)) * limit.window_s
-    return max(1, math.ceil(wait))
+    return max(1, min(limit.window_s, math.ceil(wait)))
 
 
 def retry_after(session: Session, limit: Limit, key: str, now: dt.datetime) -> int | None:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from server.ratelimit import Limit, hit, retry_after
+from server.ratelimit import Limit, count, hit, retry_after
 from server.terminals.ratelimit import RATE_LIMITS_ENV, RateLimits
 from tests.fixtures.platform import InProcessPlatform
 from tests.unit.server.conftest import Library
@@ -33,6 +33,18 @@ def test_a_counter_allows_the_limit_then_says_how_long_to_wait(
     assert at(15.5) is not None
     assert at(29) is None  # the old window has nearly left the sliding window
     assert db.read(lambda s: retry_after(s, limit, "b", T0 + dt.timedelta(seconds=3))) is None
+
+
+def test_the_wait_never_exceeds_the_window(inprocess_platform: InProcessPlatform) -> None:
+    """Refusals are counted beyond the limit; early in a window the estimate for a key far
+    over its limit said up to two windows, though every counted hit leaves the sliding
+    window within one (Retry-After was 3659 s for a 3600 s limit)."""
+    db, limit = inprocess_platform.db, Limit("test", 5, 3600)
+    early = T0 + dt.timedelta(seconds=30)
+    for _ in range(20):
+        db.transaction(lambda session: count(session, limit, "flood", early))
+    wait = db.read(lambda session: retry_after(session, limit, "flood", early))
+    assert wait is not None and 1 <= wait <= 3600
 
 
 def test_the_limits_are_read_from_text() -> None:
