@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -110,27 +111,18 @@ def _serve(
 
     from server.app import create_app
 
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": access_log,
+        "forwarded_allow_ips": forwarded_allow_ips,
+    }
     if workers == 1:
-        uvicorn.run(
-            create_app(cli.database_url, migrate=False),
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=access_log,
-            forwarded_allow_ips=forwarded_allow_ips,
-        )
+        uvicorn.run(create_app(cli.database_url, migrate=False), **options)
         return
     os.environ[DATABASE_URL_ENV] = cli.database_url
-    uvicorn.run(
-        "server.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=access_log,
-        forwarded_allow_ips=forwarded_allow_ips,
-    )
+    uvicorn.run("server.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 COMMANDS = [serve]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -138,6 +138,29 @@ async def ticket_landing(
         title=f"{kind}_title",
         body=f"open_{kind}_body",
     )
+
+
+class Started(Protocol):
+    """A session a ticket opened (registration, reset): its cookie's value."""
+
+    @property
+    def cookie(self) -> str: ...
+
+
+async def spend_ticket(
+    request: Request, start: Callable[[Database, str], Started | None], kind: str
+) -> Response:
+    """A ticket page's button (its POST): spend the ticket and open the ``kind`` session,
+    then show its form; 403 without the form token, 410 for a ticket not usable."""
+    form = await request.form()
+    if not form_token_ok(request, form):
+        return invalid(request, 403, "csrf")
+    started = await run_in_threadpool(start, request.app.state.db, text(form, "ticket"))
+    if started is None:
+        return invalid(request, 410)
+    response = redirect(request, f"/{kind}")
+    set_session(response, started.cookie)
+    return response
 
 
 def invalid(request: Request, status: int, key: str = "ticket_invalid") -> Response:

@@ -30,15 +30,7 @@ async def register_page(request: Request) -> Response:
 @router.post("/register/open")
 async def register_open(request: Request) -> Response:
     """The ticket's button: spend the ticket, open the registration session."""
-    form = await request.form()
-    if not P.form_token_ok(request, form):
-        return P.invalid(request, 403, "csrf")
-    started = await run_in_threadpool(registration.start, get_db(request), P.text(form, "ticket"))
-    if started is None:
-        return P.invalid(request, 410)
-    response = P.redirect(request, "/register")
-    P.set_session(response, started.cookie)
-    return response
+    return await P.spend_ticket(request, registration.start, "register")
 
 
 async def _register_form(

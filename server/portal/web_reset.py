@@ -27,15 +27,8 @@ async def reset_page(request: Request) -> Response:
 
 @router.post("/reset/open")
 async def reset_open(request: Request) -> Response:
-    form = await request.form()
-    if not P.form_token_ok(request, form):
-        return P.invalid(request, 403, "csrf")
-    started = await run_in_threadpool(reset.start, get_db(request), P.text(form, "ticket"))
-    if started is None:
-        return P.invalid(request, 410)
-    response = P.redirect(request, "/reset")
-    P.set_session(response, started.cookie)
-    return response
+    """The reset link's button: spend the ticket, open the reset session."""
+    return await P.spend_ticket(request, reset.start, "reset")
 
 
 async def _form(request: Request, errors: Mapping[str, str], status: int) -> Response:

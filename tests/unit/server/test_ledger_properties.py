@@ -94,7 +94,6 @@ class Template:
     shop: uuid.UUID
     voucher_desk: uuid.UUID
     granters: dict[str, uuid.UUID]
-    sessions: dict[tuple[uuid.UUID, str], str]  # (terminal, mykey id) → card session id
     mykeys: dict[str, uuid.UUID]
 
 
@@ -140,29 +139,16 @@ def _build_template(directory: Path) -> Template:
     desk = _terminal(db, "voucher desk")
     granters = {code: _terminal(db, f"granter {code}") for code in (ALPHA, BETA)}
 
-    def modes(session: Session) -> dict[tuple[uuid.UUID, str], str]:
+    def modes(session: Session) -> None:
         admin.allow_terminal(session, str(shop), TerminalMode.SHOP, shop_code=SHOP)
         admin.allow_terminal(session, str(desk), TerminalMode.VOUCHER, municipality_code=ALPHA)
         for code, terminal in granters.items():
             admin.allow_terminal(session, str(terminal), TerminalMode.GRANT, municipality_code=code)
         holders.set_default_municipality(session, mykeys[MYKEY_IDS[0]], ALPHA)
-        sessions = {}
-        for terminal in (shop, desk, *granters.values()):
-            for mykey_id, pk in mykeys.items():
-                row = CardSession(
-                    terminal_pk=terminal,
-                    mykey_pk=pk,
-                    created_at=START,
-                    expires_at=START + dt.timedelta(days=365 * 50),
-                )
-                session.add(row)
-                session.flush()
-                sessions[(terminal, mykey_id)] = str(row.id)
-        return sessions
 
-    sessions = db.transaction(modes)
+    db.transaction(modes)  # card sessions are opened per operation (one tap, one operation)
     db.dispose()
-    return Template(path, supporter_key, shop, desk, granters, sessions, mykeys)
+    return Template(path, supporter_key, shop, desk, granters, mykeys)
 
 
 @pytest.fixture(scope="module")
